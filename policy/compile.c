@@ -1,0 +1,1431 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * Policy compiler: INI file -> validated rules -> compiled image.
+ *
+ * iniparser gives the values but keeps no line numbers and silently merges
+ * duplicate sections and keys, so a scanner that follows iniparser's own
+ * line grammar first maps every section and key to its line and finds the
+ * structural errors. Lines in error are blanked in the copy handed to
+ * iniparser, so that one bad line never hides the errors of the others:
+ * every error in the file is reported, then nothing is produced.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <iniparser/iniparser.h>
+
+#include "policy.h"
+
+#define LINE_MAX_BYTES	1000		/* iniparser reads lines of < 1024 */
+#define FILE_MAX_BYTES	(64u << 20)
+
+enum sect_kind { SECT_AGENTD, SECT_SANDBOX, SECT_UNKNOWN, SECT_DUP };
+
+struct sect {
+	char *name;		/* as written, without brackets */
+	unsigned int line;
+	enum sect_kind kind;
+	int sbx;		/* index in ctx.sbx for SECT_SANDBOX */
+};
+
+struct entry {
+	int sect;		/* -1: before any section */
+	char *key;		/* as written */
+	unsigned int line;
+};
+
+struct diag {
+	unsigned int line;
+	unsigned int seq;
+	bool warn;
+	char *msg;
+};
+
+struct crule {
+	struct asb_image_rule r;	/* file/path filled at emit time */
+	const char *path;
+	bool own;			/* written in this sandbox's section */
+};
+
+struct csecret {
+	struct asb_image_secret s;
+	const char *exe;
+};
+
+struct sbx {
+	char name[ASB_NAME_MAX];
+	unsigned int line;
+	const char *extends;
+	unsigned int extends_line;
+	struct crule *rules;		/* own, then (after flatten) all */
+	size_t nrules, caprules;
+	struct csecret *secrets;
+	size_t nsecrets, capsecrets;
+	__u64 families;
+	__u32 flags, flags_set;		/* ASB_SB_* values and which are set */
+	int timeout;			/* -1: unset */
+	__u32 audit_line;
+	int state;			/* flatten: 0 new, 1 visiting, 2 done */
+	bool bad;
+};
+
+struct ctx {
+	const char *file;
+	struct diag *diags;
+	size_t ndiags, capdiags;
+	unsigned int nerr, nwarn;
+	struct sect *sects;
+	size_t nsects;
+	struct entry *ents;
+	size_t nents;
+	struct sbx *sbx;
+	size_t nsbx;
+	char **values;			/* strdup'ed values, freed at the end */
+	size_t nvalues;
+	char *agentd[4];		/* socket, state_dir, audit_log, vault */
+};
+
+static const char *const agentd_keys[] = {
+	"socket", "state_dir", "audit_log", "vault",
+};
+
+static void *xrealloc(void *p, size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		abort();
+	p = realloc(p, (n && size) ? n * size : 1);
+	if (!p)
+		abort();
+	return p;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		abort();
+	return d;
+}
+
+#define GROW(arr, n, cap) do {						\
+	if ((n) == (cap)) {						\
+		(cap) = (cap) ? 2 * (cap) : 16;				\
+		(arr) = xrealloc((arr), (cap), sizeof(*(arr)));		\
+	}								\
+} while (0)
+
+__attribute__((format(printf, 4, 5)))
+static void report(struct ctx *c, unsigned int line, bool warn,
+		   const char *fmt, ...)
+{
+	struct diag *d;
+	va_list ap;
+	size_t cap = c->capdiags;
+
+	GROW(c->diags, c->ndiags, cap);
+	c->capdiags = cap;
+	d = &c->diags[c->ndiags];
+	d->line = line;
+	d->seq = c->ndiags++;
+	d->warn = warn;
+	va_start(ap, fmt);
+	if (vasprintf(&d->msg, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	if (warn)
+		c->nwarn++;
+	else
+		c->nerr++;
+}
+
+#define error(c, line, ...) report(c, line, false, __VA_ARGS__)
+#define warning(c, line, ...) report(c, line, true, __VA_ARGS__)
+
+static int diag_cmp(const void *a, const void *b)
+{
+	const struct diag *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void flush_diags(struct ctx *c, FILE *out)
+{
+	size_t i;
+
+	qsort(c->diags, c->ndiags, sizeof(*c->diags), diag_cmp);
+	for (i = 0; i < c->ndiags; i++) {
+		if (out)
+			fprintf(out, "%s:%u: %s%s\n", c->file, c->diags[i].line,
+				c->diags[i].warn ? "warning: " : "",
+				c->diags[i].msg);
+		free(c->diags[i].msg);
+	}
+}
+
+/* ---- scanner: iniparser's line grammar, with line numbers ---- */
+
+static char *strip(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = 0;
+	return s;
+}
+
+static bool ieq(const char *a, const char *b)
+{
+	return strcasecmp(a, b) == 0;
+}
+
+/*
+ * Scan @buf. Returns a copy for iniparser in which lines in error are
+ * blanked (line count kept).
+ */
+static char *scan(struct ctx *c, const char *buf, size_t len, size_t *outlen)
+{
+	char *out = xrealloc(NULL, len + 2, 1);
+	size_t olen = 0, pos = 0, ncap = 0, ecap = 0;
+	unsigned int lineno = 0;
+	int cur = -1;		/* current section */
+	bool skip_sect = false;	/* inside a duplicate section */
+
+	while (pos < len) {
+		size_t start = pos, end, llen;
+		unsigned int first = lineno + 1, nphys = 0;
+		char *logical = NULL;
+		size_t loglen = 0;
+		bool bad = false, blank = false;
+		char *l;
+
+		/* One logical line: physical lines joined on a trailing '\'. */
+		for (;;) {
+			size_t s = pos, e;
+
+			while (pos < len && buf[pos] != '\n')
+				pos++;
+			e = pos;
+			if (pos < len)
+				pos++;
+			lineno++;
+			nphys++;
+			if (memchr(buf + s, 0, e - s)) {
+				error(c, lineno, "NUL byte in line");
+				bad = true;
+			}
+			while (e > s && isspace((unsigned char)buf[e - 1]))
+				e--;
+			logical = xrealloc(logical, loglen + (e - s) + 1, 1);
+			memcpy(logical + loglen, buf + s, e - s);
+			loglen += e - s;
+			logical[loglen] = 0;
+			if (loglen && logical[loglen - 1] == '\\' && pos < len) {
+				logical[--loglen] = 0;
+				continue;
+			}
+			break;
+		}
+		end = pos;
+		llen = strlen(logical);
+		if (!bad && llen > LINE_MAX_BYTES) {
+			error(c, first, "line too long (%zu bytes, max %d)",
+			      llen, LINE_MAX_BYTES);
+			bad = true;
+		}
+		for (l = logical; !bad && *l; l++) {
+			if (iscntrl((unsigned char)*l) && *l != '\t' &&
+			    *l != '\r') {
+				error(c, first, "control character 0x%02x in line",
+				      (unsigned char)*l);
+				bad = true;
+			}
+		}
+		l = strip(logical);
+		if (bad || !*l || *l == '#' || *l == ';') {
+			/* blank, comment, or already reported */
+		} else if (*l == '[') {
+			char *close = strchr(l, ']');
+			char *name;
+
+			if (!close) {
+				error(c, first, "unterminated section header");
+				bad = true;
+			} else if (*strip(close + 1)) {
+				error(c, first, "unexpected text after section header");
+				bad = true;
+			} else {
+				*close = 0;
+				name = strip(l + 1);
+				GROW(c->sects, c->nsects, ncap);
+				c->sects[c->nsects] = (struct sect){
+					.name = xstrdup(name), .line = first,
+					.kind = SECT_UNKNOWN, .sbx = -1 };
+				skip_sect = false;
+				for (size_t i = 0; i < c->nsects; i++) {
+					if (!ieq(c->sects[i].name, name))
+						continue;
+					error(c, first, "duplicate section [%s] (first at line %u)",
+					      name, c->sects[i].line);
+					c->sects[c->nsects].kind = SECT_DUP;
+					skip_sect = true;
+					blank = true;
+					break;
+				}
+				cur = c->nsects++;
+			}
+		} else {
+			char *eq = strchr(l, '=');
+			char *key;
+
+			if (!eq) {
+				error(c, first, "expected 'key = value', '[section]' or a comment");
+				bad = true;
+			} else {
+				*eq = 0;
+				key = strip(l);
+				if (!*key) {
+					error(c, first, "missing key before '='");
+					bad = true;
+				} else if (cur < 0) {
+					error(c, first, "key '%s' outside any section", key);
+					bad = true;
+				} else if (skip_sect) {
+					blank = true;
+				} else {
+					for (size_t i = 0; i < c->nents; i++) {
+						if (c->ents[i].sect != cur ||
+						    !ieq(c->ents[i].key, key))
+							continue;
+						error(c, first, "duplicate key '%s' (first at line %u)",
+						      key, c->ents[i].line);
+						bad = true;
+						break;
+					}
+					if (!bad) {
+						GROW(c->ents, c->nents, ecap);
+						c->ents[c->nents++] = (struct entry){
+							.sect = cur, .key = xstrdup(key),
+							.line = first };
+					}
+				}
+			}
+		}
+		free(logical);
+		if (bad || blank) {
+			memset(out + olen, '\n', nphys);
+			olen += nphys;
+		} else {
+			memcpy(out + olen, buf + start, end - start);
+			olen += end - start;
+		}
+	}
+	out[olen++] = '\n';
+	*outlen = olen;
+	return out;
+}
+
+/* ---- values ---- */
+
+static bool valid_path(struct ctx *c, unsigned int line, const char *key,
+		       const char *p)
+{
+	size_t n = strlen(p);
+	const char *s;
+
+	if (p[0] != '/') {
+		error(c, line, "%s: '%s' is not an absolute path", key, p);
+		return false;
+	}
+	if (n >= ASB_PATH_MAX) {
+		error(c, line, "%s: path too long (%zu bytes, max %d)", key, n,
+		      ASB_PATH_MAX - 1);
+		return false;
+	}
+	for (s = p; *s; s++) {
+		if (*s == '/' && (s[1] == '/' || (s[1] == 0 && s != p)) ) {
+			error(c, line, "%s: '%s' is not normalized (empty component or trailing '/')",
+			      key, p);
+			return false;
+		}
+		if (*s == '/' && s[1] == '.' &&
+		    (s[2] == '/' || s[2] == 0 ||
+		     (s[2] == '.' && (s[3] == '/' || s[3] == 0)))) {
+			error(c, line, "%s: '%s' is not normalized ('.' or '..' component)",
+			      key, p);
+			return false;
+		}
+	}
+	for (s = p; *s; s++) {
+		const char *e = strchr(s + 1, '/');
+		size_t clen = e ? (size_t)(e - s - 1) : strlen(s + 1);
+
+		if (clen > NAME_MAX) {
+			error(c, line, "%s: path component too long in '%s' (max %d)",
+			      key, p, NAME_MAX);
+			return false;
+		}
+		if (!e)
+			break;
+		s = e - 1;
+	}
+	return true;
+}
+
+static bool parse_u32(const char *s, unsigned long max, unsigned long *v)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return !errno && !*end && *v <= max && (s[0] != '0' || !s[1]);
+}
+
+/* "ADDR/PREFIX:PORT", "ADDR/PREFIX:LO-HI", "[V6]/PREFIX:PORT", host forms
+ * without "/PREFIX", "any" and "any:PORT[-HI]". Fills one or two rules. */
+static int parse_net(struct ctx *c, unsigned int line, const char *key,
+		     const char *tok, struct asb_image_rule out[2])
+{
+	char buf[128], *addr, *pfx = NULL, *port;
+	unsigned long lo, hi, plen;
+	int n = 1, max;
+
+	memset(out, 0, 2 * sizeof(*out));
+	if (strlen(tok) >= sizeof(buf)) {
+		error(c, line, "%s: address too long: '%.40s...'", key, tok);
+		return -1;
+	}
+	strcpy(buf, tok);
+	if (!strcmp(buf, "any")) {
+		lo = 0;
+		hi = 65535;
+		goto any;
+	}
+	if (buf[0] == '[') {
+		char *close = strchr(buf, ']');
+
+		if (!close) {
+			error(c, line, "%s: '%s': missing ']'", key, tok);
+			return -1;
+		}
+		*close = 0;
+		addr = buf + 1;
+		port = close + 1;
+		if (*port == '/') {
+			pfx = port + 1;
+			port = strchr(pfx, ':');
+			if (port)
+				*port++ = 0;
+		} else if (*port == ':') {
+			port++;
+		} else {
+			port = NULL;
+		}
+		out->family = ASB_NET_IP6;
+	} else {
+		addr = buf;
+		port = strrchr(buf, ':');
+		if (port && strchr(buf, ':') != port) {
+			error(c, line, "%s: '%s': IPv6 addresses go in brackets: [ADDR]/PREFIX:PORT",
+			      key, tok);
+			return -1;
+		}
+		if (port)
+			*port++ = 0;
+		pfx = strchr(addr, '/');
+		if (pfx)
+			*pfx++ = 0;
+		out->family = strcmp(addr, "any") ? ASB_NET_IP4 : ASB_NET_NONE;
+	}
+	if (!port || !*port) {
+		error(c, line, "%s: '%s': missing ':PORT' or ':LO-HI'", key, tok);
+		return -1;
+	}
+	{
+		char *dash = strchr(port, '-');
+
+		if (dash)
+			*dash = 0;
+		if (!parse_u32(port, 65535, &lo) || lo == 0 ||
+		    (dash && (!parse_u32(dash + 1, 65535, &hi) || hi == 0))) {
+			error(c, line, "%s: '%s': bad port (1-65535)", key, tok);
+			return -1;
+		}
+		if (!dash)
+			hi = lo;
+		if (lo > hi) {
+			error(c, line, "%s: '%s': port range %lu-%lu is reversed",
+			      key, tok, lo, hi);
+			return -1;
+		}
+	}
+	if (out->family == ASB_NET_NONE) {
+		if (pfx) {
+			error(c, line, "%s: '%s': 'any' takes no prefix", key, tok);
+			return -1;
+		}
+any:
+		out[0].family = ASB_NET_IP4;
+		out[1].family = ASB_NET_IP6;
+		n = 2;
+		for (int i = 0; i < 2; i++) {
+			out[i].port_lo = lo;
+			out[i].port_hi = hi;
+		}
+		return n;
+	}
+	max = out->family == ASB_NET_IP4 ? 32 : 128;
+	if (inet_pton(out->family == ASB_NET_IP4 ? AF_INET : AF_INET6, addr,
+		      out->addr) != 1) {
+		error(c, line, "%s: '%s': bad IPv%d address '%s'", key, tok,
+		      out->family, addr);
+		return -1;
+	}
+	plen = max;
+	if (pfx && !parse_u32(pfx, max, &plen)) {
+		error(c, line, "%s: '%s': bad prefix length (0-%d)", key, tok, max);
+		return -1;
+	}
+	for (int b = plen; b < max; b++) {
+		if (out->addr[b / 8] & (0x80 >> (b % 8))) {
+			error(c, line, "%s: '%s': host bits set after /%lu", key,
+			      tok, plen);
+			return -1;
+		}
+	}
+	out->prefix = plen;
+	out->port_lo = lo;
+	out->port_hi = hi;
+	return n;
+}
+
+static const struct {
+	const char *name;
+	int af;
+} families[] = {
+	{ "unix", AF_UNIX }, { "local", AF_UNIX }, { "inet", AF_INET },
+	{ "inet6", AF_INET6 }, { "ax25", AF_AX25 }, { "ipx", AF_IPX },
+	{ "appletalk", AF_APPLETALK }, { "x25", AF_X25 }, { "key", AF_KEY },
+	{ "netlink", AF_NETLINK }, { "packet", AF_PACKET }, { "rds", AF_RDS },
+	{ "llc", AF_LLC }, { "can", AF_CAN }, { "tipc", AF_TIPC },
+	{ "bluetooth", AF_BLUETOOTH }, { "rxrpc", AF_RXRPC },
+	{ "isdn", AF_ISDN }, { "phonet", AF_PHONET },
+	{ "ieee802154", AF_IEEE802154 }, { "caif", AF_CAIF }, { "alg", AF_ALG },
+	{ "nfc", AF_NFC }, { "vsock", AF_VSOCK }, { "kcm", AF_KCM },
+	{ "qipcrtr", AF_QIPCRTR }, { "smc", AF_SMC }, { "xdp", AF_XDP },
+	{ "mctp", 45 },
+};
+
+const char *asb_family_name(int af)
+{
+	if (af == -1)
+		return "raw";
+	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
+		if (families[i].af == af)
+			return families[i].name;
+	return NULL;
+}
+
+static const char *const kind_names[] = {
+	[ASB_RULE_FS_READ] = "fs.read",
+	[ASB_RULE_FS_WRITE] = "fs.write",
+	[ASB_RULE_FS_EXEC] = "fs.exec",
+	[ASB_RULE_NET_CONNECT] = "net.connect",
+	[ASB_RULE_NET_BIND] = "net.bind",
+	[ASB_RULE_NET_UNIX] = "net.unix",
+	[ASB_RULE_ASK_EXEC] = "approve.exec",
+	[ASB_RULE_ASK_CONNECT] = "approve.connect",
+	[ASB_RULE_ASK_WRITE] = "approve.write",
+};
+
+const char *asb_rule_kind_name(enum asb_rule_kind kind)
+{
+	if (kind < 1 || kind > ASB_RULE_KIND_MAX)
+		return "?";
+	return kind_names[kind];
+}
+
+static int kind_of(const char *key)
+{
+	for (int k = 1; k <= ASB_RULE_KIND_MAX; k++)
+		if (!strcmp(kind_names[k], key))
+			return k;
+	return 0;
+}
+
+static bool is_net_kind(int k)
+{
+	return k == ASB_RULE_NET_CONNECT || k == ASB_RULE_NET_BIND ||
+	       k == ASB_RULE_ASK_CONNECT;
+}
+
+static void add_rule(struct sbx *s, const struct asb_image_rule *r,
+		     const char *path, unsigned int line)
+{
+	GROW(s->rules, s->nrules, s->caprules);
+	s->rules[s->nrules] = (struct crule){ .r = *r, .path = path,
+					      .own = true };
+	s->rules[s->nrules].r.line = line;
+	s->nrules++;
+}
+
+static bool valid_ident(const char *s, size_t max)
+{
+	if (!*s || strlen(s) >= max || isdigit((unsigned char)*s))
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return false;
+	return true;
+}
+
+static void parse_secret(struct ctx *c, struct sbx *s, const char *name,
+			 char *val, unsigned int line)
+{
+	struct csecret sec = { 0 };
+	char *save, *tok;
+	bool ok = true;
+
+	if (!valid_ident(name, ASB_SECRET_NAME_MAX)) {
+		error(c, line, "secret name '%s' is invalid (letters, digits, '_', max %d)",
+		      name, ASB_SECRET_NAME_MAX - 1);
+		return;
+	}
+	strcpy(sec.s.name, name);
+	for (tok = strtok_r(val, " \t", &save); tok;
+	     tok = strtok_r(NULL, " \t", &save)) {
+		if (!strncmp(tok, "exe:", 4)) {
+			if (sec.exe) {
+				error(c, line, "secret.%s: more than one exe:", name);
+				ok = false;
+			} else if (!valid_path(c, line, "secret exe", tok + 4)) {
+				ok = false;
+			}
+			sec.exe = tok + 4;
+		} else if (!strncmp(tok, "env:", 4)) {
+			if (sec.s.env[0]) {
+				error(c, line, "secret.%s: more than one env:", name);
+				ok = false;
+			} else if (!valid_ident(tok + 4, ASB_ENV_NAME_MAX)) {
+				error(c, line, "secret.%s: bad environment variable name '%s'",
+				      name, tok + 4);
+				ok = false;
+			} else {
+				strcpy(sec.s.env, tok + 4);
+			}
+		} else {
+			error(c, line, "secret.%s: unknown item '%s' (expected exe:PATH or env:VAR)",
+			      name, tok);
+			ok = false;
+		}
+	}
+	if (!sec.exe && ok) {
+		error(c, line, "secret.%s: missing exe:/path/to/program", name);
+		ok = false;
+	}
+	if (!ok)
+		return;
+	sec.s.line = line;
+	GROW(s->secrets, s->nsecrets, s->capsecrets);
+	s->secrets[s->nsecrets++] = sec;
+}
+
+static const struct {
+	const char *name;
+	__u32 flag;
+} sys_allow[] = {
+	{ "io_uring", ASB_SB_ALLOW_IO_URING },
+	{ "userns", ASB_SB_ALLOW_USERNS },
+	{ "ptrace", ASB_SB_ALLOW_PTRACE },
+};
+
+static void set_flag(struct sbx *s, __u32 flag, bool on)
+{
+	s->flags_set |= flag;
+	if (on)
+		s->flags |= flag;
+	else
+		s->flags &= ~flag;
+}
+
+/* One key of a [sandbox.NAME] section. @val is ours to tokenize. */
+static void sandbox_key(struct ctx *c, struct sbx *s, const char *key,
+			char *val, unsigned int line)
+{
+	char *save, *tok, *first, *second;
+	int kind = kind_of(key);
+	size_t ntok = 0;
+
+	if (!strncasecmp(key, "secret.", 7)) {
+		parse_secret(c, s, key + 7, val, line);
+		return;
+	}
+	first = strtok_r(val, " \t", &save);
+	if (!first) {
+		error(c, line, "%s: empty value", key);
+		return;
+	}
+	if (kind) {
+		for (tok = first; tok; tok = strtok_r(NULL, " \t", &save)) {
+			struct asb_image_rule r[2];
+			int n;
+
+			ntok++;
+			if (is_net_kind(kind)) {
+				n = parse_net(c, line, key, tok, r);
+				for (int i = 0; i < n; i++) {
+					r[i].kind = kind;
+					add_rule(s, &r[i], NULL, line);
+				}
+				continue;
+			}
+			if (!valid_path(c, line, key, tok))
+				continue;
+			memset(r, 0, sizeof(r[0]));
+			r[0].kind = kind;
+			r[0].path_len = strlen(tok);
+			add_rule(s, &r[0], tok, line);
+		}
+		return;
+	}
+	if (!strcmp(key, "net.deny_families")) {
+		for (tok = first; tok; tok = strtok_r(NULL, " \t", &save)) {
+			size_t i;
+
+			if (!strcmp(tok, "raw")) {
+				set_flag(s, ASB_SB_DENY_RAW, true);
+				continue;
+			}
+			for (i = 0; i < sizeof(families) / sizeof(families[0]); i++)
+				if (!strcmp(families[i].name, tok))
+					break;
+			if (i == sizeof(families) / sizeof(families[0]))
+				error(c, line, "net.deny_families: unknown family '%s'", tok);
+			else
+				s->families |= 1ull << families[i].af;
+		}
+		return;
+	}
+	if (!strcmp(key, "sys.allow")) {
+		for (tok = first; tok; tok = strtok_r(NULL, " \t", &save)) {
+			size_t i;
+
+			for (i = 0; i < sizeof(sys_allow) / sizeof(sys_allow[0]); i++)
+				if (!strcmp(sys_allow[i].name, tok))
+					break;
+			if (i == sizeof(sys_allow) / sizeof(sys_allow[0]))
+				error(c, line, "sys.allow: unknown item '%s' (expected io_uring, userns, ptrace)",
+				      tok);
+			else
+				set_flag(s, sys_allow[i].flag, true);
+		}
+		return;
+	}
+
+	/* Scalars. */
+	second = strtok_r(NULL, " \t", &save);
+	if (!strcmp(key, "extends") || !strcmp(key, "approve.timeout") ||
+	    !strcmp(key, "approve.default") || !strcmp(key, "audit")) {
+		if (second) {
+			error(c, line, "%s takes one value", key);
+			return;
+		}
+	}
+	if (!strcmp(key, "extends")) {
+		s->extends = first;
+		s->extends_line = line;
+	} else if (!strcmp(key, "approve.timeout")) {
+		unsigned long v;
+
+		if (!parse_u32(first, ASB_ASK_TIMEOUT_MAX, &v) || v == 0)
+			error(c, line, "approve.timeout: '%s' is not a number of seconds (1-%d)",
+			      first, ASB_ASK_TIMEOUT_MAX);
+		else
+			s->timeout = v;
+	} else if (!strcmp(key, "approve.default")) {
+		if (strcmp(first, "deny") && strcmp(first, "allow"))
+			error(c, line, "approve.default: '%s' is not deny or allow", first);
+		else
+			set_flag(s, ASB_SB_ASK_ALLOW, !strcmp(first, "allow"));
+	} else if (!strcmp(key, "audit")) {
+		if (strcmp(first, "deny") && strcmp(first, "all"))
+			error(c, line, "audit: '%s' is not deny or all", first);
+		else
+			set_flag(s, ASB_SB_AUDIT_ALL, !strcmp(first, "all"));
+		s->audit_line = line;
+	} else {
+		error(c, line, "unknown key '%s' in [sandbox.%s]", key, s->name);
+	}
+}
+
+static bool valid_sandbox_name(const char *n)
+{
+	if (!*n || strlen(n) >= ASB_NAME_MAX || !isalnum((unsigned char)*n))
+		return false;
+	for (; *n; n++)
+		if (!isalnum((unsigned char)*n) && *n != '_' && *n != '-')
+			return false;
+	return true;
+}
+
+static void classify_sections(struct ctx *c)
+{
+	size_t cap = 0;
+
+	for (size_t i = 0; i < c->nsects; i++) {
+		struct sect *sc = &c->sects[i];
+		const char *name;
+
+		if (sc->kind == SECT_DUP)
+			continue;
+		if (ieq(sc->name, "agentd")) {
+			sc->kind = SECT_AGENTD;
+			continue;
+		}
+		if (strncasecmp(sc->name, "sandbox.", 8)) {
+			error(c, sc->line, "unknown section [%s] (expected [agentd] or [sandbox.NAME])",
+			      sc->name);
+			continue;
+		}
+		name = sc->name + 8;
+		if (!valid_sandbox_name(name)) {
+			error(c, sc->line, "bad sandbox name '%s' (letters, digits, '_', '-', max %d)",
+			      name, ASB_NAME_MAX - 1);
+			continue;
+		}
+		sc->kind = SECT_SANDBOX;
+		sc->sbx = c->nsbx;
+		GROW(c->sbx, c->nsbx, cap);
+		c->sbx[c->nsbx] = (struct sbx){ .line = sc->line, .timeout = -1 };
+		for (size_t j = 0; name[j]; j++)
+			c->sbx[c->nsbx].name[j] = tolower((unsigned char)name[j]);
+		c->nsbx++;
+	}
+}
+
+static char *lower_dup(const char *s)
+{
+	char *d = xstrdup(s);
+
+	for (char *p = d; *p; p++)
+		*p = tolower((unsigned char)*p);
+	return d;
+}
+
+static void read_values(struct ctx *c, dictionary *d)
+{
+	size_t cap = 0;
+
+	for (size_t i = 0; i < c->nents; i++) {
+		struct entry *e = &c->ents[i];
+		struct sect *sc = &c->sects[e->sect];
+		char *lkey, *ikey, *val;
+		const char *v;
+
+		if (sc->kind != SECT_AGENTD && sc->kind != SECT_SANDBOX)
+			continue;
+		lkey = lower_dup(e->key);
+		if (asprintf(&ikey, "%s:%s", sc->name, lkey) < 0)
+			abort();
+		v = iniparser_getstring(d, ikey, NULL);
+		free(ikey);
+		val = xstrdup(v ? v : "");
+		GROW(c->values, c->nvalues, cap);
+		c->values[c->nvalues++] = val;
+		if (sc->kind == SECT_SANDBOX) {
+			/* secret names keep their case */
+			sandbox_key(c, &c->sbx[sc->sbx],
+				    strncmp(lkey, "secret.", 7) ? lkey : e->key,
+				    val, e->line);
+			free(lkey);
+			continue;
+		}
+		size_t k;
+
+		for (k = 0; k < 4; k++)
+			if (!strcmp(lkey, agentd_keys[k]))
+				break;
+		if (k == 4)
+			error(c, e->line, "unknown key '%s' in [agentd]", e->key);
+		else if (!*strip(val))
+			error(c, e->line, "%s: empty value", lkey);
+		else if (valid_path(c, e->line, lkey, strip(val)))
+			c->agentd[k] = strip(val);
+		free(lkey);
+	}
+}
+
+/* ---- extends: flatten ---- */
+
+static struct sbx *find_sbx(struct ctx *c, const char *name)
+{
+	for (size_t i = 0; i < c->nsbx; i++)
+		if (ieq(c->sbx[i].name, name))
+			return &c->sbx[i];
+	return NULL;
+}
+
+static void flatten(struct ctx *c, struct sbx *s, struct sbx **stack,
+		    size_t depth)
+{
+	struct sbx *b;
+
+	if (s->state == 2)
+		return;
+	s->state = 1;
+	stack[depth] = s;
+	if (!s->extends)
+		goto done;
+	b = find_sbx(c, s->extends);
+	if (!b) {
+		error(c, s->extends_line, "extends: no sandbox named '%s'",
+		      s->extends);
+		s->bad = true;
+		goto done;
+	}
+	if (b->state == 1) {
+		char chain[1024] = "";
+		size_t i = 0, off = 0;
+
+		while (stack[i] != b)
+			i++;
+		for (; i <= depth; i++)
+			off += snprintf(chain + off, sizeof(chain) - off > 0 ?
+					sizeof(chain) - off : 0, "%s -> ",
+					stack[i]->name);
+		error(c, s->extends_line, "extends cycle: %s%s", chain, b->name);
+		s->bad = true;
+		goto done;
+	}
+	flatten(c, b, stack, depth + 1);
+	if (b->bad) {
+		s->bad = true;
+		goto done;
+	}
+	/* base rules first, then ours */
+	{
+		struct crule *all = xrealloc(NULL, b->nrules + s->nrules + 1,
+					     sizeof(*all));
+
+		for (size_t i = 0; i < b->nrules; i++) {
+			all[i] = b->rules[i];
+			all[i].own = false;
+		}
+		memcpy(all + b->nrules, s->rules, s->nrules * sizeof(*all));
+		free(s->rules);
+		s->rules = all;
+		s->nrules += b->nrules;
+		s->caprules = s->nrules + 1;
+	}
+	for (size_t i = 0; i < b->nsecrets; i++) {
+		bool mine = false;
+
+		for (size_t j = 0; j < s->nsecrets; j++)
+			mine |= !strcmp(s->secrets[j].s.name, b->secrets[i].s.name);
+		if (mine)
+			continue;
+		GROW(s->secrets, s->nsecrets, s->capsecrets);
+		s->secrets[s->nsecrets++] = b->secrets[i];
+	}
+	s->families |= b->families;
+	s->flags |= b->flags & ~s->flags_set & ~ASB_SB_DENY_RAW;
+	s->flags |= b->flags & ASB_SB_DENY_RAW;
+	if (s->timeout < 0)
+		s->timeout = b->timeout;
+	if (!s->audit_line)
+		s->audit_line = b->audit_line;
+done:
+	s->state = 2;
+}
+
+/* ---- ordering, lookups and warnings ---- */
+
+static int rule_cmp_key(const struct asb_image_rule *a, const char *ap,
+			const struct asb_image_rule *b, const char *bp)
+{
+	int d;
+
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if (!a->family)
+		return strcmp(ap, bp);
+	if (a->prefix != b->prefix)
+		return a->prefix < b->prefix ? -1 : 1;
+	d = memcmp(a->addr, b->addr, 16);
+	return d;
+}
+
+static int crule_cmp(const void *x, const void *y)
+{
+	const struct crule *a = x, *b = y;
+	int d = rule_cmp_key(&a->r, a->path, &b->r, b->path);
+
+	if (d)
+		return d;
+	if (a->r.port_lo != b->r.port_lo)
+		return a->r.port_lo < b->r.port_lo ? -1 : 1;
+	if (a->r.port_hi != b->r.port_hi)
+		return a->r.port_hi > b->r.port_hi ? -1 : 1;
+	return a->r.line < b->r.line ? -1 : a->r.line > b->r.line;
+}
+
+/* First index whose key is >= (@key, @path). */
+static size_t lower_bound(const struct crule *v, size_t n,
+			  const struct asb_image_rule *key, const char *path)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (rule_cmp_key(&v[mid].r, v[mid].path, key, path) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool same_key(const struct crule *a, const struct crule *b)
+{
+	return !rule_cmp_key(&a->r, a->path, &b->r, b->path);
+}
+
+/* An equal rule that comes first (earlier line, or from the base). */
+static const struct crule *earlier_twin(const struct sbx *s, size_t i)
+{
+	const struct crule *r = &s->rules[i];
+
+	for (size_t j = i; j-- > 0 && same_key(&s->rules[j], r);) {
+		const struct crule *o = &s->rules[j];
+
+		if (o->r.port_lo == r->r.port_lo && o->r.port_hi == r->r.port_hi)
+			return o;
+	}
+	return NULL;
+}
+
+/* The nearest rule of @kind at a proper ancestor of @path, or NULL. */
+static const struct crule *path_ancestor(const struct sbx *s, int kind,
+					 const char *path, bool self)
+{
+	char buf[ASB_PATH_MAX];
+	struct asb_image_rule key = { .kind = kind };
+	size_t len = strlen(path);
+
+	if (len >= sizeof(buf))
+		return NULL;
+	memcpy(buf, path, len + 1);
+	if (!self)
+		goto up;
+	for (;;) {
+		size_t at = lower_bound(s->rules, s->nrules, &key, buf);
+
+		if (at < s->nrules && s->rules[at].r.kind == kind &&
+		    !s->rules[at].r.family && !strcmp(s->rules[at].path, buf))
+			return &s->rules[at];
+up:
+		if (!strcmp(buf, "/"))
+			return NULL;
+		*strrchr(buf, '/') = 0;
+		if (!buf[0])
+			strcpy(buf, "/");
+	}
+}
+
+static void mask_addr(__u8 *a, unsigned int prefix)
+{
+	for (unsigned int b = prefix; b < 128; b++)
+		a[b / 8] &= ~(0x80 >> (b % 8));
+}
+
+/* A rule of @kind other than @self whose prefix and ports cover @r. */
+static const struct crule *net_cover(const struct sbx *s, int kind,
+				     const struct crule *r,
+				     const struct crule *self,
+				     const __u8 present[129])
+{
+	int max = r->r.family == ASB_NET_IP4 ? 32 : 128;
+
+	for (int p = r->r.prefix; p >= 0 && p <= max; p--) {
+		struct asb_image_rule key = { .kind = kind,
+					      .family = r->r.family,
+					      .prefix = p };
+		size_t at;
+
+		if (!present[p])
+			continue;
+		memcpy(key.addr, r->r.addr, 16);
+		mask_addr(key.addr, p);
+		at = lower_bound(s->rules, s->nrules, &key, NULL);
+		for (; at < s->nrules &&
+		       !rule_cmp_key(&s->rules[at].r, NULL, &key, NULL); at++) {
+			const struct crule *o = &s->rules[at];
+
+			if (o != self && o->r.port_lo <= r->r.port_lo &&
+			    o->r.port_hi >= r->r.port_hi)
+				return o;
+		}
+	}
+	return NULL;
+}
+
+static void warn_shadowing(struct ctx *c, struct sbx *s)
+{
+	__u8 (*present)[2][129] = calloc(ASB_RULE_KIND_MAX + 1,
+					 sizeof(*present));
+
+	if (!present)
+		abort();
+	for (size_t i = 0; i < s->nrules; i++) {
+		const struct asb_image_rule *r = &s->rules[i].r;
+
+		if (r->family)
+			present[r->kind][r->family == ASB_NET_IP6][r->prefix] = 1;
+	}
+	for (size_t i = 0; i < s->nrules; i++) {
+		const struct crule *r = &s->rules[i], *o;
+		const char *kn = kind_names[r->r.kind];
+		char what[96], other[96];
+
+		if (!r->own)
+			continue;
+		if (!r->r.family) {
+			o = earlier_twin(s, i);
+			if (o) {
+				warning(c, r->r.line, "%s %s: duplicate of line %u",
+					kn, r->path, o->r.line);
+				continue;
+			}
+			o = path_ancestor(s, r->r.kind, r->path, false);
+			if (o)
+				warning(c, r->r.line, "%s %s is already covered by %s (line %u)",
+					kn, r->path, o->path, o->r.line);
+			continue;
+		}
+		asb_rule_format_net(&r->r, what, sizeof(what));
+		if ((r->r.kind == ASB_RULE_NET_CONNECT ||
+		     r->r.kind == ASB_RULE_NET_BIND) &&
+		    s->families & (1ull << (r->r.family == ASB_NET_IP4 ?
+					     AF_INET : AF_INET6)))
+			warning(c, r->r.line, "%s %s can never match: %s is in net.deny_families",
+				kn, what,
+				r->r.family == ASB_NET_IP4 ? "inet" : "inet6");
+		o = earlier_twin(s, i);
+		if (o) {
+			warning(c, r->r.line, "%s %s: duplicate of line %u", kn,
+				what, o->r.line);
+			continue;
+		}
+		o = net_cover(s, r->r.kind, r, r,
+			      present[r->r.kind][r->r.family == ASB_NET_IP6]);
+		if (o) {
+			asb_rule_format_net(&o->r, other, sizeof(other));
+			warning(c, r->r.line, "%s %s is already covered by %s (line %u)",
+				kn, what, other, o->r.line);
+		}
+	}
+	free(present);
+}
+
+/* ---- image ---- */
+
+struct strtab {
+	char *buf;
+	size_t len, cap;
+};
+
+static __u32 str_add(struct strtab *t, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	__u32 off = t->len;
+
+	while (t->len + n > t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 4096;
+		t->buf = xrealloc(t->buf, t->cap, 1);
+	}
+	memcpy(t->buf + t->len, s, n);
+	t->len += n;
+	return off;
+}
+
+static int sbx_name_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct sbx *const *)a)->name,
+		      (*(struct sbx *const *)b)->name);
+}
+
+static int secret_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct csecret *)a)->s.name,
+		      ((const struct csecret *)b)->s.name);
+}
+
+static size_t align8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+static void emit(struct ctx *c, struct asb_image *img)
+{
+	struct strtab st = { 0 };
+	struct sbx **order = xrealloc(NULL, c->nsbx + 1, sizeof(*order));
+	size_t nrules = 0, nsecrets = 0, off, size;
+	struct asb_image_hdr *h;
+	struct asb_image_sandbox *sbs;
+	struct asb_image_rule *rules;
+	struct asb_image_secret *secs;
+	__u32 file, agentd[4] = { 0 };
+	size_t ri = 0, si = 0;
+
+	str_add(&st, "");
+	file = str_add(&st, c->file);
+	for (int k = 0; k < 4; k++)
+		if (c->agentd[k])
+			agentd[k] = str_add(&st, c->agentd[k]);
+	for (size_t i = 0; i < c->nsbx; i++) {
+		order[i] = &c->sbx[i];
+		nrules += c->sbx[i].nrules;
+		nsecrets += c->sbx[i].nsecrets;
+	}
+	qsort(order, c->nsbx, sizeof(*order), sbx_name_cmp);
+
+	off = align8(sizeof(*h));
+	size = off + c->nsbx * sizeof(*sbs) + nrules * sizeof(*rules) +
+	       nsecrets * sizeof(*secs);
+	/* strings are added while the tables are filled: fill first */
+	sbs = xrealloc(NULL, c->nsbx + 1, sizeof(*sbs));
+	rules = xrealloc(NULL, nrules + 1, sizeof(*rules));
+	secs = xrealloc(NULL, nsecrets + 1, sizeof(*secs));
+	for (size_t i = 0; i < c->nsbx; i++) {
+		struct sbx *s = order[i];
+		struct asb_image_sandbox *o = &sbs[i];
+
+		memset(o, 0, sizeof(*o));
+		memcpy(o->name, s->name, sizeof(o->name));
+		o->first_rule = ri;
+		o->n_rules = s->nrules;
+		o->first_secret = si;
+		o->n_secrets = s->nsecrets;
+		o->flags = s->flags;
+		o->ask_timeout = s->timeout > 0 ? s->timeout :
+				 ASB_ASK_TIMEOUT_DEFAULT;
+		o->deny_families = s->families;
+		o->file = file;
+		o->line = s->line;
+		o->audit_file = s->audit_line ? file : 0;
+		o->audit_line = s->audit_line;
+		for (size_t j = 0; j < s->nrules; j++) {
+			struct asb_image_rule *r = &rules[ri++];
+
+			*r = s->rules[j].r;
+			r->file = file;
+			if (s->rules[j].path)
+				r->path = str_add(&st, s->rules[j].path);
+		}
+		qsort(s->secrets, s->nsecrets, sizeof(*s->secrets), secret_cmp);
+		for (size_t j = 0; j < s->nsecrets; j++) {
+			struct asb_image_secret *x = &secs[si++];
+
+			*x = s->secrets[j].s;
+			x->exe = str_add(&st, s->secrets[j].exe);
+			x->file = file;
+		}
+	}
+	size += st.len;
+	h = calloc(1, size);
+	if (!h)
+		abort();
+	*h = (struct asb_image_hdr){
+		.magic = ASB_IMAGE_MAGIC, .version = ASB_IMAGE_VERSION,
+		.hdr_size = sizeof(*h), .size = size,
+		.n_sandboxes = c->nsbx, .sandbox_off = off,
+		.n_rules = nrules,
+		.rule_off = off + c->nsbx * sizeof(*sbs),
+		.n_secrets = nsecrets,
+		.secret_off = off + c->nsbx * sizeof(*sbs) +
+			      nrules * sizeof(*rules),
+		.strtab_off = size - st.len, .strtab_size = st.len,
+		.source = file,
+		.agentd_socket = agentd[0], .agentd_state_dir = agentd[1],
+		.agentd_audit_log = agentd[2], .agentd_vault = agentd[3],
+	};
+	memcpy((char *)h + h->sandbox_off, sbs, c->nsbx * sizeof(*sbs));
+	memcpy((char *)h + h->rule_off, rules, nrules * sizeof(*rules));
+	memcpy((char *)h + h->secret_off, secs, nsecrets * sizeof(*secs));
+	memcpy((char *)h + h->strtab_off, st.buf, st.len);
+	h->checksum = asb_crc32(h, size);
+	img->hdr = h;
+	img->size = size;
+	free(sbs);
+	free(rules);
+	free(secs);
+	free(order);
+	free(st.buf);
+}
+
+/* ---- entry points ---- */
+
+static int silent(const char *fmt, ...)
+{
+	(void)fmt;
+	return 0;
+}
+
+static void ctx_free(struct ctx *c)
+{
+	for (size_t i = 0; i < c->nsects; i++)
+		free(c->sects[i].name);
+	for (size_t i = 0; i < c->nents; i++)
+		free(c->ents[i].key);
+	for (size_t i = 0; i < c->nsbx; i++) {
+		free(c->sbx[i].rules);
+		free(c->sbx[i].secrets);
+	}
+	for (size_t i = 0; i < c->nvalues; i++)
+		free(c->values[i]);
+	free(c->sects);
+	free(c->ents);
+	free(c->sbx);
+	free(c->values);
+	free(c->diags);
+}
+
+static dictionary *ini_load(const char *text, size_t len)
+{
+	char path[64];
+	dictionary *d = NULL;
+	int fd = memfd_create("asb-policy", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	if (write(fd, text, len) == (ssize_t)len) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		iniparser_set_error_callback(silent);
+		d = iniparser_load(path);
+	}
+	close(fd);
+	return d;
+}
+
+int asb_policy_compile_mem(const char *name, const char *buf, size_t len,
+			   struct asb_image *img, FILE *diag,
+			   unsigned int *nwarn)
+{
+	struct ctx c = { .file = name };
+	struct sbx **stack;
+	dictionary *d;
+	char *clean;
+	size_t clean_len;
+	int ret = -1;
+
+	memset(img, 0, sizeof(*img));
+	if (len > FILE_MAX_BYTES) {
+		error(&c, 1, "file too large (%zu bytes, max %u)", len,
+		      FILE_MAX_BYTES);
+		goto out;
+	}
+	clean = scan(&c, buf, len, &clean_len);
+	d = ini_load(clean, clean_len);
+	free(clean);
+	if (!d) {
+		error(&c, 1, "cannot parse: %s", strerror(errno ? errno : EINVAL));
+		goto out;
+	}
+	classify_sections(&c);
+	read_values(&c, d);
+	iniparser_freedict(d);
+	if (!c.nsbx && !c.nerr)
+		error(&c, 1, "no [sandbox.NAME] section");
+	stack = xrealloc(NULL, c.nsbx + 1, sizeof(*stack));
+	for (size_t i = 0; i < c.nsbx; i++)
+		flatten(&c, &c.sbx[i], stack, 0);
+	free(stack);
+	for (size_t i = 0; i < c.nsbx; i++) {
+		struct sbx *s = &c.sbx[i];
+
+		qsort(s->rules, s->nrules, sizeof(*s->rules), crule_cmp);
+		if (!s->bad)
+			warn_shadowing(&c, s);
+	}
+	if (!c.nerr) {
+		emit(&c, img);
+		ret = 0;
+	}
+out:
+	if (nwarn)
+		*nwarn = c.nwarn;
+	flush_diags(&c, diag);
+	ctx_free(&c);
+	return ret;
+}
+
+int asb_policy_compile(const char *path, struct asb_image *img, FILE *diag,
+		       unsigned int *nwarn)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	int fd, ret = -1;
+
+	memset(img, 0, sizeof(*img));
+	if (nwarn)
+		*nwarn = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		if (diag)
+			fprintf(diag, "%s: cannot open: %s\n", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		if (diag)
+			fprintf(diag, "%s: not a regular file\n", path);
+		goto out;
+	}
+	if ((size_t)st.st_size > FILE_MAX_BYTES) {
+		if (diag)
+			fprintf(diag, "%s:1: file too large (%lld bytes, max %u)\n",
+				path, (long long)st.st_size, FILE_MAX_BYTES);
+		goto out;
+	}
+	buf = xrealloc(NULL, st.st_size + 1, 1);
+	while (len < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + len, st.st_size - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (diag)
+				fprintf(diag, "%s: cannot read: %s\n", path,
+					n ? strerror(errno) : "file shrank");
+			goto out;
+		}
+		len += n;
+	}
+	ret = asb_policy_compile_mem(path, buf, len, img, diag, nwarn);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return ret;
+}
