@@ -1,13 +1,465 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * agentd: the asb daemon.
+ * agentd: probes the host, compiles the policy, creates and tracks
+ * sandboxes for asbctl, turns kernel events into the audit log, and
+ * answers the operator on a root-only control socket.
+ *
+ * Enforcement never depends on agentd being alive: sandboxes keep their
+ * Landlock domain and seccomp filter, and their cgroup socket programs stay
+ * attached, when agentd exits or is killed.
  */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
+#include <asb/event.h>
+
+#include "audit.h"
+#include "ctl.h"
 #include "policy.h"
+#include "probe.h"
+#include "sandbox.h"
+#include "sockfilter.h"
 
-int main(void)
+#define PIN_DIR "/sys/fs/bpf/asb"
+
+static struct {
+	const char *policy_path;	/* NULL: embedded default */
+	const char *socket;
+	const char *state_dir;
+	const char *audit_log;
+	struct asb_image img;
+	char policy_status[512];
+	struct asb_probe probe;
+	struct asb_sandboxes sbs;
+	char cgroup_root[160];
+	int epfd;
+} d;
+
+static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logmsg(const char *fmt, ...)
 {
-	fprintf(stderr, "agentd: not built yet\n");
-	return 1;
+	va_list ap;
+
+	fputs("agentd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int compile(const char *path, struct asb_image *img, FILE *diag)
+{
+	if (path)
+		return asb_policy_compile(path, img, diag, NULL);
+	return asb_policy_compile_mem(ASB_DEFAULT_POLICY_NAME,
+				      asb_default_policy,
+				      asb_default_policy_len, img, diag, NULL);
+}
+
+/* All or nothing: the running policy is replaced only by one that compiles. */
+static int load_policy(void)
+{
+	struct asb_image img;
+	char *diag = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&diag, &len);
+	int ret = compile(d.policy_path, &img, f);
+	char ts[32];
+	time_t now = time(NULL);
+
+	fclose(f);
+	strftime(ts, sizeof(ts), "%F %T", localtime(&now));
+	if (ret < 0) {
+		fputs(diag, stderr);
+		logmsg("policy %s refused, previous policy stays in force",
+		       d.policy_path ?: ASB_DEFAULT_POLICY_NAME);
+		snprintf(d.policy_status, sizeof(d.policy_status),
+			 "reload at %s REFUSED (%s): %.*s", ts,
+			 d.policy_path ?: ASB_DEFAULT_POLICY_NAME,
+			 (int)strcspn(diag, "\n"), diag);
+		free(diag);
+		return -1;
+	}
+	free(diag);
+	asb_image_free(&d.img);
+	d.img = img;
+	snprintf(d.policy_status, sizeof(d.policy_status),
+		 "loaded at %s: %u sandboxes, %u rules", ts,
+		 img.hdr->n_sandboxes, img.hdr->n_rules);
+	logmsg("policy %s %s", d.policy_path ?: ASB_DEFAULT_POLICY_NAME,
+	       d.policy_status);
+	return 0;
+}
+
+static const char *action_name(int a)
+{
+	switch (a) {
+	case ASB_ACT_CONNECT4:
+	case ASB_ACT_CONNECT6:
+	case ASB_ACT_UNIX_CONNECT:
+		return "connect";
+	case ASB_ACT_SENDMSG4:
+	case ASB_ACT_SENDMSG6:
+	case ASB_ACT_UNIX_SENDMSG:
+		return "sendmsg";
+	case ASB_ACT_BIND4:
+	case ASB_ACT_BIND6:
+		return "bind";
+	case ASB_ACT_SOCKET:
+		return "socket";
+	default:
+		return "?";
+	}
+}
+
+static int on_event(void *ctx, const struct asb_event *ev)
+{
+	struct asb_sandbox *s = asb_sandbox_by_id(&d.sbs, ev->sandbox);
+	char obj[160], rule[ASB_PATH_MAX + 16] = "", comm[ASB_COMM_LEN + 1];
+	char a[INET6_ADDRSTRLEN];
+	struct asb_audit_rec r = {
+		.time_ns = asb_audit_boot_to_real(ev->time_ns),
+		.sandbox = s ? s->name : "?",
+		.pid = ev->pid,
+		.action = action_name(ev->action),
+		.object = obj,
+		.verdict = ev->verdict == ASB_EV_DENY ? "deny" : "allow",
+		.rule = rule,
+		.source = "bpf",
+	};
+
+	memcpy(comm, ev->comm, ASB_COMM_LEN);
+	comm[ASB_COMM_LEN] = 0;
+	r.comm = comm;
+	switch (ev->action) {
+	case ASB_ACT_CONNECT4:
+	case ASB_ACT_SENDMSG4:
+	case ASB_ACT_BIND4:
+		inet_ntop(AF_INET, ev->addr, a, sizeof(a));
+		snprintf(obj, sizeof(obj), "%s:%u", a, ev->port);
+		break;
+	case ASB_ACT_CONNECT6:
+	case ASB_ACT_SENDMSG6:
+	case ASB_ACT_BIND6:
+		inet_ntop(AF_INET6, ev->addr, a, sizeof(a));
+		snprintf(obj, sizeof(obj), "[%s]:%u", a, ev->port);
+		break;
+	case ASB_ACT_SOCKET:
+		snprintf(obj, sizeof(obj), "%s",
+			 ev->sock_type == 3 /* SOCK_RAW */ &&
+			 (ev->family == AF_INET || ev->family == AF_INET6) ?
+			 "raw" : asb_family_name(ev->family) ?: "?");
+		break;
+	default:
+		snprintf(obj, sizeof(obj), "%s%.*s",
+			 ev->flags & ASB_EVF_ABSTRACT ? "@" : "",
+			 ASB_UNIX_PATH_MAX, ev->path);
+	}
+	if (s)
+		asb_sandbox_rule_src(s, ev->rule, rule, sizeof(rule));
+	asb_audit_write(&r);
+	return 0;
+}
+
+static void status(FILE *out)
+{
+	__u64 drops = 0;
+
+	asb_sockfilter_drops(d.sbs.sf, &drops);
+	fprintf(out, "backend: %s\n", asb_backend_name(d.probe.backend));
+	for (char *p = d.probe.why, *nl; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		fprintf(out, "  %.*s\n", (int)(nl - p), p);
+	}
+	fprintf(out, "policy: %s\n  %s\n",
+		d.policy_path ?: ASB_DEFAULT_POLICY_NAME, d.policy_status);
+	fprintf(out, "audit: %s\n  dropped events: %llu, write errors: %llu\n",
+		d.audit_log, (unsigned long long)drops,
+		(unsigned long long)asb_audit_errors());
+	fprintf(out, "sandboxes:\n");
+	asb_sandbox_print(&d.sbs, out);
+}
+
+static void watch_sandbox(struct asb_sandbox *s)
+{
+	struct epoll_event ev = { .events = EPOLLPRI, .data.fd = s->events_fd };
+
+	if (s->events_fd >= 0)
+		epoll_ctl(d.epfd, EPOLL_CTL_ADD, s->events_fd, &ev);
+}
+
+static void handle_run(int fd, const struct asb_ctl_req *req)
+{
+	struct asb_ctl_run rep = { 0 };
+	struct asb_sandbox *s;
+	struct asb_image own, *img = &d.img;
+	char err[512] = "", *diag = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (req->policy[0]) {
+		FILE *f = open_memstream(&diag, &len);
+
+		ret = asb_policy_compile(req->policy, &own, f, NULL);
+		fclose(f);
+		if (ret < 0) {
+			asb_ctl_reply(fd, -EINVAL, diag, strlen(diag));
+			free(diag);
+			return;
+		}
+		free(diag);
+		img = &own;
+	}
+	ret = asb_sandbox_create(&d.sbs, img, req->sandbox, &s, err,
+				 sizeof(err));
+	if (img == &own)
+		asb_image_free(&own);
+	if (ret < 0) {
+		asb_ctl_reply(fd, ret, err, strlen(err));
+		return;
+	}
+	watch_sandbox(s);
+	rep.sbid = s->id;
+	snprintf(rep.cgroup, sizeof(rep.cgroup), "%s", s->cgroup);
+	snprintf(rep.image, sizeof(rep.image), "%s", s->image_path);
+	logmsg("sandbox %s-%u created", s->name, s->id);
+	asb_ctl_reply(fd, 0, &rep, sizeof(rep));
+}
+
+static void handle_attach(int fd, const struct asb_ctl_req *req)
+{
+	struct asb_sandbox *s = asb_sandbox_by_name(&d.sbs, req->sandbox);
+	char msg[128];
+	int ret;
+
+	if (!s) {
+		snprintf(msg, sizeof(msg), "no running sandbox '%s'",
+			 req->sandbox);
+		asb_ctl_reply(fd, -ENOENT, msg, strlen(msg));
+		return;
+	}
+	ret = asb_sandbox_attach_pid(s, req->pid);
+	snprintf(msg, sizeof(msg), "pid %u: %s", req->pid,
+		 ret ? strerror(-ret) : "attached (socket rules; file rules "
+		 "apply to processes started by asbctl run)");
+	asb_ctl_reply(fd, ret, msg, strlen(msg));
+}
+
+static void handle_client(int lfd)
+{
+	struct asb_ctl_req req;
+	unsigned int uid;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int fd, ret;
+
+	fd = asb_ctl_accept(lfd, &uid);
+	if (fd < 0) {
+		if (fd == -EPERM)
+			logmsg("control: refused a peer that is not root");
+		return;
+	}
+	ret = asb_ctl_recv(fd, &req);
+	if (ret < 0) {
+		const char *m = ret == -EPROTO ? "unsupported protocol version" :
+				"malformed request";
+
+		asb_ctl_reply(fd, ret, m, strlen(m));
+		close(fd);
+		return;
+	}
+	switch (req.cmd) {
+	case ASB_CTL_STATUS:
+		f = open_memstream(&buf, &len);
+		status(f);
+		fclose(f);
+		asb_ctl_reply(fd, 0, buf, len);
+		free(buf);
+		break;
+	case ASB_CTL_RUN:
+		handle_run(fd, &req);
+		break;
+	case ASB_CTL_RELOAD:
+		ret = load_policy();
+		asb_ctl_reply(fd, ret < 0 ? -EINVAL : 0, d.policy_status,
+			      strlen(d.policy_status));
+		break;
+	case ASB_CTL_ATTACH:
+		handle_attach(fd, &req);
+		break;
+	}
+	close(fd);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: agentd [--policy FILE] [--socket PATH] "
+		"[--state-dir DIR] [--audit-log FILE]\n");
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		mkdir(buf, 0755);
+		*p = '/';
+	}
+	return mkdir(buf, mode) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "audit-log", required_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct rlimit nocore = { 0, 0 };
+	struct epoll_event ev;
+	sigset_t mask;
+	int c, lfd, sfd, rbfd, ret;
+
+	while ((c = getopt_long(argc, argv, "p:s:d:a:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': d.policy_path = optarg; break;
+		case 's': d.socket = optarg; break;
+		case 'd': d.state_dir = optarg; break;
+		case 'a': d.audit_log = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (geteuid() != 0) {
+		logmsg("must run as root");
+		return 1;
+	}
+	/* no core dumps, no ptrace by non-root, secrets stay in memory */
+	prctl(PR_SET_DUMPABLE, 0);
+	setrlimit(RLIMIT_CORE, &nocore);
+
+	if (load_policy() < 0)
+		return 1;
+#define SETTING(field, hdrfield, def) \
+	if (!d.field) \
+		d.field = d.img.hdr->hdrfield ? \
+			  strdup(asb_image_str(&d.img, d.img.hdr->hdrfield)) : def
+	SETTING(socket, agentd_socket, ASB_CTL_SOCKET_DEFAULT);
+	SETTING(state_dir, agentd_state_dir, "/var/lib/asb");
+	SETTING(audit_log, agentd_audit_log, "/var/log/asb/audit.jsonl");
+#undef SETTING
+
+	asb_probe(&d.probe);
+	fputs(d.probe.why, stderr);
+	if (d.probe.backend == ASB_BACKEND_NONE) {
+		logmsg("no enforcement backend on this host: refusing to run");
+		return 1;
+	}
+	ret = mkdir_p(d.state_dir, 0700);
+	if (ret < 0) {
+		logmsg("%s: %s", d.state_dir, strerror(-ret));
+		return 1;
+	}
+	ret = asb_audit_open(d.audit_log);
+	if (ret < 0) {
+		logmsg("%s: %s", d.audit_log, strerror(-ret));
+		return 1;
+	}
+	snprintf(d.cgroup_root, sizeof(d.cgroup_root), "%s/asb",
+		 d.probe.cgroup_root);
+	if (mkdir(d.cgroup_root, 0755) < 0 && errno != EEXIST) {
+		logmsg("%s: %s", d.cgroup_root, strerror(errno));
+		return 1;
+	}
+	d.sbs.cgroup_root = d.cgroup_root;
+	d.sbs.state_dir = d.state_dir;
+	ret = asb_sockfilter_open(&d.sbs.sf, PIN_DIR);
+	if (ret < 0) {
+		logmsg("socket filter: %s", strerror(-ret));
+		return 1;
+	}
+	lfd = asb_ctl_listen(d.socket);
+	if (lfd < 0) {
+		logmsg("%s: %s", d.socket, strerror(-lfd));
+		return 1;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	d.epfd = epoll_create1(EPOLL_CLOEXEC);
+	rbfd = asb_sockfilter_event_fd(d.sbs.sf);
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = lfd };
+	epoll_ctl(d.epfd, EPOLL_CTL_ADD, lfd, &ev);
+	ev.data.fd = sfd;
+	epoll_ctl(d.epfd, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.fd = rbfd;
+	epoll_ctl(d.epfd, EPOLL_CTL_ADD, rbfd, &ev);
+	logmsg("ready on %s, audit log %s", d.socket, d.audit_log);
+
+	for (;;) {
+		struct epoll_event evs[16];
+		int n = epoll_wait(d.epfd, evs, 16, 1000);
+
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == lfd) {
+				handle_client(lfd);
+			} else if (fd == rbfd) {
+				asb_sockfilter_events(d.sbs.sf, on_event, NULL, 0);
+			} else if (fd == sfd) {
+				struct signalfd_siginfo si;
+
+				if (read(sfd, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGHUP) {
+					logmsg("SIGHUP: reloading policy");
+					load_policy();
+					continue;
+				}
+				logmsg("exiting on signal %u; sandboxes stay confined",
+				       si.ssi_signo);
+				asb_sockfilter_events(d.sbs.sf, on_event, NULL, 0);
+				unlink(d.socket);
+				return 0;
+			} else {
+				asb_sandbox_reap(&d.sbs);
+			}
+		}
+		asb_sandbox_reap(&d.sbs);
+	}
 }

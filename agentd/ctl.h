@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The control socket, both ends (protocol: include/asb/ctl.h). */
+#ifndef ASB_AGENTD_CTL_H
+#define ASB_AGENTD_CTL_H
+
+#include <stddef.h>
+#include <asb/ctl.h>
+
+#define ASB_CTL_SOCKET_DEFAULT "/run/asb/agentd.sock"
+
+/* asbctl: one request, one reply. Returns rep->status or -errno;
+ * *payload (malloc'ed, NUL-terminated) holds rep->len bytes. */
+int asb_ctl_call(const char *path, const struct asb_ctl_req *req,
+		 char **payload, size_t *len);
+void asb_ctl_req_init(struct asb_ctl_req *req, int cmd);
+
+/* agentd: the listening socket, root only (directory 0700, socket 0600). */
+int asb_ctl_listen(const char *path);
+/* Accept one client; refuses (closes) peers that are not uid 0. */
+int asb_ctl_accept(int lfd, unsigned int *peer_uid);
+/* Read and validate one request: 0, or -EINVAL/-EPROTO. */
+int asb_ctl_recv(int fd, struct asb_ctl_req *req);
+int asb_ctl_reply(int fd, int status, const void *payload, size_t len);
+
+#endif

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Launch a program confined as a sandbox (portable backend).
+ *
+ * The parent builds the Landlock ruleset (so policy errors are reported
+ * before anything runs), then forks. The child, in this order:
+ *   1. joins the sandbox cgroup (writes its pid to cgroup.procs),
+ *   2. restores the caller's signal mask, asks for SIGKILL when the
+ *      launcher dies (PR_SET_PDEATHSIG; the agent is never left running
+ *      unsupervised),
+ *   3. marks every fd above 2 close-on-exec (nothing from the launcher
+ *      leaks into the sandbox; the status pipe closes at exec),
+ *   4. enforces Landlock, installs the seccomp filters and, when asked
+ *      for, passes the notify listener to the parent (SCM_RIGHTS) and
+ *      closes its own copy,
+ *   5. execvp()s argv[0] (execvpe with @envp).
+ * The child stays in the caller's session and process group, like env(1):
+ * the terminal and its signals reach it directly.
+ * Any failure in the child is sent to the parent as (stage, errno) through
+ * a close-on-exec pipe.
+ */
+#ifndef ASB_LAUNCH_H
+#define ASB_LAUNCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "policy.h"
+
+/* Exit statuses the way a shell gives them. */
+#define ASB_LAUNCH_EXIT_SETUP		125	/* the launcher failed */
+#define ASB_LAUNCH_EXIT_NOEXEC		126	/* found, not executable */
+#define ASB_LAUNCH_EXIT_NOTFOUND	127
+
+struct asb_launch_opts {
+	char *const *argv;		/* argv[0] is looked up in PATH */
+	char *const *envp;		/* NULL: the caller's environ */
+	int cgroup_fd;			/* cgroup directory to join, or -1 */
+	const char *cgroup_path;	/* used when cgroup_fd < 0; NULL: none */
+	const struct asb_image *img;	/* Landlock rules: both, or */
+	const struct asb_image_sandbox *sb;	/* both NULL (no Landlock) */
+	uint32_t sb_flags;		/* ASB_SB_*, for seccomp */
+	/*
+	 * If set, the ask filter is installed and this is called in the
+	 * parent with its listener before the child execs; it owns the fd
+	 * and must answer notifications (the child's execve is the first).
+	 * Returning -1 kills the child and fails the launch.
+	 */
+	int (*notify_cb)(int notify_fd, pid_t child, void *arg);
+	void *notify_arg;
+	char *report;			/* may be NULL: Landlock report, then */
+	size_t report_len;		/* what failed, one line each */
+};
+
+/*
+ * Start the program; returns once it has exec'd (or failed to).
+ * 0: *@pid is the running child. -1 with errno set: nothing runs (the
+ * child, if any, is reaped); *@status (if not NULL) is 127 when exec said
+ * ENOENT, 126 for another exec error, 125 when the setup failed.
+ */
+int asb_launch_spawn(const struct asb_launch_opts *o, pid_t *pid,
+		     int *status);
+
+/*
+ * asb_launch_spawn, then forward SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
+ * SIGUSR2 and SIGWINCH to the child (except the ones the terminal already
+ * sent to the whole foreground group, si_code SI_KERNEL) and wait for it.
+ * 0: *@status is its exit code, or 128 + the signal that killed it.
+ * -1: as asb_launch_spawn. Uses process-wide signal handlers: one
+ * asb_launch at a time per process (daemons use asb_launch_spawn).
+ */
+int asb_launch(const struct asb_launch_opts *o, int *status);
+
+/* A wait status as a shell exit code. */
+int asb_launch_exit_code(int wstatus);
+
+#endif /* ASB_LAUNCH_H */

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * Sandbox manager. A sandbox is a cgroup under <cgroup v2>/asb; its socket
+ * rules are attached to the cgroup and outlive agentd; its file and exec
+ * rules are applied by the launcher from the image saved here.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <asb/event.h>
+
+#include "sandbox.h"
+#include "sockfilter.h"
+
+static int copy_image(const struct asb_image *src, struct asb_image *dst)
+{
+	dst->hdr = malloc(src->size);
+	if (!dst->hdr)
+		return -ENOMEM;
+	memcpy(dst->hdr, src->hdr, src->size);
+	dst->size = src->size;
+	return 0;
+}
+
+int asb_sandbox_create(struct asb_sandboxes *all, const struct asb_image *img,
+		       const char *name, struct asb_sandbox **out, char *err,
+		       size_t errlen)
+{
+	struct asb_sandbox *s;
+	char path[300];
+	struct stat st;
+	int ret;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->cg_fd = s->events_fd = -1;
+	if (copy_image(img, &s->img) < 0) {
+		free(s);
+		return -ENOMEM;
+	}
+	s->sb = asb_image_find_sandbox(&s->img, name);
+	if (!s->sb) {
+		snprintf(err, errlen, "no sandbox '%s' in %s", name,
+			 asb_image_str(&s->img, s->img.hdr->source));
+		ret = -ENOENT;
+		goto fail;
+	}
+	s->id = ++all->next_id;
+	snprintf(s->name, sizeof(s->name), "%s", s->sb->name);
+	snprintf(s->cgroup, sizeof(s->cgroup), "%s/%s-%u", all->cgroup_root,
+		 s->name, s->id);
+	snprintf(s->image_path, sizeof(s->image_path), "%s/sandbox-%u.img",
+		 all->state_dir, s->id);
+	if (mkdir(s->cgroup, 0700) < 0 ||
+	    (s->cg_fd = open(s->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    fstat(s->cg_fd, &st) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cgroup %s: %s", s->cgroup, strerror(errno));
+		goto fail;
+	}
+	s->cgid = st.st_ino;
+	snprintf(path, sizeof(path), "%s/cgroup.events", s->cgroup);
+	s->events_fd = open(path, O_RDONLY | O_CLOEXEC);
+	ret = asb_sockfilter_set_sandbox(all->sf, s->id, &s->img, s->sb);
+	if (!ret)
+		ret = asb_sockfilter_attach(all->sf, s->cg_fd, s->cgid, s->id);
+	if (ret) {
+		snprintf(err, errlen, "socket filter: %s", strerror(-ret));
+		goto fail;
+	}
+	ret = asb_image_save(&s->img, s->image_path);
+	if (ret) {
+		snprintf(err, errlen, "%s: %s", s->image_path, strerror(-ret));
+		goto fail;
+	}
+	s->started = time(NULL);
+	s->next = all->head;
+	all->head = s;
+	*out = s;
+	return 0;
+fail:
+	asb_sandbox_destroy(NULL, s);
+	return ret;
+}
+
+void asb_sandbox_destroy(struct asb_sandboxes *all, struct asb_sandbox *s)
+{
+	struct asb_sandbox **pp;
+
+	if (all) {
+		for (pp = &all->head; *pp; pp = &(*pp)->next) {
+			if (*pp == s) {
+				*pp = s->next;
+				break;
+			}
+		}
+		asb_sockfilter_detach(all->sf, s->cg_fd, s->cgid);
+		asb_sockfilter_remove_sandbox(all->sf, s->id);
+	}
+	if (s->events_fd >= 0)
+		close(s->events_fd);
+	if (s->cg_fd >= 0)
+		close(s->cg_fd);
+	if (s->cgroup[0])
+		rmdir(s->cgroup);
+	if (s->image_path[0])
+		unlink(s->image_path);
+	asb_image_free(&s->img);
+	free(s);
+}
+
+static bool populated(struct asb_sandbox *s)
+{
+	char buf[256];
+	ssize_t n;
+
+	if (s->events_fd < 0)
+		return true;
+	n = pread(s->events_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return true;
+	buf[n] = 0;
+	if (strstr(buf, "populated 0"))
+		return false;
+	s->seen = true;
+	return true;
+}
+
+void asb_sandbox_reap(struct asb_sandboxes *all)
+{
+	struct asb_sandbox *s = all->head, *next;
+
+	for (; s; s = next) {
+		next = s->next;
+		/* empty after it ran, or never joined within 30 s */
+		if (!populated(s) && (s->seen || time(NULL) - s->started > 30))
+			asb_sandbox_destroy(all, s);
+	}
+}
+
+struct asb_sandbox *asb_sandbox_by_id(struct asb_sandboxes *all, uint32_t id)
+{
+	for (struct asb_sandbox *s = all->head; s; s = s->next)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+struct asb_sandbox *asb_sandbox_by_events_fd(struct asb_sandboxes *all, int fd)
+{
+	for (struct asb_sandbox *s = all->head; s; s = s->next)
+		if (s->events_fd == fd)
+			return s;
+	return NULL;
+}
+
+struct asb_sandbox *asb_sandbox_by_name(struct asb_sandboxes *all,
+					const char *name)
+{
+	for (struct asb_sandbox *s = all->head; s; s = s->next)
+		if (!strcmp(s->name, name))
+			return s;
+	return NULL;
+}
+
+int asb_sandbox_attach_pid(struct asb_sandbox *s, pid_t pid)
+{
+	char buf[32];
+	int fd, n, ret = 0;
+
+	fd = openat(s->cg_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%d\n", pid);
+	if (write(fd, buf, n) != n)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static unsigned int count_pids(const struct asb_sandbox *s, char *list,
+			       size_t len)
+{
+	char buf[4096];
+	unsigned int n = 0;
+	size_t off = 0;
+	ssize_t got;
+	int fd = openat(s->cg_fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+
+	list[0] = 0;
+	if (fd < 0)
+		return 0;
+	got = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (got <= 0)
+		return 0;
+	buf[got] = 0;
+	for (char *p = strtok(buf, "\n"); p; p = strtok(NULL, "\n")) {
+		if (off + strlen(p) + 2 < len)
+			off += snprintf(list + off, len - off, "%s%s",
+					n ? "," : "", p);
+		n++;
+	}
+	return n;
+}
+
+void asb_sandbox_print(struct asb_sandboxes *all, FILE *out)
+{
+	fprintf(out, "%-4s %-16s %-6s %-8s %-8s %s\n", "ID", "SANDBOX",
+		"PROCS", "RULES", "DENIES", "PIDS");
+	for (struct asb_sandbox *s = all->head; s; s = s->next) {
+		char pids[128];
+		unsigned int n = count_pids(s, pids, sizeof(pids));
+		__u64 denies = 0;
+
+		asb_sockfilter_counters(all->sf, s->id, &denies);
+		fprintf(out, "%-4u %-16s %-6u %-8u %-8llu %s\n", s->id, s->name,
+			n, s->sb->n_rules, (unsigned long long)denies, pids);
+	}
+}
+
+void asb_sandbox_rule_src(const struct asb_sandbox *s, uint32_t idx,
+			  char *buf, size_t len)
+{
+	const struct asb_image_rule *r;
+
+	if (idx >= s->img.hdr->n_rules) {
+		snprintf(buf, len, "%s:%u", asb_image_str(&s->img, s->sb->file),
+			 s->sb->line);
+		return;
+	}
+	r = &asb_image_rules(&s->img)[idx];
+	snprintf(buf, len, "%s:%u", asb_image_str(&s->img, r->file), r->line);
+}

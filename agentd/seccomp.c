@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * seccomp filters of a sandbox (portable backend), classic BPF by hand.
+ *
+ * Decisions (see also seccomp.h):
+ * - Arch first: anything but AUDIT_ARCH_X86_64 (int 0x80 i386 entry) and
+ *   any x32 syscall number kill the process; nr -1 (a syscall skipped by a
+ *   tracer, or syscall(-1)) is let through to get ENOSYS.
+ * - Arguments are compared on their low 32 bits, as the kernel reads them
+ *   (clone flags: lower_32_bits; unshare rejects high bits; personality,
+ *   ioctl cmd and landlock flags are 32-bit), so high garbage cannot dodge.
+ * - ptrace stays denied unless sys.allow = ptrace. With it, Landlock still
+ *   refuses to ptrace (and process_vm_*, kcmp, pidfd_getfd, /proc/PID/mem,
+ *   which all go through ptrace_may_access) any process outside the
+ *   sandbox's domain or in a less restricted one, on every Landlock ABI,
+ *   whatever Yama says (Yama is not in this host's LSM list anyway).
+ * - kcmp, pidfd_getfd, process_madvise are ptrace-class: allowed with
+ *   ptrace only.
+ * - memfd_create must carry MFD_NOEXEC_SEAL: Landlock does not check
+ *   execution of memfds (measured on 6.18: execveat(memfd, "",
+ *   AT_EMPTY_PATH) of a copied binary runs), so an executable memfd would
+ *   be fileless exec around fs.exec. Programs that fall back to shm_open
+ *   or tmpfile on failure keep working.
+ * - The ask filter is installed last: a filter's EPERM beats USER_NOTIF.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+
+#include <asb/image.h>
+
+#include "seccomp.h"
+
+#ifndef __X32_SYSCALL_BIT
+#define __X32_SYSCALL_BIT	0x40000000
+#endif
+#ifndef __NR_open_tree_attr
+#define __NR_open_tree_attr	467
+#endif
+#ifndef __NR_landlock_restrict_self
+#define __NR_landlock_restrict_self	446
+#endif
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV	(1UL << 5)
+#endif
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL		0x0008U
+#endif
+#ifndef TIOCLINUX
+#define TIOCLINUX		0x541C
+#endif
+/* landlock_restrict_self flags that turn audit logging off. */
+#define LL_LOG_OFF_FLAGS	((1U << 0) | (1U << 2))
+
+#define MAX_INSNS	512
+
+struct prog {
+	struct sock_filter insn[MAX_INSNS];
+	unsigned int n;
+	int overflow;
+};
+
+#define NR_OFF		offsetof(struct seccomp_data, nr)
+#define ARCH_OFF	offsetof(struct seccomp_data, arch)
+/* Low 32 bits of argument @i (little endian). */
+#define ARG_LO(i)	(offsetof(struct seccomp_data, args) + 8 * (i))
+
+#define RET_ERRNO(e)	(SECCOMP_RET_ERRNO | ((e) & SECCOMP_RET_DATA))
+
+static void emit(struct prog *p, struct sock_filter f)
+{
+	if (p->n >= MAX_INSNS) {
+		p->overflow = 1;
+		return;
+	}
+	p->insn[p->n++] = f;
+}
+
+static void stmt(struct prog *p, __u16 code, __u32 k)
+{
+	emit(p, (struct sock_filter)BPF_STMT(code, k));
+}
+
+static void jump(struct prog *p, __u16 code, __u32 k, __u8 jt, __u8 jf)
+{
+	emit(p, (struct sock_filter)BPF_JUMP(code, k, jt, jf));
+}
+
+/* Arch check; leaves the syscall number in A. */
+static void emit_arch(struct prog *p, __u32 bad_arch_action)
+{
+	stmt(p, BPF_LD | BPF_W | BPF_ABS, ARCH_OFF);
+	jump(p, BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
+	stmt(p, BPF_RET | BPF_K, bad_arch_action);
+	stmt(p, BPF_LD | BPF_W | BPF_ABS, NR_OFF);
+}
+
+/* nr == @nr: return @action. A holds nr and keeps it. */
+static void emit_nr(struct prog *p, int nr, __u32 action)
+{
+	jump(p, BPF_JMP | BPF_JEQ | BPF_K, (__u32)nr, 0, 1);
+	stmt(p, BPF_RET | BPF_K, action);
+}
+
+/* nr == @nr and (arg @i & @mask) != 0: EPERM; nr == @nr otherwise: allow. */
+static void emit_arg_bits(struct prog *p, int nr, int i, __u32 mask)
+{
+	jump(p, BPF_JMP | BPF_JEQ | BPF_K, (__u32)nr, 0, 4);
+	stmt(p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(i));
+	jump(p, BPF_JMP | BPF_JSET | BPF_K, mask, 0, 1);
+	stmt(p, BPF_RET | BPF_K, RET_ERRNO(EPERM));
+	stmt(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+}
+
+/* nr == @nr: allow if arg @i is one of @vals, else EPERM. */
+static void emit_arg_in(struct prog *p, int nr, int i, const __u32 *vals,
+			unsigned int nvals)
+{
+	unsigned int j;
+
+	jump(p, BPF_JMP | BPF_JEQ | BPF_K, (__u32)nr, 0, (__u8)(nvals + 3));
+	stmt(p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(i));
+	for (j = 0; j < nvals; j++)
+		jump(p, BPF_JMP | BPF_JEQ | BPF_K, vals[j],
+		     (__u8)(nvals - j), 0);
+	stmt(p, BPF_RET | BPF_K, RET_ERRNO(EPERM));
+	stmt(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+}
+
+/* nr == @nr: EPERM if arg @i is one of @vals, else allow. */
+static void emit_arg_not_in(struct prog *p, int nr, int i, const __u32 *vals,
+			    unsigned int nvals)
+{
+	unsigned int j;
+
+	jump(p, BPF_JMP | BPF_JEQ | BPF_K, (__u32)nr, 0, (__u8)(nvals + 3));
+	stmt(p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(i));
+	for (j = 0; j < nvals; j++)
+		jump(p, BPF_JMP | BPF_JEQ | BPF_K, vals[j],
+		     (__u8)(nvals - j), 0);
+	stmt(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	stmt(p, BPF_RET | BPF_K, RET_ERRNO(EPERM));
+}
+
+static const int deny_always[] = {
+	__NR_init_module, __NR_finit_module, __NR_delete_module,
+	__NR_create_module, __NR_kexec_load, __NR_kexec_file_load,
+	__NR_bpf, __NR_mount, __NR_umount2, __NR_pivot_root, __NR_move_mount,
+	__NR_open_tree, __NR_open_tree_attr, __NR_fsopen, __NR_fsmount,
+	__NR_fsconfig, __NR_fspick, __NR_mount_setattr, __NR_chroot,
+	__NR_swapon, __NR_swapoff, __NR_reboot,
+	__NR_settimeofday, __NR_clock_settime, __NR_adjtimex,
+	__NR_clock_adjtime, __NR_acct, __NR_quotactl, __NR_quotactl_fd,
+	__NR_keyctl, __NR_add_key, __NR_request_key, __NR_perf_event_open,
+	__NR_userfaultfd, __NR_open_by_handle_at, __NR_name_to_handle_at,
+	__NR_setns, __NR_sethostname, __NR_setdomainname, __NR_iopl,
+	__NR_ioperm, __NR_syslog, __NR_vhangup, __NR_fanotify_init,
+	__NR_lookup_dcookie, __NR_nfsservctl, __NR_uselib,
+};
+
+static const int deny_io_uring[] = {
+	__NR_io_uring_setup, __NR_io_uring_enter, __NR_io_uring_register,
+};
+
+static const int deny_ptrace[] = {
+	__NR_ptrace, __NR_process_vm_readv, __NR_process_vm_writev,
+	__NR_kcmp, __NR_pidfd_getfd, __NR_process_madvise,
+};
+
+/* PER_LINUX, PER_LINUX32, UNAME26 and their mix, and the query. */
+static const __u32 personality_ok[] = {
+	0x0000, 0x0008, 0x20000, 0x20008, 0xffffffff,
+};
+
+static const __u32 ioctl_bad[] = { TIOCSTI, TIOCLINUX };
+
+static const int ask_nrs[] = {
+	__NR_execve, __NR_execveat, __NR_connect, __NR_open, __NR_openat,
+	__NR_openat2, __NR_creat,
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static void build_deny(struct prog *p, uint32_t sb_flags)
+{
+	unsigned int i;
+
+	emit_arch(p, SECCOMP_RET_KILL_PROCESS);
+	/* x32 numbers: kill; nr -1: let the kernel say ENOSYS. */
+	jump(p, BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, 2, 0);
+	jump(p, BPF_JMP | BPF_JSET | BPF_K, __X32_SYSCALL_BIT, 0, 1);
+	stmt(p, BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+
+	for (i = 0; i < ARRAY_SIZE(deny_always); i++)
+		emit_nr(p, deny_always[i], RET_ERRNO(EPERM));
+	if (!(sb_flags & ASB_SB_ALLOW_IO_URING))
+		for (i = 0; i < ARRAY_SIZE(deny_io_uring); i++)
+			emit_nr(p, deny_io_uring[i], RET_ERRNO(EPERM));
+	if (!(sb_flags & ASB_SB_ALLOW_PTRACE))
+		for (i = 0; i < ARRAY_SIZE(deny_ptrace); i++)
+			emit_nr(p, deny_ptrace[i], RET_ERRNO(EPERM));
+
+	emit_arg_in(p, __NR_personality, 0, personality_ok,
+		    ARRAY_SIZE(personality_ok));
+	emit_arg_not_in(p, __NR_ioctl, 1, ioctl_bad, ARRAY_SIZE(ioctl_bad));
+	emit_arg_bits(p, __NR_landlock_restrict_self, 1, LL_LOG_OFF_FLAGS);
+	/* memfd_create without MFD_NOEXEC_SEAL: EPERM. */
+	jump(p, BPF_JMP | BPF_JEQ | BPF_K, __NR_memfd_create, 0, 4);
+	stmt(p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(1));
+	jump(p, BPF_JMP | BPF_JSET | BPF_K, MFD_NOEXEC_SEAL, 1, 0);
+	stmt(p, BPF_RET | BPF_K, RET_ERRNO(EPERM));
+	stmt(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	if (!(sb_flags & ASB_SB_ALLOW_USERNS)) {
+		emit_arg_bits(p, __NR_clone, 0, CLONE_NEWUSER);
+		emit_arg_bits(p, __NR_unshare, 0, CLONE_NEWUSER);
+	}
+	stmt(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+}
+
+static void build_clone3(struct prog *p)
+{
+	emit_arch(p, SECCOMP_RET_ALLOW);	/* the deny filter kills */
+	emit_nr(p, __NR_clone3, RET_ERRNO(ENOSYS));
+	stmt(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+}
+
+static void build_ask(struct prog *p)
+{
+	unsigned int i;
+
+	emit_arch(p, SECCOMP_RET_ALLOW);	/* the deny filter kills */
+	for (i = 0; i < ARRAY_SIZE(ask_nrs); i++)
+		emit_nr(p, ask_nrs[i], SECCOMP_RET_USER_NOTIF);
+	stmt(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+}
+
+static int load(struct prog *p, unsigned long flags)
+{
+	struct sock_fprog fprog = {
+		.len = (unsigned short)p->n,
+		.filter = p->insn,
+	};
+
+	if (p->overflow) {
+		errno = E2BIG;
+		return -1;
+	}
+	return (int)syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, flags,
+			    &fprog);
+}
+
+int asb_seccomp_install(uint32_t sb_flags, int *notify_fd)
+{
+	static struct prog p;	/* 4 KiB: not on a small child stack */
+	int fd;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+
+	memset(&p, 0, sizeof(p));
+	build_deny(&p, sb_flags);
+	if (load(&p, SECCOMP_FILTER_FLAG_LOG) < 0)
+		return -1;
+
+	if (!(sb_flags & ASB_SB_ALLOW_USERNS)) {
+		memset(&p, 0, sizeof(p));
+		build_clone3(&p);
+		if (load(&p, 0) < 0)
+			return -1;
+	}
+
+	if (!notify_fd)
+		return 0;
+	memset(&p, 0, sizeof(p));
+	build_ask(&p);
+	fd = load(&p, SECCOMP_FILTER_FLAG_NEW_LISTENER |
+		      SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
+	if (fd < 0 && errno == EINVAL)	/* before 5.19 */
+		fd = load(&p, SECCOMP_FILTER_FLAG_NEW_LISTENER);
+	if (fd < 0)
+		return -1;
+	*notify_fd = fd;
+	return 0;
+}

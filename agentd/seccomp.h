@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * seccomp confinement of a sandbox's processes (portable backend).
+ *
+ * asb_seccomp_install() sets no_new_privs and installs, on the calling
+ * thread (single-threaded callers: no TSYNC):
+ *  1. the deny filter (logged to audit with SECCOMP_FILTER_FLAG_LOG): kills
+ *     the process on a non-x86_64 arch or an x32 syscall; EPERM for module,
+ *     kexec, bpf, mount API, swap, reboot, clock, acct, quota, keyring,
+ *     perf, userfaultfd, file handles, setns, chroot, host/domain name,
+ *     iopl/ioperm, syslog, vhangup, fanotify_init, io_uring (unless
+ *     ASB_SB_ALLOW_IO_URING), clone/unshare with CLONE_NEWUSER (unless
+ *     ASB_SB_ALLOW_USERNS), ptrace, process_vm_*, kcmp, pidfd_getfd,
+ *     process_madvise (unless ASB_SB_ALLOW_PTRACE), personality other than
+ *     the harmless ones, ioctl TIOCSTI/TIOCLINUX (terminal injection),
+ *     memfd_create without MFD_NOEXEC_SEAL (fileless exec), and
+ *     landlock_restrict_self with the flags that mute audit logging;
+ *  2. unless ASB_SB_ALLOW_USERNS, clone3 -> ENOSYS (not logged: libc falls
+ *     back to clone(2), whose flags the deny filter can read);
+ *  3. when @notify_fd is not NULL, the ask filter: SECCOMP_RET_USER_NOTIF
+ *     for execve, execveat, connect, open, openat, openat2 and creat, with
+ *     a new listener returned in *@notify_fd (O_CLOEXEC). Where the deny
+ *     filter says EPERM it wins over the notification.
+ * Returns 0, or -1 with errno set (nothing is half-installed on failure of
+ * the first filter; a failure of a later one leaves the earlier ones).
+ */
+#ifndef ASB_SECCOMP_H
+#define ASB_SECCOMP_H
+
+#include <stdint.h>
+
+int asb_seccomp_install(uint32_t sb_flags, int *notify_fd);
+
+#endif /* ASB_SECCOMP_H */

@@ -1,0 +1,513 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * asb portable backend: cgroup socket filter.
+ *
+ * Attached to each sandbox's cgroup (agentd/sockfilter.c). Decides
+ * connect/sendmsg/bind for IPv4 and IPv6, connect/sendmsg for unix
+ * sockets and socket() creation from per-sandbox rule maps (layouts in
+ * include/asb/event.h). Every decision is one LPM lookup plus a bounded
+ * scan of a fixed array: the cost does not depend on the number of rules.
+ * Everything not granted is denied (EPERM).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+/* vmlinux.h has the __u32 family: keep image.h off <linux/types.h>. */
+#define _LINUX_TYPES_H
+#include <asb/image.h>
+#include <asb/event.h>
+
+#define AF_UNIX		1
+#define AF_INET		2
+#define AF_INET6	10
+#define SOCK_RAW	3
+#define IPPROTO_TCP	6
+#define IPPROTO_UDP	17
+#define IPPROTO_UDPLITE	136
+#define IPPROTO_MPTCP	262
+
+#define ALLOW		1
+#define DENY		0
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u32);
+} asb_member SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct asb_sb_conf);
+} asb_sandbox SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct asb_net4_key);
+	__type(value, struct asb_net_val);
+} asb_net4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct asb_net6_key);
+	__type(value, struct asb_net_val);
+} asb_net6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct asb_unix_key);
+	__type(value, __u32);
+} asb_unix SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} asb_denies SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} asb_drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} asb_events SEC(".maps");
+
+/* Per-CPU scratch: the event being built (too big for the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct asb_event);
+} asb_scratch SEC(".maps");
+
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+
+static __always_inline struct asb_event *ev_begin(__u32 action)
+{
+	__u32 zero = 0;
+	struct asb_event *ev = bpf_map_lookup_elem(&asb_scratch, &zero);
+
+	if (!ev)
+		return NULL;
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->action = action;
+	ev->sandbox = ASB_SB_NONE;
+	ev->rule = ASB_RULE_NONE;
+	return ev;
+}
+
+/* The sandbox of the current task: its cgroup or the nearest ancestor's. */
+static __always_inline const struct asb_sb_conf *find_sandbox(__u32 *sbid)
+{
+	__u64 id = bpf_get_current_cgroup_id();
+	__u32 *sb = bpf_map_lookup_elem(&asb_member, &id);
+	int lvl;
+
+	for (lvl = ASB_CGROUP_DEPTH - 1; !sb && lvl > 0; lvl--) {
+		id = bpf_get_current_ancestor_cgroup_id(lvl);
+		if (id)
+			sb = bpf_map_lookup_elem(&asb_member, &id);
+	}
+	if (!sb)
+		return NULL;
+	*sbid = *sb;
+	return bpf_map_lookup_elem(&asb_sandbox, sb);
+}
+
+/* One line per event: asb: deny sb=3 pid=123 connect4 10.0.0.1:80 rule=17 */
+static __always_inline void log_line(const struct asb_event *ev,
+				     const char *act)
+{
+	const char *verdict = ev->verdict == ASB_EV_DENY ? "deny" : "allow";
+	int rule = (int)ev->rule;
+
+	switch (ev->action) {
+	case ASB_ACT_CONNECT4:
+	case ASB_ACT_SENDMSG4:
+	case ASB_ACT_BIND4:
+		bpf_printk("asb: %s sb=%d pid=%u %s %pI4:%u rule=%d", verdict,
+			   (int)ev->sandbox, ev->pid, act, ev->addr, ev->port,
+			   rule);
+		break;
+	case ASB_ACT_CONNECT6:
+	case ASB_ACT_SENDMSG6:
+	case ASB_ACT_BIND6:
+		bpf_printk("asb: %s sb=%d pid=%u %s [%pI6]:%u rule=%d", verdict,
+			   (int)ev->sandbox, ev->pid, act, ev->addr, ev->port,
+			   rule);
+		break;
+	case ASB_ACT_SOCKET:
+		bpf_printk("asb: %s sb=%d pid=%u socket family=%u type=%u proto=%u rule=%d",
+			   verdict, (int)ev->sandbox, ev->pid, ev->family,
+			   ev->sock_type, ev->protocol, rule);
+		break;
+	default:
+		bpf_printk("asb: %s sb=%d pid=%u %s %s rule=%d", verdict,
+			   (int)ev->sandbox, ev->pid, act, ev->path, rule);
+		break;
+	}
+}
+
+static __always_inline void count_deny(__u32 sbid)
+{
+	__u64 *n = bpf_map_lookup_elem(&asb_denies, &sbid);
+
+	if (n)
+		*n += 1;
+}
+
+/*
+ * Record the verdict: denies always, allowed connect/bind (and anything
+ * allowed by an ask rule) when the sandbox audits everything.
+ */
+static __always_inline int finish(struct asb_event *ev, const char *act,
+				  const struct asb_sb_conf *conf, int verdict)
+{
+	bool audit = verdict == DENY || (ev->flags & ASB_EVF_ASK);
+	__u32 zero = 0;
+	__u64 *drops;
+
+	if (!audit && conf && (conf->flags & ASB_SB_AUDIT_ALL))
+		audit = ev->action != ASB_ACT_SENDMSG4 &&
+			ev->action != ASB_ACT_SENDMSG6 &&
+			ev->action != ASB_ACT_UNIX_SENDMSG &&
+			ev->action != ASB_ACT_SOCKET;
+	if (verdict == DENY)
+		count_deny(ev->sandbox);
+	if (!audit)
+		return verdict;
+
+	ev->verdict = verdict == DENY ? ASB_EV_DENY : ASB_EV_ALLOW;
+	ev->time_ns = bpf_ktime_get_boot_ns();
+	ev->pid = bpf_get_current_pid_tgid() >> 32;
+	ev->tid = (__u32)bpf_get_current_pid_tgid();
+	ev->uid = (__u32)bpf_get_current_uid_gid();
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	if (bpf_ringbuf_output(&asb_events, ev, sizeof(*ev), 0)) {
+		drops = bpf_map_lookup_elem(&asb_drops, &zero);
+		if (drops)
+			*drops += 1;
+	}
+	log_line(ev, act);
+	return verdict;
+}
+
+/* First range of @v that holds @port; sets the event's rule and flags. */
+static __always_inline int match_ports(struct asb_event *ev,
+				       const struct asb_net_val *v, __u16 port)
+{
+	int i;
+
+	if (!v)
+		return DENY;
+	for (i = 0; i < ASB_NET_RANGES; i++) {
+		if (i >= v->n)
+			break;
+		if (port >= v->r[i].lo && port <= v->r[i].hi) {
+			ev->rule = v->r[i].rule;
+			if (v->ask & (1u << i))
+				ev->flags |= ASB_EVF_ASK;
+			return ALLOW;
+		}
+	}
+	return DENY;
+}
+
+static __always_inline int decide4(struct asb_event *ev, __u32 set,
+				   __u32 kind, __u32 ip4, __u16 port)
+{
+	struct asb_net4_key key = {
+		.prefixlen = ASB_NET_KEY_BITS + 32,
+		.set = set,
+		.kind = kind,
+	};
+
+	__builtin_memcpy(key.addr, &ip4, 4);
+	return match_ports(ev, bpf_map_lookup_elem(&asb_net4, &key), port);
+}
+
+static __always_inline int check_inet4(struct bpf_sock_addr *ctx,
+				       __u32 action, const char *act, __u32 kind)
+{
+	const struct asb_sb_conf *conf;
+	struct asb_event *ev;
+	__u32 sbid = ASB_SB_NONE;
+	__u32 ip4;
+
+	ev = ev_begin(action);
+	if (!ev)
+		return DENY;
+	ip4 = ctx->user_ip4;
+	ev->family = AF_INET;
+	ev->sock_type = ctx->type;
+	ev->protocol = ctx->protocol;
+	ev->port = bpf_ntohs(ctx->user_port);
+	__builtin_memcpy(ev->addr, &ip4, 4);
+
+	conf = find_sandbox(&sbid);
+	ev->sandbox = sbid;
+	if (!conf)
+		return finish(ev, act, NULL, DENY);
+	ev->rule = conf->default_rule;
+	return finish(ev, act, conf, decide4(ev, conf->set, kind, ip4, ev->port));
+}
+
+static __always_inline int check_inet6(struct bpf_sock_addr *ctx,
+				       __u32 action, const char *act, __u32 kind)
+{
+	struct asb_net6_key key = {
+		.prefixlen = ASB_NET_KEY_BITS + 128,
+		.kind = kind,
+	};
+	const struct asb_sb_conf *conf;
+	struct asb_event *ev;
+	__u32 sbid = ASB_SB_NONE;
+	__u32 w[4];
+	int verdict;
+
+	ev = ev_begin(action);
+	if (!ev)
+		return DENY;
+	w[0] = ctx->user_ip6[0];
+	w[1] = ctx->user_ip6[1];
+	w[2] = ctx->user_ip6[2];
+	w[3] = ctx->user_ip6[3];
+	ev->family = AF_INET6;
+	ev->sock_type = ctx->type;
+	ev->protocol = ctx->protocol;
+	ev->port = bpf_ntohs(ctx->user_port);
+	__builtin_memcpy(ev->addr, w, 16);
+
+	conf = find_sandbox(&sbid);
+	ev->sandbox = sbid;
+	if (!conf)
+		return finish(ev, act, NULL, DENY);
+	ev->rule = conf->default_rule;
+
+	/* ::ffff:a.b.c.d reaches an IPv4 address: the IPv4 rules decide. */
+	if (!w[0] && !w[1] && w[2] == bpf_htonl(0xffff)) {
+		verdict = decide4(ev, conf->set, kind, w[3], ev->port);
+		return finish(ev, act, conf, verdict);
+	}
+	key.set = conf->set;
+	__builtin_memcpy(key.addr, w, 16);
+	verdict = match_ports(ev, bpf_map_lookup_elem(&asb_net6, &key),
+			      ev->port);
+	return finish(ev, act, conf, verdict);
+}
+
+SEC("cgroup/connect4")
+int asb_connect4(struct bpf_sock_addr *ctx)
+{
+	return check_inet4(ctx, ASB_ACT_CONNECT4, "connect4",
+			   ASB_RULE_NET_CONNECT);
+}
+
+SEC("cgroup/connect6")
+int asb_connect6(struct bpf_sock_addr *ctx)
+{
+	return check_inet6(ctx, ASB_ACT_CONNECT6, "connect6",
+			   ASB_RULE_NET_CONNECT);
+}
+
+SEC("cgroup/sendmsg4")
+int asb_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return check_inet4(ctx, ASB_ACT_SENDMSG4, "sendmsg4",
+			   ASB_RULE_NET_CONNECT);
+}
+
+SEC("cgroup/sendmsg6")
+int asb_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return check_inet6(ctx, ASB_ACT_SENDMSG6, "sendmsg6",
+			   ASB_RULE_NET_CONNECT);
+}
+
+/*
+ * bind() to port 0 (an ephemeral port) is allowed only by a rule whose
+ * range holds 0, i.e. a rule without a port: the kernel picks the port,
+ * so a rule naming ports cannot vouch for it.
+ */
+SEC("cgroup/bind4")
+int asb_bind4(struct bpf_sock_addr *ctx)
+{
+	return check_inet4(ctx, ASB_ACT_BIND4, "bind4",
+			   ASB_RULE_NET_BIND);
+}
+
+SEC("cgroup/bind6")
+int asb_bind6(struct bpf_sock_addr *ctx)
+{
+	return check_inet6(ctx, ASB_ACT_BIND6, "bind6",
+			   ASB_RULE_NET_BIND);
+}
+
+/*
+ * Unix sockets. The sockaddr is read from the kernel copy the hook sees
+ * (bpf_sock_addr_kern.uaddr, uaddrlen bytes; the buffer behind it is a
+ * sockaddr_storage, so sun_path can be read whole) and normalised into an
+ * LPM key: a pathname up to its first NUL, an abstract name as "\0name".
+ * Denied outright: unnamed addresses, relative pathnames (never match an
+ * absolute rule), pathnames with a ".." component (could leave a subtree
+ * rule) and abstract names containing a NUL byte.
+ * The name is matched as a string: symlinks are not resolved here.
+ */
+static __always_inline int check_unix(struct bpf_sock_addr *ctx, __u32 action,
+				      const char *act)
+{
+	struct bpf_sock_addr_kern *sa = bpf_cast_to_kern_ctx(ctx);
+	struct asb_unix_key key = {
+		.prefixlen = ASB_UNIX_KEY_BITS + ASB_UNIX_PATH_MAX * 8,
+	};
+	const struct asb_sb_conf *conf;
+	struct asb_event *ev;
+	__u32 sbid = ASB_SB_NONE;
+	bool abstract, bad = false;
+	int i, n, len;
+	__u32 *rule;
+	char c3;
+
+	ev = ev_begin(action);
+	if (!ev)
+		return DENY;
+	ev->family = AF_UNIX;
+	ev->sock_type = ctx->type;
+
+	len = (int)sa->uaddrlen - 2;	/* minus sun_family */
+	if (len > ASB_UNIX_PATH_MAX)
+		len = ASB_UNIX_PATH_MAX;
+	if (len <= 0 || bpf_probe_read_kernel(key.path, sizeof(key.path),
+					      (char *)sa->uaddr + 2)) {
+		len = 0;
+		bad = true;
+	}
+	abstract = !bad && key.path[0] == 0;
+
+	/*
+	 * Simple loops, one concern each, keep the verifier's state count
+	 * low. The name is len bytes; a pathname also ends at its first NUL.
+	 */
+	n = len;
+	if (!abstract) {
+		for (i = 0; i < ASB_UNIX_PATH_MAX; i++)
+			if (i >= len || !key.path[i])
+				break;
+		n = i;
+	} else {
+		for (i = 1; i < ASB_UNIX_PATH_MAX; i++)
+			if (i < len && !key.path[i])
+				bad = true;
+	}
+	for (i = 0; i < ASB_UNIX_PATH_MAX; i++)
+		if (i >= n)
+			key.path[i] = 0;
+	if (!abstract) {
+		if (key.path[0] != '/')
+			bad = true;
+		for (i = 0; i + 2 < ASB_UNIX_PATH_MAX; i++) {
+			c3 = i + 3 < ASB_UNIX_PATH_MAX ? key.path[i + 3] : 0;
+			if (key.path[i] == '/' && key.path[i + 1] == '.' &&
+			    key.path[i + 2] == '.' && (c3 == '/' || !c3))
+				bad = true;
+		}
+	}
+	__builtin_memcpy(ev->path, key.path, sizeof(ev->path));
+	if (abstract) {
+		ev->path[0] = '@';
+		ev->flags |= ASB_EVF_ABSTRACT;
+	}
+	ev->path[ASB_UNIX_PATH_MAX - 1] = 0;
+
+	conf = find_sandbox(&sbid);
+	ev->sandbox = sbid;
+	if (!conf)
+		return finish(ev, act, NULL, DENY);
+	ev->rule = conf->default_rule;
+	if (bad)
+		return finish(ev, act, conf, DENY);
+
+	key.set = conf->set;
+	rule = bpf_map_lookup_elem(&asb_unix, &key);
+	if (!rule)
+		return finish(ev, act, conf, DENY);
+	ev->rule = *rule;
+	return finish(ev, act, conf, ALLOW);
+}
+
+/*
+ * libbpf 1.1 has no section names for the unix hooks: agentd sets the
+ * expected attach types (BPF_CGROUP_UNIX_CONNECT/SENDMSG) before load.
+ */
+SEC("cgroup/sock_addr")
+int asb_unix_connect(struct bpf_sock_addr *ctx)
+{
+	return check_unix(ctx, ASB_ACT_UNIX_CONNECT, "unix_connect");
+}
+
+SEC("cgroup/sock_addr")
+int asb_unix_sendmsg(struct bpf_sock_addr *ctx)
+{
+	return check_unix(ctx, ASB_ACT_UNIX_SENDMSG, "unix_sendmsg");
+}
+
+/*
+ * socket(). The kernel runs this hook for AF_INET and AF_INET6 sockets
+ * only; the other families of net.deny_families (packet, netlink, ...)
+ * need the seccomp filter. Raw sockets are refused with ASB_SB_DENY_RAW.
+ * Other inet protocols than TCP, UDP(-Lite) and MPTCP are refused: their
+ * sends (ping sockets, SCTP) bypass the connect/sendmsg hooks, so
+ * net.connect could not be enforced on them.
+ */
+SEC("cgroup/sock_create")
+int asb_sock_create(struct bpf_sock *sk)
+{
+	const struct asb_sb_conf *conf;
+	const char *act = "socket";
+	struct asb_event *ev;
+	__u32 sbid = ASB_SB_NONE;
+	__u32 family = sk->family, type = sk->type, proto = sk->protocol;
+
+	ev = ev_begin(ASB_ACT_SOCKET);
+	if (!ev)
+		return DENY;
+	ev->family = family;
+	ev->sock_type = type;
+	ev->protocol = proto;
+
+	conf = find_sandbox(&sbid);
+	ev->sandbox = sbid;
+	if (!conf)
+		return finish(ev, act, NULL, DENY);
+
+	ev->rule = ASB_RULE_FAMILIES;
+	if (family < 64 && (conf->deny_families >> family) & 1)
+		return finish(ev, act, conf, DENY);
+	if (family != AF_INET && family != AF_INET6)
+		return ALLOW;
+	if (type == SOCK_RAW)
+		return finish(ev, act, conf, conf->flags & ASB_SB_DENY_RAW ?
+				      DENY : ALLOW);
+	ev->rule = conf->default_rule;
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP &&
+	    proto != IPPROTO_UDPLITE && proto != IPPROTO_MPTCP)
+		return finish(ev, act, conf, DENY);
+	return ALLOW;
+}

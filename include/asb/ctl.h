@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * agentd control socket protocol (unix SOCK_SEQPACKET, root only).
+ *
+ * One request per connection: a struct asb_ctl_req message; agentd
+ * answers with one message, struct asb_ctl_rep followed by rep.len bytes
+ * of payload (text, or the struct named by the command). A malformed
+ * request gets status -EINVAL and changes nothing.
+ */
+#ifndef ASB_CTL_H
+#define ASB_CTL_H
+
+#include <linux/types.h>
+#include <asb/image.h>
+
+#define ASB_CTL_MAGIC		0x4c544341u	/* "ACTL" */
+#define ASB_CTL_VERSION		1
+#define ASB_CTL_REPLY_MAX	(256u << 10)
+
+enum asb_ctl_cmd {
+	ASB_CTL_STATUS = 1,	/* -> text */
+	ASB_CTL_RUN,		/* sandbox, policy -> struct asb_ctl_run */
+	ASB_CTL_RELOAD,		/* re-read the policy file, as SIGHUP */
+	ASB_CTL_ATTACH,		/* sandbox, pid: move a running process in */
+	ASB_CTL_CMD_MAX = ASB_CTL_ATTACH,
+};
+
+struct asb_ctl_req {
+	__u32 magic;
+	__u16 version;
+	__u16 cmd;		/* enum asb_ctl_cmd */
+	char sandbox[ASB_NAME_MAX];
+	char policy[ASB_PATH_MAX];	/* absolute path, or empty */
+	__u32 pid;
+	__u32 id;
+	__u32 flags;
+	__u32 reserved;
+};
+
+struct asb_ctl_rep {
+	__s32 status;		/* 0 or -errno */
+	__u32 len;		/* payload bytes that follow */
+};
+
+/* ASB_CTL_RUN reply payload. */
+struct asb_ctl_run {
+	__u32 sbid;
+	__u32 reserved;
+	char cgroup[256];	/* the sandbox's cgroup directory */
+	char image[256];	/* the compiled policy it runs under */
+};
+
+#endif /* ASB_CTL_H */
