@@ -403,6 +403,7 @@ int main(int argc, char **argv)
 	}
 	d.sbs.cgroup_root = d.cgroup_root;
 	d.sbs.state_dir = d.state_dir;
+	asb_sandbox_init(&d.sbs);
 	ret = asb_sockfilter_open(&d.sbs.sf, PIN_DIR);
 	if (ret < 0) {
 		logmsg("socket filter: %s", strerror(-ret));
@@ -454,6 +455,7 @@ int main(int argc, char **argv)
 				logmsg("exiting on signal %u; sandboxes stay confined",
 				       si.ssi_signo);
 				asb_sockfilter_events(d.sbs.sf, on_event, NULL, 0);
+				asb_sandbox_reap(&d.sbs);
 				unlink(d.socket);
 				return 0;
 			} else {

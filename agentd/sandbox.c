@@ -5,6 +5,7 @@
  * rules are applied by the launcher from the image saved here.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -143,6 +144,36 @@ void asb_sandbox_reap(struct asb_sandboxes *all)
 		if (!populated(s) && (s->seen || time(NULL) - s->started > 30))
 			asb_sandbox_destroy(all, s);
 	}
+}
+
+int asb_sandbox_init(struct asb_sandboxes *all)
+{
+	DIR *dir = opendir(all->cgroup_root);
+	struct dirent *de;
+	char path[512];
+
+	if (!dir)
+		return -errno;
+	/*
+	 * Sandboxes of an earlier agentd: empty ones are removed, running
+	 * ones stay confined and keep their ids, which are never reused.
+	 */
+	while ((de = readdir(dir))) {
+		const char *dash = strrchr(de->d_name, '-');
+		unsigned long id;
+
+		if (de->d_type != DT_DIR || !dash || de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", all->cgroup_root,
+			 de->d_name);
+		if (rmdir(path) == 0)
+			continue;
+		id = strtoul(dash + 1, NULL, 10);
+		if (id > all->next_id && id < ASB_SBID_MAX)
+			all->next_id = id;
+	}
+	closedir(dir);
+	return 0;
 }
 
 struct asb_sandbox *asb_sandbox_by_id(struct asb_sandboxes *all, uint32_t id)

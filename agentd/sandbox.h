@@ -35,6 +35,8 @@ struct asb_sandboxes {
 	struct asb_sockfilter *sf;
 };
 
+/* Adopt the cgroup tree: remove empty sandboxes of an earlier agentd. */
+int asb_sandbox_init(struct asb_sandboxes *all);
 /*
  * Create sandbox @name from @img (copied): cgroup, socket filter rules and
  * attachment, image file for the launcher. Returns 0 or -errno with a

@@ -89,6 +89,11 @@ static void close_fds(struct asb_sockfilter *sf)
 	}
 }
 
+static const char *pin_name(int i)
+{
+	return i < N_MAPS ? map_names[i] : progs[i - N_MAPS].name;
+}
+
 static int pin_path(char *buf, size_t len, const char *dir, const char *name)
 {
 	int n = snprintf(buf, len, "%s/%s", dir, name);
@@ -112,8 +117,7 @@ static int count_pins(const char *dir, int *n)
 
 	*n = 0;
 	for (i = 0; i < N_MAPS + N_PROGS; i++) {
-		err = pin_path(path, sizeof(path), dir,
-			       i < N_MAPS ? map_names[i] : progs[i - N_MAPS].name);
+		err = pin_path(path, sizeof(path), dir, pin_name(i));
 		if (err)
 			return err;
 		if (!stat(path, &st))
@@ -186,8 +190,7 @@ static int unpin_all(const char *dir)
 	int i, err, ret = 0;
 
 	for (i = 0; i < N_MAPS + N_PROGS; i++) {
-		err = pin_path(path, sizeof(path), dir,
-			       i < N_MAPS ? map_names[i] : progs[i - N_MAPS].name);
+		err = pin_path(path, sizeof(path), dir, pin_name(i));
 		if (err)
 			return err;
 		if (unlink(path) && errno != ENOENT && !ret)
@@ -216,8 +219,7 @@ static int pin_all(struct asb_sockfilter *sf, const char *dir)
 	if (mkdir(dir, 0700) && errno != EEXIST)
 		return -errno;
 	for (i = 0; i < N_MAPS + N_PROGS; i++) {
-		err = pin_path(path, sizeof(path), dir,
-			       i < N_MAPS ? map_names[i] : progs[i - N_MAPS].name);
+		err = pin_path(path, sizeof(path), dir, pin_name(i));
 		if (err)
 			goto fail;
 		fd = i < N_MAPS ? sf->map_fd[i] : sf->prog_fd[i - N_MAPS];
@@ -400,8 +402,8 @@ static int purge_set(int fd, size_t ksz, __u32 set)
 	if (errno != ENOENT)
 		err = -errno;
 	for (i = 0; i < n; i++)
-		if (bpf_map_delete_elem(fd, keys + i * ksz) && errno != ENOENT &&
-		    !err)
+		if (bpf_map_delete_elem(fd, keys + i * ksz) &&
+		    errno != ENOENT && !err)
 			err = -errno;
 	free(keys);
 	return err;
@@ -817,8 +819,8 @@ int asb_sockfilter_detach(struct asb_sockfilter *sf, int cgroup_fd,
 		return -EINVAL;
 	/* Programs first: a registered cgroup never runs unfiltered. */
 	for (i = 0; i < N_PROGS; i++)
-		if (bpf_prog_detach2(sf->prog_fd[i], cgroup_fd, progs[i].type) &&
-		    errno != ENOENT && !err)
+		if (bpf_prog_detach2(sf->prog_fd[i], cgroup_fd,
+				     progs[i].type) && errno != ENOENT && !err)
 			err = -errno;
 	if (!err && bpf_map_delete_elem(sf->map_fd[M_MEMBER], &cgroup_id) &&
 	    errno != ENOENT)

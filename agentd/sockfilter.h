@@ -54,7 +54,7 @@ int asb_sockfilter_detach(struct asb_sockfilter *sf, int cgroup_fd,
 
 /*
  * Consume events, waiting at most @timeout_ms (0: do not wait, -1:
- * forever). @cb is called for each; a non-zero return stops and is
+ * forever). @cb is called for each; a negative return stops and is
  * returned. Else returns the number of events consumed.
  */
 int asb_sockfilter_events(struct asb_sockfilter *sf,

@@ -243,13 +243,14 @@ static __always_inline int decide4(struct asb_event *ev, __u32 set,
 	return match_ports(ev, bpf_map_lookup_elem(&asb_net4, &key), port);
 }
 
-static __always_inline int check_inet4(struct bpf_sock_addr *ctx,
-				       __u32 action, const char *act, __u32 kind)
+static __always_inline int check_inet4(struct bpf_sock_addr *ctx, __u32 action,
+				       const char *act, __u32 kind)
 {
 	const struct asb_sb_conf *conf;
 	struct asb_event *ev;
 	__u32 sbid = ASB_SB_NONE;
 	__u32 ip4;
+	int verdict;
 
 	ev = ev_begin(action);
 	if (!ev)
@@ -266,11 +267,12 @@ static __always_inline int check_inet4(struct bpf_sock_addr *ctx,
 	if (!conf)
 		return finish(ev, act, NULL, DENY);
 	ev->rule = conf->default_rule;
-	return finish(ev, act, conf, decide4(ev, conf->set, kind, ip4, ev->port));
+	verdict = decide4(ev, conf->set, kind, ip4, ev->port);
+	return finish(ev, act, conf, verdict);
 }
 
-static __always_inline int check_inet6(struct bpf_sock_addr *ctx,
-				       __u32 action, const char *act, __u32 kind)
+static __always_inline int check_inet6(struct bpf_sock_addr *ctx, __u32 action,
+				       const char *act, __u32 kind)
 {
 	struct asb_net6_key key = {
 		.prefixlen = ASB_NET_KEY_BITS + 128,

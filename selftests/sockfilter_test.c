@@ -434,6 +434,46 @@ TEST_F(sock, unix_paths)
 	EXPECT_EQ(0, run_in(NULL, do_connect, &up));
 }
 
+/* A directory grants the sockets below it, and only those. */
+TEST_F(sock, unix_subtree)
+{
+	struct target other = { AF_UNIX, SOCK_STREAM, self->other_sock, 0 };
+	struct target dgram = { AF_UNIX, SOCK_DGRAM, self->dgram_sock, 0 };
+	struct target dir = { AF_UNIX, SOCK_STREAM, self->dir, 0 };
+	char up[108], sib[108], text[256];
+	struct target t_up = { AF_UNIX, SOCK_STREAM, up, 0 };
+	struct target t_sib = { AF_UNIX, SOCK_STREAM, sib, 0 };
+	struct asb_image img = {};
+	int fd;
+
+	/* dir/../<dir's name>/other.sock is the same socket, but leaves the
+	 * granted subtree on the way: refused. */
+	ASSERT_GT((int)sizeof(up),
+		  snprintf(up, sizeof(up), "%s/../%s/other.sock", self->dir,
+			   strrchr(self->dir, '/') + 1));
+	/* A sibling whose name only starts like the directory. */
+	ASSERT_GT((int)sizeof(sib),
+		  snprintf(sib, sizeof(sib), "%sx.sock", self->dir));
+	fd = listen_on(AF_UNIX, sib, 0, SOCK_STREAM);
+	ASSERT_LE(0, fd);
+	ASSERT_GT((int)sizeof(text),
+		  snprintf(text, sizeof(text), "[sandbox.d]\nnet.unix = %s\n",
+			   self->dir));
+	ASSERT_EQ(0, compile(&img, text));
+	ASSERT_EQ(0, install(self->sf, &img, "d", 3, &self->a));
+	EXPECT_EQ(0, run_in(&self->a, do_connect, &other));
+	EXPECT_EQ(0, run_in(&self->a, do_sendto, &dgram));
+	EXPECT_EQ(EPERM, run_in(&self->a, do_connect, &t_up));
+	EXPECT_EQ(EPERM, run_in(&self->a, do_connect, &t_sib));
+	EXPECT_EQ(0, run_in(NULL, do_connect, &t_up));
+	EXPECT_EQ(0, run_in(NULL, do_connect, &t_sib));
+	/* The directory itself is no socket: the kernel says so, not us. */
+	EXPECT_EQ(ECONNREFUSED, run_in(&self->a, do_connect, &dir));
+	close(fd);
+	unlink(sib);
+	asb_image_free(&img);
+}
+
 TEST_F(sock, unix_relative)
 {
 	struct target rel = { AF_UNIX, SOCK_STREAM, "ok.sock", 0 };

@@ -43,11 +43,13 @@ enum asb_event_verdict {
 	ASB_EV_DENY = 1,
 };
 
-/* asb_event.flags */
-#define ASB_EVF_ASK		(1u << 0)	/* matched an ask rule: the approval
-						 * was taken before the syscall ran
-						 * (seccomp user notification) */
-#define ASB_EVF_ABSTRACT	(1u << 1)	/* path is an abstract unix name */
+/*
+ * asb_event.flags. ASB_EVF_ASK: allowed by an ask.connect rule; the
+ * approval itself happened before the syscall ran (seccomp user
+ * notification), this filter only lets the approved call through.
+ */
+#define ASB_EVF_ASK		(1u << 0)
+#define ASB_EVF_ABSTRACT	(1u << 1)	/* path: abstract unix name */
 
 /*
  * One event in the ring buffer. addr is in network order (IPv4 in the first

@@ -1,0 +1,67 @@
+"""A small 'agent' that tries what agents do; run confined by scripts/demo.
+
+Prints one row per attempt: what it tried, on what, and what happened.
+"""
+import errno
+import socket
+import subprocess
+import sys
+
+WS = sys.argv[1]
+KEY = sys.argv[2]
+rows = []
+
+
+def attempt(action, obj, fn):
+    try:
+        fn()
+        rows.append((action, obj, "allowed"))
+    except OSError as e:
+        name = errno.errorcode.get(e.errno, str(e.errno))
+        denied = e.errno in (errno.EACCES, errno.EPERM)
+        rows.append((action, obj, ("DENIED (%s)" if denied else "failed (%s)") % name))
+
+
+def read(path):
+    with open(path) as f:
+        f.read()
+
+
+def write(path):
+    with open(path, "w") as f:
+        f.write("agent was here\n")
+
+
+def run(argv):
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+
+
+def connect(host, port):
+    with socket.create_connection((host, port), timeout=2):
+        pass
+
+
+def connect_unix(path):
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(path)
+
+
+def raw_socket():
+    socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).close()
+
+
+attempt("read", WS + "/notes.txt", lambda: read(WS + "/notes.txt"))
+attempt("write", WS + "/result.txt", lambda: write(WS + "/result.txt"))
+attempt("read", KEY, lambda: read(KEY))
+attempt("read", "/etc/shadow", lambda: read("/etc/shadow"))
+attempt("write", "/etc/cron.d/agent", lambda: write("/etc/cron.d/agent"))
+attempt("exec", "/usr/bin/id", lambda: run(["/usr/bin/id"]))
+attempt("exec", WS + "/downloaded-tool", lambda: run([WS + "/downloaded-tool"]))
+attempt("connect", "127.0.0.1:8000", lambda: connect("127.0.0.1", 8000))
+attempt("connect", "127.0.0.1:9000", lambda: connect("127.0.0.1", 9000))
+attempt("connect", "/run/asb-demo.sock", lambda: connect_unix("/run/asb-demo.sock"))
+attempt("socket", "raw icmp", raw_socket)
+
+for action, obj, result in rows:
+    print("%-8s %-44s %s" % (action, obj, result))
