@@ -13,8 +13,6 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
-/* vmlinux.h has the __u32 family: keep image.h off <linux/types.h>. */
-#define _LINUX_TYPES_H
 #include <asb/image.h>
 #include <asb/event.h>
 
@@ -170,12 +168,13 @@ static __always_inline void count_deny(__u32 sbid)
 	__u64 *n = bpf_map_lookup_elem(&asb_denies, &sbid);
 
 	if (n)
-		*n += 1;
+		__sync_fetch_and_add(n, 1);
 }
 
 /*
- * Record the verdict: denies always, allowed connect/bind (and anything
- * allowed by an ask rule) when the sandbox audits everything.
+ * Record the verdict: denies and ask-rule allows always; other allowed
+ * connect/bind when the sandbox audits everything (not sends nor socket(),
+ * to keep the volume sane). Preemptible: counters use atomic adds.
  */
 static __always_inline int finish(struct asb_event *ev, const char *act,
 				  const struct asb_sb_conf *conf, int verdict)
@@ -203,7 +202,7 @@ static __always_inline int finish(struct asb_event *ev, const char *act,
 	if (bpf_ringbuf_output(&asb_events, ev, sizeof(*ev), 0)) {
 		drops = bpf_map_lookup_elem(&asb_drops, &zero);
 		if (drops)
-			*drops += 1;
+			__sync_fetch_and_add(drops, 1);
 	}
 	log_line(ev, act);
 	return verdict;

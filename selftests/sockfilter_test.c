@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -210,7 +212,10 @@ static int listen_on(int family, const char *addr, int port, int type)
 
 	if (fd < 0)
 		return -1;
+	/* REUSEPORT: two runs of this test at once share the listeners. */
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (family != AF_UNIX)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, len) ||
 	    (type == SOCK_STREAM && listen(fd, 64))) {
 		close(fd);
@@ -258,9 +263,14 @@ FIXTURE(sock) {
 	char text[4096];
 	struct cg a, b;
 	int srv[16], nsrv;
+	bool made_dir;
+	const char *why;
 };
 
-FIXTURE_SETUP(sock)
+/* Every step can fail; fini() undoes whatever init() got to. */
+#define STEP(cond, what) do { if (!(cond)) { self->why = what; return -1; } } while (0)
+
+static int fixture_init(FIXTURE_DATA(sock) *self)
 {
 	static const struct { int fam; const char *addr; int port; } l[] = {
 		{ AF_INET, "127.0.0.1", PORT_OK },
@@ -271,76 +281,98 @@ FIXTURE_SETUP(sock)
 		{ AF_INET6, "::1", PORT_OUT },
 	};
 	unsigned int i;
+	int n;
 
-	ASSERT_EQ(0U, getuid()) TH_LOG("must run as root");
-	memset(&self->img, 0, sizeof(self->img));
-	self->a.fd = self->b.fd = -1;
-	self->a.path[0] = self->b.path[0] = 0;
 	mkdir("/sys/fs/bpf", 0755);
-	ASSERT_EQ(0, ensure_mount("/sys/fs/bpf", "bpf", BPF_FS_MAGIC));
+	STEP(!ensure_mount("/sys/fs/bpf", "bpf", BPF_FS_MAGIC), "mount bpffs");
 	ensure_mount("/sys/kernel/tracing", "tracefs", TRACEFS_MAGIC);
 
 	snprintf(self->pin, sizeof(self->pin), "/sys/fs/bpf/asb-test-%d",
 		 getpid());
-	ASSERT_EQ(0, asb_sockfilter_open(&self->sf, self->pin));
-	ASSERT_EQ(0, cg_make(&self->a, "a"));
-	ASSERT_EQ(0, cg_make(&self->b, "b"));
+	STEP(!asb_sockfilter_open(&self->sf, self->pin), "sockfilter_open");
+	STEP(!cg_make(&self->a, "a"), "cgroup a");
+	STEP(!cg_make(&self->b, "b"), "cgroup b");
 
 	snprintf(self->dir, sizeof(self->dir), "/tmp/asb-sf-%d", getpid());
-	ASSERT_EQ(0, mkdir(self->dir, 0700));
+	STEP(!mkdir(self->dir, 0700), "mkdir unix dir");
+	self->made_dir = true;
 	snprintf(self->ok_sock, sizeof(self->ok_sock), "%s/ok.sock", self->dir);
 	snprintf(self->other_sock, sizeof(self->other_sock), "%s/other.sock",
 		 self->dir);
 	snprintf(self->dgram_sock, sizeof(self->dgram_sock), "%s/dgram.sock",
 		 self->dir);
 
-	self->nsrv = 0;
 	for (i = 0; i < sizeof(l) / sizeof(l[0]); i++) {
 		self->srv[self->nsrv] = listen_on(l[i].fam, l[i].addr,
 						  l[i].port, SOCK_STREAM);
-		ASSERT_LE(0, self->srv[self->nsrv]) TH_LOG("listen %s:%d",
-							   l[i].addr, l[i].port);
+		STEP(self->srv[self->nsrv] >= 0, "listen on loopback");
 		self->nsrv++;
 	}
 	self->srv[self->nsrv] = listen_on(AF_UNIX, self->ok_sock, 0,
 					  SOCK_STREAM);
-	ASSERT_LE(0, self->srv[self->nsrv++]);
+	STEP(self->srv[self->nsrv++] >= 0, "listen ok.sock");
 	self->srv[self->nsrv] = listen_on(AF_UNIX, self->other_sock, 0,
 					  SOCK_STREAM);
-	ASSERT_LE(0, self->srv[self->nsrv++]);
+	STEP(self->srv[self->nsrv++] >= 0, "listen other.sock");
 	self->srv[self->nsrv] = listen_on(AF_UNIX, self->dgram_sock, 0,
 					  SOCK_DGRAM);
-	ASSERT_LE(0, self->srv[self->nsrv++]);
+	STEP(self->srv[self->nsrv++] >= 0, "bind dgram.sock");
 
-	i = snprintf(self->text, sizeof(self->text),
-		 "[sandbox.t]\n"
-		 "net.connect = 127.0.0.1/32:18000-18010 [::1]/128:18000-18010\n"
-		 "net.bind = 127.0.0.1:19000\n"
-		 "net.unix = %s\n"
-		 "net.deny_families = raw packet netlink\n"
-		 "\n"
-		 "[sandbox.u]\n"
-		 "net.connect = 127.0.0.1/32:18002 127.0.0.2/32:18001\n",
-		 self->ok_sock);
-	ASSERT_GT((int)sizeof(self->text), (int)i);
-	ASSERT_EQ(0, compile(&self->img, self->text));
+	n = snprintf(self->text, sizeof(self->text),
+		     "[sandbox.t]\n"
+		     "net.connect = 127.0.0.1/32:18000-18010 [::1]/128:18000-18010\n"
+		     "net.bind = 127.0.0.1:19000\n"
+		     "net.unix = %s\n"
+		     "net.deny_families = raw packet netlink\n"
+		     "\n"
+		     "[sandbox.u]\n"
+		     "net.connect = 127.0.0.1/32:18002 127.0.0.2/32:18001\n",
+		     self->ok_sock);
+	STEP(n > 0 && n < (int)sizeof(self->text), "policy text");
+	STEP(!compile(&self->img, self->text), "compile policy");
+	return 0;
 }
 
-FIXTURE_TEARDOWN(sock)
+static void fixture_fini(FIXTURE_DATA(sock) *self)
 {
 	int i;
 
 	for (i = 0; i < self->nsrv; i++)
-		close(self->srv[i]);
+		if (self->srv[i] >= 0)
+			close(self->srv[i]);
+	self->nsrv = 0;
 	asb_sockfilter_close(self->sf);
-	asb_sockfilter_unpin(self->pin);
+	self->sf = NULL;
+	if (self->pin[0])
+		asb_sockfilter_unpin(self->pin);
 	cg_drop(&self->a);
 	cg_drop(&self->b);
-	unlink(self->ok_sock);
-	unlink(self->other_sock);
-	unlink(self->dgram_sock);
-	rmdir(self->dir);
+	if (self->made_dir) {
+		unlink(self->ok_sock);
+		unlink(self->other_sock);
+		unlink(self->dgram_sock);
+		rmdir(self->dir);
+	}
 	asb_image_free(&self->img);
+}
+
+FIXTURE_SETUP(sock)
+{
+	int err;
+
+	ASSERT_EQ(0U, getuid()) TH_LOG("must run as root");
+	memset(self, 0, sizeof(*self));
+	self->a.fd = self->b.fd = -1;
+	err = fixture_init(self);
+	if (err)
+		fixture_fini(self);
+	ASSERT_EQ(0, err) TH_LOG("setup failed: %s: %s", self->why,
+				 strerror(errno));
+}
+
+FIXTURE_TEARDOWN(sock)
+{
+	fixture_fini(self);
 }
 
 TEST_F(sock, tcp4)
@@ -510,6 +542,7 @@ TEST_F(sock, families)
 	/* Ping sockets (their sends bypass sendmsg4): let root have them. */
 	fd = open(PING_RANGE, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, flock(fd, LOCK_EX));	/* concurrent runs */
 	n = read(fd, saved, sizeof(saved) - 1);
 	ASSERT_LT(0, n);
 	ASSERT_EQ(4, pwrite(fd, "0 0\n", 4, 0));

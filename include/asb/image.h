@@ -19,7 +19,9 @@
 #ifndef ASB_IMAGE_H
 #define ASB_IMAGE_H
 
+#ifndef __bpf__
 #include <linux/types.h>
+#endif
 
 #define ASB_IMAGE_MAGIC		0x49425341u	/* "ASBI" */
 #define ASB_IMAGE_VERSION	1
