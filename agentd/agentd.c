@@ -27,9 +27,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include <asb/event.h>
 
 #include "audit.h"
+#include "broker.h"
 #include "ctl.h"
 #include "policy.h"
 #include "probe.h"
@@ -43,6 +46,9 @@ static struct {
 	const char *socket;
 	const char *state_dir;
 	const char *audit_log;
+	const char *broker_path;
+	const char *vault_path;
+	struct asb_broker broker;
 	struct asb_image img;
 	char policy_status[512];
 	struct asb_probe probe;
@@ -194,6 +200,7 @@ static void status(FILE *out)
 	fprintf(out, "audit: %s\n  dropped events: %llu, write errors: %llu\n",
 		d.audit_log, (unsigned long long)drops,
 		(unsigned long long)asb_audit_errors());
+	asb_broker_status(&d.broker, out);
 	fprintf(out, "sandboxes:\n");
 	asb_sandbox_print(&d.sbs, out);
 }
@@ -263,6 +270,40 @@ static void handle_attach(int fd, const struct asb_ctl_req *req)
 	asb_ctl_reply(fd, ret, msg, strlen(msg));
 }
 
+/* Passphrase mode: asbctl sends the Argon2id-derived key, never the phrase. */
+static void handle_vault(int fd, const struct asb_ctl_req *req)
+{
+	unsigned char *key = sodium_malloc(ASB_VAULT_KEY_BYTES + 1);
+	char err[300] = "vault locked";
+	ssize_t n;
+	int ret = 0;
+
+	if (!key) {
+		asb_ctl_reply(fd, -ENOMEM, "out of memory", 13);
+		return;
+	}
+	if (req->flags == ASB_CTL_VAULT_UNLOCK) {
+		n = recv(fd, key, ASB_VAULT_KEY_BYTES + 1, 0);
+		if (n != ASB_VAULT_KEY_BYTES) {
+			ret = -EINVAL;
+			snprintf(err, sizeof(err), "unlock: malformed key message");
+		} else {
+			ret = asb_vault_cache_unlock(&d.broker.vault, key, err,
+						     sizeof(err));
+			if (!ret)
+				snprintf(err, sizeof(err), "vault unlocked");
+		}
+	} else if (req->flags == ASB_CTL_VAULT_LOCK) {
+		asb_vault_cache_lock(&d.broker.vault);
+	} else {
+		ret = -EINVAL;
+		snprintf(err, sizeof(err), "unknown vault operation");
+	}
+	sodium_free(key);
+	logmsg("%s", err);
+	asb_ctl_reply(fd, ret, err, strlen(err));
+}
+
 static void handle_client(int lfd)
 {
 	struct asb_ctl_req req;
@@ -306,6 +347,9 @@ static void handle_client(int lfd)
 	case ASB_CTL_ATTACH:
 		handle_attach(fd, &req);
 		break;
+	case ASB_CTL_VAULT:
+		handle_vault(fd, &req);
+		break;
 	}
 	close(fd);
 }
@@ -313,7 +357,8 @@ static void handle_client(int lfd)
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: agentd [--policy FILE] [--socket PATH] "
-		"[--state-dir DIR] [--audit-log FILE]\n");
+		"[--state-dir DIR] [--audit-log FILE]\n"
+		"              [--broker PATH] [--vault FILE]\n");
 }
 
 static int mkdir_p(const char *path, mode_t mode)
@@ -338,20 +383,26 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "audit-log", required_argument, NULL, 'a' },
+		{ "broker", required_argument, NULL, 'b' },
+		{ "vault", required_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct rlimit nocore = { 0, 0 };
 	struct epoll_event ev;
 	sigset_t mask;
+	char client[PATH_MAX], vault[PATH_MAX];
+	ssize_t len;
 	int c, lfd, sfd, rbfd, ret;
 
-	while ((c = getopt_long(argc, argv, "p:s:d:a:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:s:d:a:b:v:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': d.policy_path = optarg; break;
 		case 's': d.socket = optarg; break;
 		case 'd': d.state_dir = optarg; break;
 		case 'a': d.audit_log = optarg; break;
+		case 'b': d.broker_path = optarg; break;
+		case 'v': d.vault_path = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -377,7 +428,14 @@ int main(int argc, char **argv)
 	SETTING(socket, agentd_socket, ASB_CTL_SOCKET_DEFAULT);
 	SETTING(state_dir, agentd_state_dir, "/var/lib/asb");
 	SETTING(audit_log, agentd_audit_log, "/var/log/asb/audit.jsonl");
+	SETTING(vault_path, agentd_vault, NULL);
 #undef SETTING
+	if (!d.broker_path)
+		d.broker_path = ASB_BROKER_SOCKET_DEFAULT;
+	if (!d.vault_path) {
+		snprintf(vault, sizeof(vault), "%s/vault", d.state_dir);
+		d.vault_path = vault;
+	}
 
 	asb_probe(&d.probe);
 	fputs(d.probe.why, stderr);
@@ -409,6 +467,11 @@ int main(int argc, char **argv)
 		logmsg("socket filter: %s", strerror(-ret));
 		return 1;
 	}
+	ret = asb_sockfilter_set_broker(d.sbs.sf, d.broker_path);
+	if (ret < 0) {
+		logmsg("broker %s: %s", d.broker_path, strerror(-ret));
+		return 1;
+	}
 	lfd = asb_ctl_listen(d.socket);
 	if (lfd < 0) {
 		logmsg("%s: %s", d.socket, strerror(-lfd));
@@ -423,13 +486,25 @@ int main(int argc, char **argv)
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
 	rbfd = asb_sockfilter_event_fd(d.sbs.sf);
+	/* asb-secret next to agentd: its requests are judged by its caller */
+	len = readlink("/proc/self/exe", client, sizeof(client) - 16);
+	client[len > 0 ? len : 0] = 0;
+	if (strrchr(client, '/'))
+		strcpy(strrchr(client, '/') + 1, "asb-secret");
+	ret = asb_broker_open(&d.broker, d.broker_path, d.vault_path,
+			      d.probe.cgroup_root, client, &d.sbs, d.epfd);
+	if (ret < 0) {
+		logmsg("broker %s: %s", d.broker_path, strerror(-ret));
+		return 1;
+	}
 	ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = lfd };
 	epoll_ctl(d.epfd, EPOLL_CTL_ADD, lfd, &ev);
 	ev.data.fd = sfd;
 	epoll_ctl(d.epfd, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.fd = rbfd;
 	epoll_ctl(d.epfd, EPOLL_CTL_ADD, rbfd, &ev);
-	logmsg("ready on %s, audit log %s", d.socket, d.audit_log);
+	logmsg("ready on %s, audit log %s, broker %s, vault %s", d.socket,
+	       d.audit_log, d.broker_path, d.vault_path);
 
 	for (;;) {
 		struct epoll_event evs[16];
@@ -440,6 +515,9 @@ int main(int argc, char **argv)
 
 			if (fd == lfd) {
 				handle_client(lfd);
+			} else if (asb_broker_handle(&d.broker, fd,
+						     evs[i].events)) {
+				continue;
 			} else if (fd == rbfd) {
 				asb_sockfilter_events(d.sbs.sf, on_event, NULL, 0);
 			} else if (fd == sfd) {
@@ -456,6 +534,7 @@ int main(int argc, char **argv)
 				       si.ssi_signo);
 				asb_sockfilter_events(d.sbs.sf, on_event, NULL, 0);
 				asb_sandbox_reap(&d.sbs);
+				asb_broker_close(&d.broker);
 				unlink(d.socket);
 				return 0;
 			} else {

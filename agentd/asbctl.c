@@ -19,6 +19,7 @@
 #include "ctl.h"
 #include "launch.h"
 #include "policy.h"
+#include "vault.h"
 
 static const char *ctl_socket = ASB_CTL_SOCKET_DEFAULT;
 
@@ -32,7 +33,8 @@ static void usage(FILE *out)
 		"  reload\n"
 		"  audit [--follow] [--json] [--log FILE]\n"
 		"  policy check FILE...\n"
-		"  policy show [FILE] [--json]\n");
+		"  policy show [FILE] [--json]\n"
+		"  vault [--vault FILE] [--policy FILE] init|put|ls|rm|rekey|unlock|lock\n");
 }
 
 /* Compile @path, or the embedded default policy when @path is NULL. */
@@ -317,6 +319,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "attach"))
 		return cmd_attach(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "vault"))
+		return asb_vaultctl(argc - 1, argv + 1, ctl_socket);
 	if (argc >= 2 && !strcmp(argv[1], "audit"))
 		return cmd_audit(argc - 1, argv + 1);
 	if (argc == 2 && !strcmp(argv[1], "status"))

@@ -71,6 +71,7 @@ struct asb_sockfilter {
 	struct ring_buffer *rb;
 	int (*cb)(void *ctx, const struct asb_event *ev);
 	void *cb_ctx;
+	char broker[ASB_UNIX_PATH_MAX];	/* implicit net.unix, or "" */
 };
 
 static void close_fds(struct asb_sockfilter *sf)
@@ -644,6 +645,19 @@ static int fill_bank(struct asb_sockfilter *sf, __u32 set,
 		if (err)
 			return err;
 	}
+	/* a sandbox with secrets can always reach the secret broker */
+	if (sb->n_secrets && sf->broker[0])
+		return put_unix(sf, set, sf->broker, strlen(sf->broker) + 1,
+				ASB_RULE_NONE);
+	return 0;
+}
+
+int asb_sockfilter_set_broker(struct asb_sockfilter *sf, const char *path)
+{
+	if (!sf || !path || path[0] != '/' ||
+	    strlen(path) + 1 > sizeof(sf->broker))
+		return -EINVAL;
+	strcpy(sf->broker, path);
 	return 0;
 }
 

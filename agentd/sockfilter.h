@@ -37,6 +37,12 @@ int asb_sockfilter_set_sandbox(struct asb_sockfilter *sf, __u32 sbid,
 			       const struct asb_image *img,
 			       const struct asb_image_sandbox *sb);
 
+/*
+ * The secret broker's socket path: every sandbox that has secrets may
+ * connect to it (an implicit exact net.unix rule, added by set_sandbox).
+ */
+int asb_sockfilter_set_broker(struct asb_sockfilter *sf, const char *path);
+
 /* Drop the rules and counters of @sbid; its cgroups then deny everything. */
 int asb_sockfilter_remove_sandbox(struct asb_sockfilter *sf, __u32 sbid);
 

@@ -22,8 +22,13 @@ enum asb_ctl_cmd {
 	ASB_CTL_RUN,		/* sandbox, policy -> struct asb_ctl_run */
 	ASB_CTL_RELOAD,		/* re-read the policy file, as SIGHUP */
 	ASB_CTL_ATTACH,		/* sandbox, pid: move a running process in */
-	ASB_CTL_CMD_MAX = ASB_CTL_ATTACH,
+	ASB_CTL_VAULT,		/* flags: ASB_CTL_VAULT_*; UNLOCK: a second
+				 * message of 32 bytes, the derived key */
+	ASB_CTL_CMD_MAX = ASB_CTL_VAULT,
 };
+
+#define ASB_CTL_VAULT_UNLOCK	1
+#define ASB_CTL_VAULT_LOCK	2
 
 struct asb_ctl_req {
 	__u32 magic;

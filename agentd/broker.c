@@ -1,0 +1,911 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * The secret broker (see broker.h, include/asb/broker.h, docs/secrets.md).
+ *
+ * Who is asking is decided from kernel facts only: the connecting
+ * process's pidfd (SO_PEERPIDFD), the sender of the request message
+ * (SCM_CREDENTIALS, filled in by the kernel), the process's cgroup and
+ * executable read through /proc/PID, and a liveness check of the pidfd
+ * after those reads: if the process is still alive then, the pid still
+ * named it while we read. Nothing the client says about itself counts.
+ *
+ * A secret value leaves agentd only in a GET reply (or in the environment
+ * of a program agentd starts for EXEC); it is never formatted, logged or
+ * audited: records name the secret.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "audit.h"
+#include "broker.h"
+#include "launch.h"
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD	77
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD		3
+#endif
+
+struct broker_job {
+	int conn;
+	int pidfd;
+	pid_t pid;
+	struct broker_job *next;
+};
+
+static int sys_pidfd_open(pid_t pid)
+{
+	return syscall(SYS_pidfd_open, pid, 0);
+}
+
+static int pidfd_alive(int pidfd)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
+}
+
+const char *asb_broker_reason_str(int reason)
+{
+	switch (reason) {
+	case ASB_BR_OK: return "granted";
+	case ASB_BR_MALFORMED: return "malformed request";
+	case ASB_BR_NOT_SANDBOXED: return "not in a sandbox";
+	case ASB_BR_NO_GRANT: return "not granted to this sandbox";
+	case ASB_BR_WRONG_EXE: return "granted to another program";
+	case ASB_BR_PEER_GONE: return "requesting process gone";
+	case ASB_BR_NOT_IN_VAULT: return "not in the vault";
+	case ASB_BR_LOCKED: return "vault locked";
+	case ASB_BR_VAULT_ERROR: return "vault unreadable";
+	case ASB_BR_PRELOAD: return "requester runs with LD_PRELOAD or similar";
+	case ASB_BR_INTERNAL: return "internal error";
+	case ASB_BR_NO_ENV: return "no env: secret for that program";
+	default: return "?";
+	}
+}
+
+/* ---- peer verification ---- */
+
+int asb_peer_identify(int conn, struct asb_peer *p)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int pidfd = -1;
+
+	memset(p, 0, sizeof(*p));
+	p->pidfd = -1;
+	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return ASB_BR_INTERNAL;
+	/* pid 0: the peer's pid no longer exists in our namespace */
+	if (cred.pid <= 0)
+		return ASB_BR_PEER_GONE;
+	len = sizeof(pidfd);
+	if (getsockopt(conn, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) < 0) {
+		if (errno == ESRCH || errno == EINVAL)
+			return ASB_BR_PEER_GONE;
+		/* older kernel: pidfd_open, then the liveness checks below */
+		pidfd = sys_pidfd_open(cred.pid);
+		if (pidfd < 0)
+			return ASB_BR_PEER_GONE;
+	}
+	p->pidfd = pidfd;
+	p->pid = cred.pid;
+	p->uid = cred.uid;
+	p->gid = cred.gid;
+	if (!pidfd_alive(pidfd))
+		return ASB_BR_PEER_GONE;
+	return ASB_BR_OK;
+}
+
+void asb_peer_release(struct asb_peer *p)
+{
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	p->pidfd = -1;
+}
+
+static ssize_t read_proc(pid_t pid, const char *what, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, what);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	return n;
+}
+
+/* "0::/asb/x-1" -> "<mount>/asb/x-1" */
+static int proc_cgroup(const char *mount, pid_t pid, char *out, size_t len)
+{
+	char buf[4096], *l, *save;
+
+	if (read_proc(pid, "cgroup", buf, sizeof(buf)) < 0)
+		return -1;
+	for (l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(l, "0::", 3))
+			continue;
+		if (l[3] != '/' ||
+		    snprintf(out, len, "%s%s", mount, strcmp(l + 3, "/") ?
+			     l + 3 : "") >= (int)len)
+			return -1;
+		return 0;
+	}
+	return -1;
+}
+
+static int proc_exe(pid_t pid, char *exe, size_t len, struct stat *st)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	n = readlink(path, exe, len - 1);
+	if (n <= 0)
+		return -1;
+	exe[n] = 0;
+	return stat(path, st);
+}
+
+static pid_t proc_ppid(pid_t pid)
+{
+	char buf[2048], *p;
+
+	if (read_proc(pid, "status", buf, sizeof(buf)) < 0)
+		return -1;
+	p = strstr(buf, "\nPPid:");
+	return p ? (pid_t)strtol(p + 6, NULL, 10) : -1;
+}
+
+/* Did @pid start with a variable that loads foreign code into it? */
+static bool proc_preload(pid_t pid)
+{
+	static const char *const bad[] = {
+		"LD_PRELOAD=", "LD_LIBRARY_PATH=", "LD_AUDIT=",
+	};
+	static char buf[ASB_BROKER_EXEC_MAX + 1];	/* agentd is one thread */
+	ssize_t n;
+	bool found = false;
+
+	n = read_proc(pid, "environ", buf, ASB_BROKER_EXEC_MAX + 1);
+	for (ssize_t off = 0; n > 0 && off < n && !found;
+	     off += strlen(buf + off) + 1)
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			if (!strncmp(buf + off, bad[i], strlen(bad[i])))
+				found = true;
+	return found;
+}
+
+static struct asb_sandbox *sandbox_of(const struct asb_broker *b,
+				      const char *cg)
+{
+	for (struct asb_sandbox *s = b->sbs->head; s; s = s->next) {
+		size_t n = strlen(s->cgroup);
+
+		if (!strncmp(cg, s->cgroup, n) && (!cg[n] || cg[n] == '/'))
+			return s;
+	}
+	return NULL;
+}
+
+static void read_comm(pid_t pid, char *comm)
+{
+	char buf[32];
+
+	comm[0] = 0;
+	if (read_proc(pid, "comm", buf, sizeof(buf)) > 0)
+		snprintf(comm, 17, "%.*s", (int)strcspn(buf, "\n"), buf);
+}
+
+int asb_peer_check(const struct asb_broker *b, struct asb_peer *p,
+		   unsigned int flags)
+{
+	int ppidfd = -1, ret = ASB_BR_OK;
+	struct stat st;
+	char exe[PATH_MAX];
+
+	p->id_pid = p->pid;
+	read_comm(p->pid, p->comm);
+	if (proc_cgroup(b->cgroup_mount, p->pid, p->cgroup, sizeof(p->cgroup)) ||
+	    proc_exe(p->pid, exe, sizeof(exe), &st)) {
+		ret = ASB_BR_PEER_GONE;
+		goto recheck;
+	}
+	/* asb-secret asks for the program that ran it: judge the parent */
+	if ((flags & ASB_PEER_CALLER) && b->have_client && st.st_dev == b->client_st.st_dev &&
+	    st.st_ino == b->client_st.st_ino) {
+		char pcg[PATH_MAX];
+
+		p->via_client = true;
+		p->id_pid = proc_ppid(p->pid);
+		if (p->id_pid <= 1) {
+			ret = ASB_BR_NOT_SANDBOXED;
+			goto recheck;
+		}
+		ppidfd = sys_pidfd_open(p->id_pid);
+		if (ppidfd < 0 ||
+		    proc_cgroup(b->cgroup_mount, p->id_pid, pcg, sizeof(pcg)) ||
+		    proc_exe(p->id_pid, p->exe, sizeof(p->exe), &p->exe_st)) {
+			ret = ASB_BR_PEER_GONE;
+			goto recheck;
+		}
+		/* both must be in the same sandbox */
+		if (sandbox_of(b, pcg) != sandbox_of(b, p->cgroup)) {
+			ret = ASB_BR_NOT_SANDBOXED;
+			goto recheck;
+		}
+	} else {
+		snprintf(p->exe, sizeof(p->exe), "%s", exe);
+		p->exe_st = st;
+	}
+	if ((flags & ASB_PEER_ENV) && proc_preload(p->id_pid))
+		ret = ASB_BR_PRELOAD;
+recheck:
+	/*
+	 * The reads above went through a pid number. The process holding the
+	 * pidfd is still alive now, so that number named it all along; a
+	 * parent that is alive and still the client's parent likewise.
+	 */
+	if (!pidfd_alive(p->pidfd) ||
+	    (ppidfd >= 0 && (!pidfd_alive(ppidfd) ||
+			     proc_ppid(p->pid) != p->id_pid ||
+			     !pidfd_alive(p->pidfd))))
+		ret = ASB_BR_PEER_GONE;
+	if (ppidfd >= 0)
+		close(ppidfd);
+	if (ret)
+		return ret;
+	p->s = sandbox_of(b, p->cgroup);
+	return p->s ? ASB_BR_OK : ASB_BR_NOT_SANDBOXED;
+}
+
+static bool exe_matches(const struct asb_peer *p, const char *exe)
+{
+	struct stat st;
+
+	if (!strcmp(p->exe, exe))
+		return true;
+	/* a symlinked path in the policy: same file? */
+	return stat(exe, &st) == 0 && st.st_dev == p->exe_st.st_dev &&
+	       st.st_ino == p->exe_st.st_ino;
+}
+
+int asb_broker_decide(const struct asb_peer *p, const char *name,
+		      const struct asb_image_secret **sec)
+{
+	const struct asb_image_secret *secs;
+
+	*sec = NULL;
+	if (!p->s)
+		return ASB_BR_NOT_SANDBOXED;
+	secs = asb_image_secrets(&p->s->img);
+	for (uint32_t i = 0; i < p->s->sb->n_secrets; i++) {
+		const struct asb_image_secret *x = &secs[p->s->sb->first_secret + i];
+
+		if (strcmp(x->name, name))
+			continue;
+		*sec = x;
+		return exe_matches(p, asb_image_str(&p->s->img, x->exe)) ?
+		       ASB_BR_OK : ASB_BR_WRONG_EXE;
+	}
+	return ASB_BR_NO_GRANT;
+}
+
+/* ---- audit ---- */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void audit(struct asb_broker *b, const struct asb_peer *p,
+		  const char *action, const char *object,
+		  const struct asb_image_secret *sec, int reason)
+{
+	char verdict[80], rule[ASB_PATH_MAX + 16] = "";
+	struct asb_audit_rec r = {
+		.time_ns = now_ns(),
+		.sandbox = p->s ? p->s->name : "-",
+		.pid = p->id_pid ? p->id_pid : p->pid,
+		.comm = p->comm,
+		.exe = p->exe[0] ? p->exe : "?",
+		.action = action,
+		.object = object,
+		.verdict = verdict,
+		.rule = rule,
+		.source = "broker",
+	};
+
+	if (reason == ASB_BR_OK) {
+		b->grants++;
+		snprintf(verdict, sizeof(verdict), "grant");
+	} else {
+		b->refusals++;
+		snprintf(verdict, sizeof(verdict), "refuse: %s",
+			 asb_broker_reason_str(reason));
+	}
+	if (sec && p->s)
+		snprintf(rule, sizeof(rule), "%s:%u",
+			 asb_image_str(&p->s->img, sec->file), sec->line);
+	asb_audit_write(&r);
+}
+
+/* ---- requests ---- */
+
+static int reply(int fd, int status, const void *val, size_t len)
+{
+	struct asb_broker_rep rep = {
+		.magic = ASB_BROKER_MAGIC, .status = status, .len = len,
+	};
+	struct iovec iov[2] = {
+		{ &rep, sizeof(rep) }, { (void *)val, val ? len : 0 },
+	};
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = val ? 2 : 1 };
+
+	return sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? -errno : 0;
+}
+
+struct request {
+	struct asb_broker_req req;
+	char *payload;		/* req.len bytes */
+	pid_t sender;		/* SCM_CREDENTIALS of the message */
+	int fds[3];		/* EXEC: the client's stdio */
+	int nfds;
+};
+
+static void request_free(struct request *r)
+{
+	for (int i = 0; i < r->nfds; i++)
+		close(r->fds[i]);
+	r->nfds = 0;
+	free(r->payload);
+	r->payload = NULL;
+}
+
+static int recv_request(int fd, struct request *r)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred)) +
+			 CMSG_SPACE(3 * sizeof(int))];
+		struct cmsghdr align;
+	} cm;
+	static char buf[sizeof(struct asb_broker_req) + ASB_BROKER_EXEC_MAX];
+	struct iovec iov = { buf, sizeof(r->req) + ASB_BROKER_EXEC_MAX };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cm.buf, .msg_controllen = sizeof(cm.buf),
+	};
+	struct timeval tv = { .tv_sec = 2 };
+	struct cmsghdr *c;
+	ssize_t n;
+	int ret = ASB_BR_MALFORMED;
+
+	memset(r, 0, sizeof(*r));
+	r->sender = -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	for (c = CMSG_FIRSTHDR(&msg); n >= 0 && c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET)
+			continue;
+		if (c->cmsg_type == SCM_CREDENTIALS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(struct ucred))) {
+			struct ucred uc;
+
+			memcpy(&uc, CMSG_DATA(c), sizeof(uc));
+			r->sender = uc.pid;
+		} else if (c->cmsg_type == SCM_RIGHTS) {
+			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			int fds[3];
+
+			memcpy(fds, CMSG_DATA(c), (k > 3 ? 3 : k) * sizeof(int));
+			for (size_t i = 0; i < k && i < 3; i++)
+				r->fds[r->nfds++] = fds[i];
+		}
+	}
+	if (n < (ssize_t)sizeof(r->req) || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+		goto out;
+	memcpy(&r->req, buf, sizeof(r->req));
+	if (r->req.magic != ASB_BROKER_MAGIC ||
+	    r->req.version != ASB_BROKER_VERSION ||
+	    r->req.len != n - sizeof(r->req) ||
+	    !memchr(r->req.name, 0, sizeof(r->req.name)))
+		goto out;
+	if (r->req.op == ASB_BROKER_GET) {
+		if (r->req.len || !asb_vault_name_ok(r->req.name))
+			goto out;
+	} else if (r->req.op == ASB_BROKER_EXEC) {
+		if (!r->req.len || r->req.argc < 1 || r->nfds != 3 ||
+		    r->req.argc > ASB_BROKER_EXEC_MAX / 2 ||
+		    r->req.envc > ASB_BROKER_EXEC_MAX / 2 ||
+		    buf[n - 1] != 0)
+			goto out;
+		r->payload = malloc(r->req.len);
+		if (!r->payload) {
+			ret = ASB_BR_INTERNAL;
+			goto out;
+		}
+		memcpy(r->payload, buf + sizeof(r->req), r->req.len);
+	} else {
+		goto out;
+	}
+	ret = ASB_BR_OK;
+out:
+	return ret;
+}
+
+/* The kernel's answer to "who sent this message" must be the peer. */
+static int who(struct asb_broker *b, int conn, const struct request *r,
+	       struct asb_peer *p, unsigned int flags)
+{
+	int ret = asb_peer_identify(conn, p);
+
+	if (ret)
+		return ret;
+	if (r->sender != p->pid)
+		return ASB_BR_PEER_GONE;
+	return asb_peer_check(b, p, flags);
+}
+
+static void handle_get(struct asb_broker *b, int conn, struct request *r)
+{
+	const struct asb_image_secret *sec = NULL;
+	const struct asb_vault_rec *rec;
+	struct asb_peer p;
+	int ret;
+
+	ret = who(b, conn, r, &p, ASB_PEER_ENV | ASB_PEER_CALLER);
+	if (!ret)
+		ret = asb_broker_decide(&p, r->req.name, &sec);
+	if (!ret)
+		ret = asb_vault_cache_refresh(&b->vault);
+	if (!ret) {
+		rec = asb_vault_find(b->vault.v, r->req.name);
+		if (!rec)
+			ret = ASB_BR_NOT_IN_VAULT;
+		else if (reply(conn, 0, rec->val, rec->len) < 0)
+			ret = ASB_BR_INTERNAL;
+	}
+	if (ret)
+		reply(conn, ret, NULL, 0);
+	audit(b, &p, "secret", r->req.name, sec, ret);
+	asb_peer_release(&p);
+}
+
+/* ---- EXEC: start the granted program with its env: secrets ---- */
+
+static bool env_blocked(const char *e)
+{
+	return !strncmp(e, "LD_", 3) || !strchr(e, '=');
+}
+
+static bool env_named(const char *e, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strncmp(e, name, n) && e[n] == '=';
+}
+
+struct exec_plan {
+	char **argv;
+	char **envp;		/* the injected entries are sodium_malloc'ed */
+	unsigned int n_inject, first_inject;
+	uid_t uid, gid;
+	gid_t groups[64];
+	int ngroups;
+	int cwd;
+};
+
+static void plan_free(struct exec_plan *x)
+{
+	if (x->envp)
+		for (unsigned int i = 0; i < x->n_inject; i++)
+			sodium_free(x->envp[x->first_inject + i]);
+	free(x->argv);
+	free(x->envp);
+	if (x->cwd >= 0)
+		close(x->cwd);
+}
+
+static int proc_ids(pid_t pid, struct exec_plan *x)
+{
+	char buf[4096], *p, *end;
+	unsigned long r, e, s;
+
+	if (read_proc(pid, "status", buf, sizeof(buf)) < 0)
+		return -1;
+	p = strstr(buf, "\nUid:");
+	if (!p || sscanf(p + 5, "%lu %lu %lu", &r, &e, &s) != 3)
+		return -1;
+	x->uid = e;
+	p = strstr(buf, "\nGid:");
+	if (!p || sscanf(p + 5, "%lu %lu %lu", &r, &e, &s) != 3)
+		return -1;
+	x->gid = e;
+	p = strstr(buf, "\nGroups:");
+	x->ngroups = 0;
+	if (p) {
+		p += 8;
+		while (*p != '\n' && *p && x->ngroups < 64) {
+			unsigned long g = strtoul(p, &end, 10);
+
+			if (end == p)
+				break;
+			x->groups[x->ngroups++] = g;
+			p = end;
+		}
+	}
+	return 0;
+}
+
+/* argv, env from the payload; every env: secret of argv[0] injected. */
+static int make_plan(struct asb_broker *b, const struct asb_peer *p,
+		     struct request *r, struct exec_plan *x, char *names,
+		     size_t nlen, const struct asb_image_secret **first)
+{
+	const struct asb_image_secret *secs = asb_image_secrets(&p->s->img);
+	const struct asb_image_secret *inj[64];
+	struct asb_peer target = *p;
+	unsigned int n = 0, ne = 0, ninj = 0;
+	const char *s = r->payload, *end = r->payload + r->req.len, *exe = NULL;
+	int ret;
+
+	x->cwd = -1;
+	x->argv = calloc(r->req.argc + 1, sizeof(char *));
+	x->envp = calloc(r->req.envc + 65, sizeof(char *));
+	if (!x->argv || !x->envp)
+		return ASB_BR_INTERNAL;
+	for (; s < end && n < r->req.argc; s += strlen(s) + 1)
+		x->argv[n++] = (char *)s;
+	if (n != r->req.argc || x->argv[0][0] != '/')
+		return ASB_BR_MALFORMED;
+	/* the program as the policy names it: same file as argv[0]? */
+	if (stat(x->argv[0], &target.exe_st) < 0)
+		return ASB_BR_NO_GRANT;
+	snprintf(target.exe, sizeof(target.exe), "%s", x->argv[0]);
+	for (uint32_t i = 0; i < p->s->sb->n_secrets; i++) {
+		const struct asb_image_secret *sec = &secs[p->s->sb->first_secret + i];
+		const char *sexe = asb_image_str(&p->s->img, sec->exe);
+
+		if (!exe_matches(&target, sexe))
+			continue;
+		if (!*first)
+			*first = sec;
+		if (!sec->env[0] || ninj == 64)
+			continue;
+		exe = sexe;
+		inj[ninj++] = sec;
+		snprintf(names + strlen(names), nlen - strlen(names), "%s%s",
+			 strlen(names) ? "," : "", sec->name);
+	}
+	if (!ninj)
+		return *first ? ASB_BR_NO_ENV : ASB_BR_NO_GRANT;
+	x->argv[0] = (char *)exe;	/* run the policy's path, not the client's */
+	for (; s < end && ne < r->req.envc; s += strlen(s) + 1, ne++) {
+		bool mine = env_blocked(s);
+
+		for (unsigned int i = 0; i < ninj && !mine; i++)
+			mine = env_named(s, inj[i]->env);
+		if (!mine)
+			x->envp[x->first_inject++] = (char *)s;
+	}
+	if (ne != r->req.envc)
+		return ASB_BR_MALFORMED;
+	ret = asb_vault_cache_refresh(&b->vault);
+	if (ret)
+		return ret;
+	for (unsigned int i = 0; i < ninj; i++) {
+		const struct asb_vault_rec *rec =
+			asb_vault_find(b->vault.v, inj[i]->name);
+		size_t vl = strlen(inj[i]->env);
+		char *e;
+
+		if (!rec || memchr(rec->val, 0, rec->len))
+			return rec ? ASB_BR_VAULT_ERROR : ASB_BR_NOT_IN_VAULT;
+		e = sodium_malloc(vl + 1 + rec->len + 1);
+		if (!e)
+			return ASB_BR_INTERNAL;
+		memcpy(e, inj[i]->env, vl);
+		e[vl] = '=';
+		memcpy(e + vl + 1, rec->val, rec->len);
+		e[vl + 1 + rec->len] = 0;
+		x->envp[x->first_inject + x->n_inject++] = e;
+	}
+	return ASB_BR_OK;
+}
+
+/* In the spawner (a child of agentd): become the requester, launch, wait. */
+static __attribute__((noreturn)) void spawner(struct asb_broker *b,
+					      const struct asb_peer *p,
+					      struct request *r,
+					      struct exec_plan *x)
+{
+	struct asb_launch_opts lo = { .cgroup_fd = -1 };
+	sigset_t none;
+	char pid[24];
+	int fd, n, status = ASB_LAUNCH_EXIT_SETUP;
+
+	/* nothing of agentd's vault stays in this process */
+	asb_vault_cache_free(&b->vault);
+	sigemptyset(&none);
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	fd = openat(p->s->cg_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+	n = snprintf(pid, sizeof(pid), "%d\n", getpid());
+	if (fd < 0 || write(fd, pid, n) != n)
+		_exit(ASB_LAUNCH_EXIT_SETUP);
+	close(fd);
+	if (dup2(r->fds[0], 0) < 0 || dup2(r->fds[1], 1) < 0 ||
+	    dup2(r->fds[2], 2) < 0 || (x->cwd >= 0 && fchdir(x->cwd) < 0) ||
+	    setgroups(x->ngroups, x->groups) < 0 ||
+	    setresgid(x->gid, x->gid, x->gid) < 0 ||
+	    setresuid(x->uid, x->uid, x->uid) < 0)
+		_exit(ASB_LAUNCH_EXIT_SETUP);
+	lo.argv = x->argv;
+	lo.envp = x->envp;
+	lo.img = &p->s->img;
+	lo.sb = p->s->sb;
+	lo.sb_flags = p->s->sb->flags;
+	if (asb_launch(&lo, &status) < 0 && status == 0)
+		status = ASB_LAUNCH_EXIT_SETUP;
+	_exit(status);
+}
+
+static void handle_exec(struct asb_broker *b, int conn, struct request *r)
+{
+	const struct asb_image_secret *first = NULL;
+	struct exec_plan x = { .cwd = -1 };
+	struct broker_job *job = NULL;
+	struct epoll_event ev;
+	struct asb_peer p;
+	char names[512] = "", cwd[64];
+	pid_t pid;
+	int ret, pidfd = -1;
+
+	/* any process of the sandbox may start the program: it is the
+	 * program, run by agentd, that gets the secrets */
+	ret = who(b, conn, r, &p, 0);
+	if (!ret)
+		ret = make_plan(b, &p, r, &x, names, sizeof(names), &first);
+	if (!ret) {
+		snprintf(cwd, sizeof(cwd), "/proc/%d/cwd", p.pid);
+		x.cwd = open(cwd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (proc_ids(p.pid, &x) < 0 || !pidfd_alive(p.pidfd))
+			ret = ASB_BR_PEER_GONE;
+	}
+	if (!ret) {
+		job = calloc(1, sizeof(*job));
+		pid = job ? fork() : -1;
+		if (pid == 0)
+			spawner(b, &p, r, &x);
+		if (pid > 0)
+			pidfd = sys_pidfd_open(pid);
+		if (pid < 0 || pidfd < 0) {
+			if (pid > 0) {
+				kill(pid, SIGKILL);
+				waitpid(pid, NULL, 0);
+			}
+			ret = ASB_BR_INTERNAL;
+		}
+	}
+	if (!first && names[0] == 0 && r->req.argc)
+		snprintf(names, sizeof(names), "%s", "-");
+	audit(b, &p, "secret-exec", names, first, ret);
+	plan_free(&x);
+	asb_peer_release(&p);
+	if (ret) {
+		reply(conn, ret, NULL, 0);
+		free(job);
+		close(conn);
+		return;
+	}
+	job->conn = conn;
+	job->pidfd = pidfd;
+	job->pid = pid;
+	job->next = b->jobs;
+	b->jobs = job;
+	reply(conn, 0, NULL, 0);
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = pidfd };
+	epoll_ctl(b->epfd, EPOLL_CTL_ADD, pidfd, &ev);
+	ev.data.fd = conn;
+	epoll_ctl(b->epfd, EPOLL_CTL_ADD, conn, &ev);
+}
+
+static void job_end(struct asb_broker *b, struct broker_job *job)
+{
+	struct broker_job **pp;
+	siginfo_t si = { 0 };
+	unsigned int code = ASB_LAUNCH_EXIT_SETUP;
+
+	if (syscall(SYS_waitid, P_PIDFD, job->pidfd, &si, WEXITED, NULL) == 0)
+		code = si.si_code == CLD_EXITED ? (unsigned int)si.si_status :
+		       128 + (unsigned int)si.si_status;
+	epoll_ctl(b->epfd, EPOLL_CTL_DEL, job->pidfd, NULL);
+	epoll_ctl(b->epfd, EPOLL_CTL_DEL, job->conn, NULL);
+	reply(job->conn, ASB_BR_EXITED, NULL, code);
+	close(job->conn);
+	close(job->pidfd);
+	for (pp = &b->jobs; *pp; pp = &(*pp)->next) {
+		if (*pp == job) {
+			*pp = job->next;
+			break;
+		}
+	}
+	free(job);
+}
+
+static void job_input(struct asb_broker *b, struct broker_job *job,
+		      uint32_t events)
+{
+	struct asb_broker_sig sig;
+	ssize_t n = recv(job->conn, &sig, sizeof(sig), MSG_DONTWAIT);
+
+	if (n == sizeof(sig) && sig.magic == ASB_BROKER_MAGIC) {
+		switch (sig.sig) {
+		case SIGINT: case SIGTERM: case SIGHUP: case SIGQUIT:
+		case SIGUSR1: case SIGUSR2: case SIGWINCH:
+			syscall(SYS_pidfd_send_signal, job->pidfd, sig.sig,
+				NULL, 0);
+		}
+		return;
+	}
+	if (n == 0 || (n < 0 && errno != EAGAIN) || (events & EPOLLHUP)) {
+		/* the client is gone: so is the program */
+		syscall(SYS_pidfd_send_signal, job->pidfd, SIGTERM, NULL, 0);
+		epoll_ctl(b->epfd, EPOLL_CTL_DEL, job->conn, NULL);
+	}
+}
+
+static void handle_conn(struct asb_broker *b)
+{
+	struct request r;
+	int conn = accept4(b->lfd, NULL, NULL, SOCK_CLOEXEC);
+	int ret;
+
+	if (conn < 0)
+		return;
+	ret = recv_request(conn, &r);
+	if (ret) {
+		reply(conn, ret, NULL, 0);
+		request_free(&r);
+		close(conn);
+		return;
+	}
+	if (r.req.op == ASB_BROKER_GET) {
+		handle_get(b, conn, &r);
+		close(conn);
+	} else {
+		handle_exec(b, conn, &r);	/* keeps conn while it runs */
+	}
+	request_free(&r);
+}
+
+bool asb_broker_handle(struct asb_broker *b, int fd, uint32_t events)
+{
+	if (fd < 0)
+		return false;
+	if (fd == b->lfd) {
+		handle_conn(b);
+		return true;
+	}
+	for (struct broker_job *j = b->jobs; j; j = j->next) {
+		if (fd == j->pidfd) {
+			job_end(b, j);
+			return true;
+		}
+		if (fd == j->conn) {
+			job_input(b, j, events);
+			return true;
+		}
+	}
+	return false;
+}
+
+int asb_broker_open(struct asb_broker *b, const char *path,
+		    const char *vault_path, const char *cgroup_mount,
+		    const char *client_path, struct asb_sandboxes *sbs,
+		    int epfd)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char dir[sizeof(sun.sun_path)];
+	int one = 1, fd, err;
+	mode_t old;
+
+	memset(b, 0, sizeof(*b));
+	b->lfd = -1;
+	b->epfd = epfd;
+	b->sbs = sbs;
+	if (strlen(path) >= sizeof(sun.sun_path) ||
+	    strlen(cgroup_mount) >= sizeof(b->cgroup_mount))
+		return -ENAMETOOLONG;
+	snprintf(b->path, sizeof(b->path), "%s", path);
+	snprintf(b->cgroup_mount, sizeof(b->cgroup_mount), "%s", cgroup_mount);
+	strcpy(sun.sun_path, path);
+	err = asb_vault_cache_init(&b->vault, vault_path);
+	if (err)
+		return err;
+	if (client_path && stat(client_path, &b->client_st) == 0)
+		b->have_client = true;
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (mkdir(dirname(dir), 0755) < 0 && errno != EEXIST)
+		return -errno;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	/* every request message then carries its sender, as the kernel saw it */
+	setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+	unlink(path);
+	old = umask(0);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    chmod(path, 0666) < 0 || listen(fd, 256) < 0) {
+		err = -errno;
+		umask(old);
+		close(fd);
+		return err;
+	}
+	umask(old);
+	b->lfd = fd;
+	if (epfd >= 0) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+		epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+	}
+	asb_vault_cache_refresh(&b->vault);
+	return 0;
+}
+
+void asb_broker_status(struct asb_broker *b, FILE *out)
+{
+	int st = asb_vault_cache_refresh(&b->vault);
+
+	fprintf(out, "broker: %s\n  vault %s: %s%s%s\n  grants: %llu, refusals: %llu\n",
+		b->path, b->vault.path,
+		st == ASB_BR_OK ? "open" : st == ASB_BR_NOT_IN_VAULT ?
+		"none yet" : asb_broker_reason_str(st),
+		b->vault.why[0] && st != ASB_BR_OK ? ": " : "",
+		st != ASB_BR_OK ? b->vault.why : "",
+		(unsigned long long)b->grants,
+		(unsigned long long)b->refusals);
+	if (st == ASB_BR_OK)
+		fprintf(out, "  %u secrets\n", b->vault.v->n);
+}
+
+void asb_broker_close(struct asb_broker *b)
+{
+	while (b->jobs) {
+		syscall(SYS_pidfd_send_signal, b->jobs->pidfd, SIGTERM, NULL, 0);
+		job_end(b, b->jobs);
+	}
+	if (b->lfd >= 0) {
+		close(b->lfd);
+		unlink(b->path);
+	}
+	b->lfd = -1;
+	asb_vault_cache_free(&b->vault);
+}

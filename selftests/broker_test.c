@@ -1,0 +1,492 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * The secret broker end to end: a real agentd, its vault, sandboxes started
+ * by `asbctl run`, asb-secret inside them. Which process gets a value and
+ * which gets which refusal; the pid-reuse re-check; 100 concurrent fetches;
+ * injection at exec; and that no value reaches any log. Root only.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest/kselftest_harness.h"
+
+#include "broker.h"
+#include "policy.h"
+
+#define DIR	"/tmp/asb-sec"
+#define BIN	DIR "/bin"
+#define POLICY	"selftests/policies/secrets.ini"
+#define TOKEN	"tok-VALUE-1234-unique-Zq8"
+#define APIKEY	"api-VALUE-5678-unique-Wx3"
+#define OTHER	"oth-VALUE-9012-unique-Pk5"
+
+static char bindir[PATH_MAX];
+
+static void find_bindir(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		abort();
+	exe[n] = 0;
+	*strrchr(exe, '/') = 0;
+	snprintf(bindir, sizeof(bindir), "%s/../bin", exe);
+}
+
+/* Run @cmd with sh; exit status, output (stdout+stderr) in @out. */
+static int sh(const char *cmd, char *out, size_t len)
+{
+	char full[8192];
+	FILE *p;
+	size_t n = 0;
+	int st;
+
+	snprintf(full, sizeof(full), "%s 2>&1", cmd);
+	p = popen(full, "r");
+	if (!p)
+		return -1;
+	if (out)
+		n = fread(out, 1, len - 1, p);
+	else
+		while (fgetc(p) != EOF)
+			;
+	if (out)
+		out[n] = 0;
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Run @script with PROG -c in sandbox @sb. */
+static int run_in(const char *sb, const char *prog, const char *script,
+		  char *out, size_t len)
+{
+	char cmd[8192];
+
+	snprintf(cmd, sizeof(cmd),
+		 "ASB_BROKER_SOCKET=" DIR "/broker.sock " BIN "/asbctl --socket "
+		 DIR "/agentd.sock run --sandbox %s -- %s -c '%s'", sb, prog,
+		 script);
+	return sh(cmd, out, len);
+}
+
+static int put(const char *name, const char *val)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "printf %%s '%s' | " BIN "/asbctl vault --vault "
+		 DIR "/state/vault put %s >> " DIR "/asbctl.out", val, name);
+	return system(cmd);
+}
+
+static bool file_has(const char *path, const char *needle)
+{
+	char *buf = NULL;
+	size_t cap = 0;
+	bool found = false;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	while (!found && getdelim(&buf, &cap, 0, f) > 0)
+		found = strstr(buf, needle) != NULL;
+	free(buf);
+	fclose(f);
+	return found;
+}
+
+FIXTURE(broker) {
+	pid_t agentd;
+};
+
+static pid_t start_agentd(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fd = open(DIR "/agentd.log", O_WRONLY | O_CREAT | O_APPEND,
+			      0600);
+
+		dup2(fd, 2);
+		dup2(fd, 1);
+		execl(BIN "/agentd", "agentd", "--policy", DIR "/secrets.ini",
+		      "--socket", DIR "/agentd.sock", "--state-dir",
+		      DIR "/state", "--audit-log", DIR "/audit.jsonl",
+		      "--broker", DIR "/broker.sock", NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 100; i++) {
+		if (access(DIR "/broker.sock", F_OK) == 0 &&
+		    access(DIR "/agentd.sock", F_OK) == 0)
+			return pid;
+		usleep(50000);
+	}
+	return pid;
+}
+
+FIXTURE_SETUP(broker)
+{
+	char cmd[2048];
+
+	if (geteuid())
+		SKIP(return, "needs root");
+	find_bindir();
+	/* agentd and asb-secret side by side: agentd knows its client */
+	snprintf(cmd, sizeof(cmd),
+		 "rm -rf " DIR " && mkdir -p " BIN " " DIR "/out " DIR "/state && "
+		 "chmod 777 " DIR "/out && "
+		 "cp %s/agentd %s/asbctl %s/asb-secret " BIN "/ && "
+		 "cp /bin/bash " BIN "/granted && cp /bin/bash " BIN "/other && "
+		 "cp " POLICY " " DIR "/secrets.ini", bindir, bindir, bindir);
+	ASSERT_EQ(0, system(cmd));
+	ASSERT_EQ(0, put("TOKEN", TOKEN));
+	ASSERT_EQ(0, put("API_KEY", APIKEY));
+	ASSERT_EQ(0, put("OTHER_ONLY", OTHER));
+	self->agentd = start_agentd();
+	ASSERT_EQ(0, access(DIR "/broker.sock", F_OK));
+}
+
+FIXTURE_TEARDOWN(broker)
+{
+	if (geteuid())
+		return;
+	if (self->agentd > 0) {
+		kill(self->agentd, SIGTERM);
+		waitpid(self->agentd, NULL, 0);
+	}
+}
+
+TEST_F(broker, grant_to_the_granted_program)
+{
+	char out[4096];
+
+	/* "; true" keeps bash the parent of asb-secret */
+	ASSERT_EQ(0, run_in("sec", BIN "/granted",
+			    BIN "/asb-secret get TOKEN; exit $?", out,
+			    sizeof(out)));
+	ASSERT_STREQ(TOKEN, out);
+	ASSERT_TRUE(file_has(DIR "/audit.jsonl", "\"object\":\"TOKEN\",\"verdict\":\"grant\""));
+}
+
+TEST_F(broker, refuse_wrong_exe)
+{
+	char out[4096];
+
+	ASSERT_EQ(ASB_BR_WRONG_EXE, run_in("sec", "/bin/bash",
+			    BIN "/asb-secret get TOKEN; exit $?", out,
+			    sizeof(out)));
+	ASSERT_EQ(NULL, strstr(out, TOKEN));
+	ASSERT_NE(NULL, strstr(out, "granted to another program"));
+	/* another granted program of the same sandbox is another program */
+	ASSERT_EQ(ASB_BR_WRONG_EXE, run_in("sec", BIN "/other",
+			    BIN "/asb-secret get TOKEN; exit $?", out,
+			    sizeof(out)));
+	ASSERT_EQ(NULL, strstr(out, TOKEN));
+	ASSERT_TRUE(file_has(DIR "/audit.jsonl", "refuse: granted to another program"));
+}
+
+TEST_F(broker, refuse_outside_any_sandbox)
+{
+	char out[4096];
+
+	/* the right program, but not in a sandbox */
+	ASSERT_EQ(ASB_BR_NOT_SANDBOXED,
+		  sh("ASB_BROKER_SOCKET=" DIR "/broker.sock " BIN "/granted -c '"
+		     BIN "/asb-secret get TOKEN; exit $?'", out, sizeof(out)));
+	ASSERT_EQ(NULL, strstr(out, TOKEN));
+	ASSERT_TRUE(file_has(DIR "/audit.jsonl", "refuse: not in a sandbox"));
+}
+
+TEST_F(broker, refuse_another_sandbox)
+{
+	char out[4096];
+
+	/* sandbox "plain" does not grant TOKEN, even to the right program */
+	ASSERT_EQ(ASB_BR_NO_GRANT, run_in("plain", BIN "/granted",
+			    BIN "/asb-secret get TOKEN; exit $?", out,
+			    sizeof(out)));
+	ASSERT_EQ(NULL, strstr(out, TOKEN));
+	/* OTHER_ONLY is granted to "other" in sandbox sec only */
+	ASSERT_EQ(ASB_BR_NO_GRANT, run_in("plain", BIN "/other",
+			    BIN "/asb-secret get OTHER_ONLY; exit $?", out,
+			    sizeof(out)));
+	ASSERT_EQ(NULL, strstr(out, OTHER));
+	/* a sandbox without secrets cannot even reach the broker */
+	ASSERT_EQ(69, run_in("nosecrets", BIN "/granted",
+			     BIN "/asb-secret get TOKEN; exit $?", out,
+			     sizeof(out)));
+	ASSERT_EQ(NULL, strstr(out, TOKEN));
+	/* and in sec, "other" gets its own secret */
+	ASSERT_EQ(0, run_in("sec", BIN "/other",
+			    BIN "/asb-secret get OTHER_ONLY; exit $?", out,
+			    sizeof(out)));
+	ASSERT_STREQ(OTHER, out);
+}
+
+TEST_F(broker, refuse_preload_and_unknown)
+{
+	char out[4096];
+
+	ASSERT_EQ(ASB_BR_PRELOAD, run_in("sec", "/bin/bash",
+			    "LD_LIBRARY_PATH=/nonexistent " BIN "/granted -c \""
+			    BIN "/asb-secret get TOKEN; exit \\$?\"", out,
+			    sizeof(out)));
+	ASSERT_EQ(NULL, strstr(out, TOKEN));
+	ASSERT_EQ(ASB_BR_NO_GRANT, run_in("sec", BIN "/granted",
+			    BIN "/asb-secret get NO_SUCH; exit $?", out,
+			    sizeof(out)));
+}
+
+TEST_F(broker, tampered_vault_refused_at_fetch)
+{
+	char out[4096];
+	int fd;
+
+	fd = open(DIR "/state/vault", O_WRONLY);
+	ASSERT_LE(0, fd);
+	/* flip one byte of the last record's ciphertext, in place */
+	ASSERT_EQ(1, pwrite(fd, "X", 1, lseek(fd, 0, SEEK_END) - 20));
+	close(fd);
+	ASSERT_EQ(ASB_BR_VAULT_ERROR, run_in("sec", BIN "/granted",
+			    BIN "/asb-secret get TOKEN; exit $?", out,
+			    sizeof(out)));
+	ASSERT_EQ(NULL, strstr(out, TOKEN));
+	ASSERT_EQ(0, sh(BIN "/asbctl --socket " DIR "/agentd.sock status | "
+			"grep -q 'fails authentication: tampered'", NULL, 0));
+}
+
+TEST_F(broker, exec_injects_only_into_the_program)
+{
+	char out[8192];
+
+	ASSERT_EQ(0, run_in("sec", "/bin/bash",
+			    BIN "/asb-secret exec -- " BIN "/granted -c "
+			    "\"echo prog=\\$API_KEY; tr \\\"\\\\0\\\" \\\"\\\\n\\\" < /proc/\\$\\$/environ | grep -c ^API_KEY=\"; "
+			    "echo rc=$?; echo agent=$API_KEY; "
+			    "tr \"\\0\" \"\\n\" < /proc/$$/environ | grep -c API_KEY; true",
+			    out, sizeof(out)));
+	ASSERT_NE(NULL, strstr(out, "prog=" APIKEY "\n1\n"));
+	ASSERT_NE(NULL, strstr(out, "rc=0\nagent=\n0\n"));
+	/* exit status passes through */
+	ASSERT_EQ(7, run_in("sec", "/bin/bash",
+			    BIN "/asb-secret exec -- " BIN "/granted -c \"exit 7\"",
+			    out, sizeof(out)));
+	/* a program without env: secrets is refused */
+	ASSERT_EQ(ASB_BR_NO_ENV, run_in("sec", "/bin/bash",
+			    BIN "/asb-secret exec -- " BIN "/other -c true",
+			    out, sizeof(out)));
+	ASSERT_EQ(ASB_BR_NO_GRANT, run_in("sec", "/bin/bash",
+			    BIN "/asb-secret exec -- /bin/true", out,
+			    sizeof(out)));
+	/* the agent cannot read the program's environment through /proc */
+	ASSERT_EQ(0, run_in("sec", "/bin/bash",
+			    "(" BIN "/asb-secret exec -- " BIN "/granted -c \"sleep 2\" &); "
+			    "sleep 0.7; for p in $(pgrep -f \"granted -c sleep\"); do "
+			    "cat /proc/$p/environ; done 2>&1; true",
+			    out, sizeof(out)));
+	ASSERT_EQ(NULL, strstr(out, APIKEY));
+}
+
+TEST_F(broker, hundred_concurrent_fetches)
+{
+	char out[4096], path[64], buf[128];
+
+	ASSERT_EQ(0, run_in("sec", BIN "/granted",
+			    "for i in $(seq 100); do " BIN "/asb-secret get TOKEN > "
+			    DIR "/out/$i & done; wait; true", out, sizeof(out)));
+	for (int i = 1; i <= 100; i++) {
+		FILE *f;
+		size_t n;
+
+		snprintf(path, sizeof(path), DIR "/out/%d", i);
+		f = fopen(path, "r");
+		ASSERT_NE(NULL, f);
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		buf[n] = 0;
+		fclose(f);
+		ASSERT_STREQ(TOKEN, buf);
+	}
+	ASSERT_EQ(0, sh("test $(grep -c '\"object\":\"TOKEN\",\"verdict\":\"grant\"' "
+			DIR "/audit.jsonl) -ge 100", NULL, 0));
+}
+
+/*
+ * The requester exits and its pid goes to a new process - in the same
+ * sandbox and running the granted program - before agentd reads /proc.
+ * The reads then describe the newcomer; only the pidfd re-check refuses.
+ */
+TEST_F(broker, pid_reuse_refused)
+{
+	static const char pol[] =
+		"[sandbox.sec]\nsecret.TOKEN = exe:" BIN "/granted\n";
+	struct asb_sandboxes sbs = { 0 };
+	struct asb_sandbox s = { 0 };
+	struct asb_broker b = { 0 };
+	struct asb_peer p = { 0 };
+	const struct asb_image_secret *sec;
+	char cg[256], buf[32];
+	pid_t a, c = -1;
+	int pidfd, fd, tries;
+
+	ASSERT_EQ(0, asb_policy_compile_mem("t", pol, sizeof(pol) - 1, &s.img,
+					    stderr, NULL));
+	s.sb = asb_image_find_sandbox(&s.img, "sec");
+	ASSERT_NE(NULL, s.sb);
+	snprintf(cg, sizeof(cg), "/sys/fs/cgroup/unified/asb-brtest-%d", getpid());
+	ASSERT_EQ(0, mkdir(cg, 0755));
+	snprintf(s.cgroup, sizeof(s.cgroup), "%s", cg);
+	snprintf(s.name, sizeof(s.name), "sec");
+	sbs.head = &s;
+	b.sbs = &sbs;
+	snprintf(b.cgroup_mount, sizeof(b.cgroup_mount), "/sys/fs/cgroup/unified");
+
+	/* the requester: a process of another program, then gone */
+	a = fork();
+	if (a == 0) {
+		pause();
+		_exit(0);
+	}
+	pidfd = syscall(SYS_pidfd_open, a, 0);
+	ASSERT_LE(0, pidfd);
+	kill(a, SIGKILL);
+	waitpid(a, NULL, 0);
+	/* the newcomer takes its pid: granted exe, in the sandbox */
+	for (tries = 0; tries < 20 && c != a; tries++) {
+		if (c > 0) {
+			kill(c, SIGKILL);
+			waitpid(c, NULL, 0);
+		}
+		fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY);
+		ASSERT_LE(0, fd);
+		snprintf(buf, sizeof(buf), "%d", a - 1);
+		ASSERT_LT(0, write(fd, buf, strlen(buf)));
+		close(fd);
+		c = fork();
+		if (c == 0) {
+			char procs[300];
+			int cfd;
+
+			snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+			cfd = open(procs, O_WRONLY);
+			if (cfd < 0 || write(cfd, "0", 1) != 1)
+				_exit(1);
+			close(cfd);
+			execl(BIN "/granted", "granted", "-c", "sleep 30; true", NULL);
+			_exit(127);
+		}
+	}
+	ASSERT_EQ(a, c);
+	usleep(100000);		/* let it exec */
+
+	/* control: the newcomer itself, with its own pidfd, is granted */
+	p.pid = c;
+	p.pidfd = syscall(SYS_pidfd_open, c, 0);
+	ASSERT_EQ(ASB_BR_OK, asb_peer_check(&b, &p, ASB_PEER_ENV));
+	TH_LOG("newcomer %d runs %s", c, p.exe);
+	ASSERT_EQ(ASB_BR_OK, asb_broker_decide(&p, "TOKEN", &sec));
+	close(p.pidfd);
+
+	/* the stale request: same pid number, the dead requester's pidfd */
+	memset(&p, 0, sizeof(p));
+	p.pid = a;
+	p.pidfd = pidfd;
+	ASSERT_EQ(ASB_BR_PEER_GONE, asb_peer_check(&b, &p, ASB_PEER_ENV));
+	ASSERT_EQ(NULL, p.s);
+
+	kill(c, SIGKILL);
+	waitpid(c, NULL, 0);
+	close(pidfd);
+	rmdir(cg);
+	asb_image_free(&s.img);
+}
+
+/* Passphrase mode: locked until unlock, then served. */
+TEST_F(broker, passphrase_lock_unlock)
+{
+	char out[4096];
+
+	kill(self->agentd, SIGTERM);
+	waitpid(self->agentd, NULL, 0);
+	ASSERT_EQ(0, system("rm -f " DIR "/state/vault*"));
+	ASSERT_EQ(0, sh("echo 'correct horse' | " BIN "/asbctl vault --vault "
+			DIR "/state/vault --passphrase-fd 0 init --passphrase",
+			out, sizeof(out)));
+	self->agentd = start_agentd();
+	ASSERT_EQ(0, sh("printf %s '" TOKEN "' > " DIR "/v && exec 3<<EOF\n"
+			"correct horse\nEOF\n" BIN "/asbctl vault --vault " DIR
+			"/state/vault --passphrase-fd 3 put TOKEN < " DIR "/v",
+			out, sizeof(out)));
+	unlink(DIR "/v");
+	ASSERT_EQ(ASB_BR_LOCKED, run_in("sec", BIN "/granted",
+			    BIN "/asb-secret get TOKEN; exit $?", out,
+			    sizeof(out)));
+	ASSERT_EQ(NULL, strstr(out, TOKEN));
+	/* a wrong passphrase is refused with a clear error */
+	ASSERT_EQ(1, sh("echo wrong | " BIN "/asbctl --socket " DIR "/agentd.sock "
+			"vault --vault " DIR "/state/vault --passphrase-fd 0 unlock",
+			out, sizeof(out)));
+	ASSERT_NE(NULL, strstr(out, "wrong key"));
+	ASSERT_EQ(0, sh("echo 'correct horse' | " BIN "/asbctl --socket " DIR
+			"/agentd.sock vault --vault " DIR "/state/vault "
+			"--passphrase-fd 0 unlock", out, sizeof(out)));
+	ASSERT_EQ(0, run_in("sec", BIN "/granted",
+			    BIN "/asb-secret get TOKEN; exit $?", out,
+			    sizeof(out)));
+	ASSERT_STREQ(TOKEN, out);
+}
+
+static int grep_value(const char *path)
+{
+	return file_has(path, TOKEN) || file_has(path, APIKEY) ||
+	       file_has(path, OTHER);
+}
+
+/* After grants, refusals, exec and listing: no value in any log. */
+TEST_F(broker, values_absent_from_every_log)
+{
+	char out[16384], trace[64] = "/sys/kernel/tracing/trace";
+	FILE *f;
+
+	if (access(trace, R_OK))
+		mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL);
+	ASSERT_EQ(0, run_in("sec", BIN "/granted",
+			    BIN "/asb-secret get TOKEN >/dev/null; exit $?",
+			    out, sizeof(out)));
+	run_in("sec", "/bin/bash", BIN "/asb-secret get TOKEN; "
+	       BIN "/asb-secret exec -- " BIN "/granted -c true; true", out,
+	       sizeof(out));
+	ASSERT_EQ(0, sh(BIN "/asbctl vault --vault " DIR "/state/vault --policy "
+			DIR "/secrets.ini ls >> " DIR "/asbctl.out && " BIN
+			"/asbctl --socket " DIR "/agentd.sock status >> " DIR
+			"/asbctl.out", NULL, 0));
+	ASSERT_TRUE(file_has(DIR "/asbctl.out", "TOKEN"));
+	ASSERT_TRUE(file_has(DIR "/audit.jsonl", "TOKEN"));
+	ASSERT_FALSE(grep_value(DIR "/audit.jsonl"));
+	ASSERT_FALSE(grep_value(DIR "/agentd.log"));
+	ASSERT_FALSE(grep_value(DIR "/asbctl.out"));
+	/* nor in agentd's stderr after it exits */
+	kill(self->agentd, SIGTERM);
+	waitpid(self->agentd, NULL, 0);
+	self->agentd = 0;
+	ASSERT_FALSE(grep_value(DIR "/agentd.log"));
+	f = fopen(trace, "r");
+	if (f) {
+		fclose(f);
+		ASSERT_FALSE(grep_value(trace));
+	}
+	/* and the vault file itself holds no plaintext */
+	ASSERT_FALSE(grep_value(DIR "/state/vault"));
+}
+
+TEST_HARNESS_MAIN
