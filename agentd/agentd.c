@@ -34,6 +34,7 @@
 #include "audit.h"
 #include "broker.h"
 #include "ctl.h"
+#include "landlock_audit.h"
 #include "policy.h"
 #include "probe.h"
 #include "sandbox.h"
@@ -53,6 +54,7 @@ static struct {
 	char policy_status[512];
 	struct asb_probe probe;
 	struct asb_sandboxes sbs;
+	struct asb_ll_audit *ll;	/* Landlock denials from kernel audit */
 	char cgroup_root[160];
 	int epfd;
 } d;
@@ -181,6 +183,86 @@ static int on_event(void *ctx, const struct asb_event *ev)
 		asb_sandbox_rule_src(s, ev->rule, rule, sizeof(rule));
 	asb_audit_write(&r);
 	return 0;
+}
+
+/* The sandbox a process belongs to, from its cgroup. */
+static struct asb_sandbox *sandbox_of(pid_t pid)
+{
+	char path[64], line[512];
+	struct asb_sandbox *found = NULL;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *cg = strstr(line, "::/");
+
+		if (!cg)
+			continue;
+		cg[strcspn(cg, "\n")] = 0;
+		for (struct asb_sandbox *s = d.sbs.head; s; s = s->next) {
+			const char *rel = s->cgroup + strlen(d.probe.cgroup_root);
+			size_t n = strlen(rel);
+
+			if (!strncmp(cg + 2, rel, n) &&
+			    (cg[2 + n] == 0 || cg[2 + n] == '/'))
+				found = s;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* Landlock blockers ("fs.read_file", ...) as audit actions. */
+static const char *ll_action(const char *blockers)
+{
+	if (strstr(blockers, "fs.execute"))
+		return "exec";
+	if (strstr(blockers, "fs.write_file") || strstr(blockers, "fs.make_") ||
+	    strstr(blockers, "fs.remove_") || strstr(blockers, "fs.truncate") ||
+	    strstr(blockers, "fs.refer"))
+		return "write";
+	if (strstr(blockers, "fs.read_") || strstr(blockers, "fs.ioctl_dev"))
+		return "open";
+	if (strstr(blockers, "scope.signal"))
+		return "signal";
+	if (strstr(blockers, "scope.abstract_unix_socket"))
+		return "connect";
+	if (strstr(blockers, "ptrace"))
+		return "ptrace";
+	return blockers;
+}
+
+static void on_landlock(void)
+{
+	struct asb_ll_denial dn;
+	char rule[ASB_PATH_MAX + 16] = "";
+
+	while (asb_ll_audit_next(d.ll, &dn, 0) > 0) {
+		struct asb_sandbox *s = sandbox_of(dn.pid);
+		struct timespec now;
+		struct asb_audit_rec r = {
+			.pid = dn.pid,
+			.comm = dn.comm,
+			.action = ll_action(dn.blockers),
+			.object = dn.object,
+			.verdict = "deny",
+			.rule = rule,
+			.source = "landlock",
+		};
+
+		if (!s && dn.domain_pid)
+			s = sandbox_of(dn.domain_pid);
+		if (!s)
+			continue;	/* not one of ours */
+		clock_gettime(CLOCK_REALTIME, &now);
+		r.time_ns = now.tv_sec * 1000000000ull + now.tv_nsec;
+		r.sandbox = s->name;
+		asb_sandbox_rule_src(s, UINT32_MAX, rule, sizeof(rule));
+		asb_audit_write(&r);
+	}
 }
 
 static void status(FILE *out)
@@ -472,6 +554,13 @@ int main(int argc, char **argv)
 		logmsg("broker %s: %s", d.broker_path, strerror(-ret));
 		return 1;
 	}
+	{
+		char why[256];
+
+		d.ll = asb_ll_audit_open(true, why, sizeof(why));
+		if (!d.ll)
+			logmsg("Landlock denials will not be audited: %s", why);
+	}
 	lfd = asb_ctl_listen(d.socket);
 	if (lfd < 0) {
 		logmsg("%s: %s", d.socket, strerror(-lfd));
@@ -503,6 +592,10 @@ int main(int argc, char **argv)
 	epoll_ctl(d.epfd, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.fd = rbfd;
 	epoll_ctl(d.epfd, EPOLL_CTL_ADD, rbfd, &ev);
+	if (d.ll) {
+		ev.data.fd = asb_ll_audit_fd(d.ll);
+		epoll_ctl(d.epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	}
 	logmsg("ready on %s, audit log %s, broker %s, vault %s", d.socket,
 	       d.audit_log, d.broker_path, d.vault_path);
 
@@ -518,6 +611,8 @@ int main(int argc, char **argv)
 			} else if (asb_broker_handle(&d.broker, fd,
 						     evs[i].events)) {
 				continue;
+			} else if (d.ll && fd == asb_ll_audit_fd(d.ll)) {
+				on_landlock();
 			} else if (fd == rbfd) {
 				asb_sockfilter_events(d.sbs.sf, on_event, NULL, 0);
 			} else if (fd == sfd) {

@@ -191,9 +191,11 @@ static const int ask_nrs[] = {
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-static void build_deny(struct prog *p, uint32_t sb_flags)
+static void build_deny(struct prog *p, uint32_t sb_flags,
+		       uint64_t deny_families)
 {
-	unsigned int i;
+	__u32 fams[64];
+	unsigned int i, nfams = 0;
 
 	emit_arch(p, SECCOMP_RET_KILL_PROCESS);
 	/* x32 numbers: kill; nr -1: let the kernel say ENOSYS. */
@@ -220,6 +222,14 @@ static void build_deny(struct prog *p, uint32_t sb_flags)
 	jump(p, BPF_JMP | BPF_JSET | BPF_K, MFD_NOEXEC_SEAL, 1, 0);
 	stmt(p, BPF_RET | BPF_K, RET_ERRNO(EPERM));
 	stmt(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	/* net.deny_families: cgroup BPF sees only inet sockets */
+	for (i = 0; i < 64; i++)
+		if (deny_families & (1ull << i))
+			fams[nfams++] = i;
+	if (nfams) {
+		emit_arg_not_in(p, __NR_socket, 0, fams, nfams);
+		emit_arg_not_in(p, __NR_socketpair, 0, fams, nfams);
+	}
 	if (!(sb_flags & ASB_SB_ALLOW_USERNS)) {
 		emit_arg_bits(p, __NR_clone, 0, CLONE_NEWUSER);
 		emit_arg_bits(p, __NR_unshare, 0, CLONE_NEWUSER);
@@ -259,7 +269,8 @@ static int load(struct prog *p, unsigned long flags)
 			    &fprog);
 }
 
-int asb_seccomp_install(uint32_t sb_flags, int *notify_fd)
+int asb_seccomp_install(uint32_t sb_flags, uint64_t deny_families,
+			int *notify_fd)
 {
 	static struct prog p;	/* 4 KiB: not on a small child stack */
 	int fd;
@@ -268,7 +279,7 @@ int asb_seccomp_install(uint32_t sb_flags, int *notify_fd)
 		return -1;
 
 	memset(&p, 0, sizeof(p));
-	build_deny(&p, sb_flags);
+	build_deny(&p, sb_flags, deny_families);
 	if (load(&p, SECCOMP_FILTER_FLAG_LOG) < 0)
 		return -1;
 

@@ -13,8 +13,10 @@
  *     ASB_SB_ALLOW_USERNS), ptrace, process_vm_*, kcmp, pidfd_getfd,
  *     process_madvise (unless ASB_SB_ALLOW_PTRACE), personality other than
  *     the harmless ones, ioctl TIOCSTI/TIOCLINUX (terminal injection),
- *     memfd_create without MFD_NOEXEC_SEAL (fileless exec), and
- *     landlock_restrict_self with the flags that mute audit logging;
+ *     memfd_create without MFD_NOEXEC_SEAL (fileless exec),
+ *     landlock_restrict_self with the flags that mute audit logging, and
+ *     socket/socketpair of a family in @deny_families (bit n: AF n; the
+ *     cgroup BPF socket hook sees only inet sockets);
  *  2. unless ASB_SB_ALLOW_USERNS, clone3 -> ENOSYS (not logged: libc falls
  *     back to clone(2), whose flags the deny filter can read);
  *  3. when @notify_fd is not NULL, the ask filter: SECCOMP_RET_USER_NOTIF
@@ -29,6 +31,7 @@
 
 #include <stdint.h>
 
-int asb_seccomp_install(uint32_t sb_flags, int *notify_fd);
+int asb_seccomp_install(uint32_t sb_flags, uint64_t deny_families,
+			int *notify_fd);
 
 #endif /* ASB_SECCOMP_H */

@@ -195,7 +195,7 @@ static double measure(struct sandbox *s, enum op op)
 
 			if (fd < 0 || write(fd, buf, n) != n ||
 			    asb_landlock_apply(&s->img, s->sb, NULL, 0) < 0 ||
-			    asb_seccomp_install(s->sb->flags, NULL) < 0)
+			    asb_seccomp_install(s->sb->flags, s->sb->deny_families, NULL) < 0)
 				_exit(1);
 		}
 		v = run_op(op);
