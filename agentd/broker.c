@@ -685,7 +685,7 @@ static void handle_exec(struct asb_broker *b, int conn, struct request *r)
 	struct epoll_event ev;
 	struct asb_peer p;
 	char names[512] = "", cwd[64];
-	pid_t pid;
+	pid_t pid = -1;
 	int ret, pidfd = -1;
 
 	/* any process of the sandbox may start the program: it is the

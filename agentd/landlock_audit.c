@@ -24,7 +24,7 @@ struct asb_ll_audit {
 	struct mnl_socket *nl;
 	struct asb_ll_denial pending;
 	bool have_pending;
-	char buf[65536];
+	char buf[65536] __attribute__((aligned(8)));
 	size_t len, off;	/* unread messages in buf */
 };
 
@@ -53,7 +53,7 @@ static int status_cb(const struct nlmsghdr *nlh, void *data)
 static int audit_request(uint16_t type, const void *payload, size_t plen,
 			 struct status_ctx *ctx)
 {
-	char buf[16384];
+	char buf[16384] __attribute__((aligned(8)));
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
 	unsigned int seq = (unsigned int)time(NULL), portid;

@@ -166,7 +166,8 @@ static void flush_diags(struct ctx *c, FILE *out)
 {
 	size_t i;
 
-	qsort(c->diags, c->ndiags, sizeof(*c->diags), diag_cmp);
+	if (c->ndiags)
+		qsort(c->diags, c->ndiags, sizeof(*c->diags), diag_cmp);
 	for (i = 0; i < c->ndiags; i++) {
 		if (out)
 			fprintf(out, "%s:%u: %s%s\n", c->file, c->diags[i].line,
@@ -929,7 +930,9 @@ static void flatten(struct ctx *c, struct sbx *s, struct sbx **stack,
 			all[i] = b->rules[i];
 			all[i].own = false;
 		}
-		memcpy(all + b->nrules, s->rules, s->nrules * sizeof(*all));
+		if (s->nrules)
+			memcpy(all + b->nrules, s->rules,
+			       s->nrules * sizeof(*all));
 		free(s->rules);
 		s->rules = all;
 		s->nrules += b->nrules;
@@ -1243,7 +1246,9 @@ static void emit(struct ctx *c, struct asb_image *img)
 			if (s->rules[j].path)
 				r->path = str_add(&st, s->rules[j].path);
 		}
-		qsort(s->secrets, s->nsecrets, sizeof(*s->secrets), secret_cmp);
+		if (s->nsecrets)
+			qsort(s->secrets, s->nsecrets, sizeof(*s->secrets),
+			      secret_cmp);
 		for (size_t j = 0; j < s->nsecrets; j++) {
 			struct asb_image_secret *x = &secs[si++];
 
@@ -1364,7 +1369,8 @@ int asb_policy_compile_mem(const char *name, const char *buf, size_t len,
 	for (size_t i = 0; i < c.nsbx; i++) {
 		struct sbx *s = &c.sbx[i];
 
-		qsort(s->rules, s->nrules, sizeof(*s->rules), crule_cmp);
+		if (s->nrules)
+			qsort(s->rules, s->nrules, sizeof(*s->rules), crule_cmp);
 		if (!s->bad)
 			warn_shadowing(&c, s);
 	}
