@@ -31,16 +31,24 @@
 
 #include <asb/event.h>
 
+#include "approval.h"
 #include "audit.h"
 #include "broker.h"
 #include "ctl.h"
+#include "execguard.h"
 #include "landlock_audit.h"
+#include "notify.h"
 #include "policy.h"
 #include "probe.h"
 #include "sandbox.h"
 #include "sockfilter.h"
 
-#define PIN_DIR "/sys/fs/bpf/asb"
+/*
+ * Pins of the socket filter. The name changes with the programs' layout
+ * (v2: approve.connect one-shot entries): a restarted agentd must never
+ * adopt programs of an older build that let approve.connect through.
+ */
+#define PIN_DIR "/sys/fs/bpf/asb-v2"
 
 static struct {
 	const char *policy_path;	/* NULL: embedded default */
@@ -55,6 +63,9 @@ static struct {
 	struct asb_probe probe;
 	struct asb_sandboxes sbs;
 	struct asb_ll_audit *ll;	/* Landlock denials from kernel audit */
+	struct asb_approvals ap;	/* human approval: pending requests */
+	struct asb_notifier nt;		/* their seccomp listeners */
+	struct asb_execguard *eg;	/* approve.exec's final check */
 	char cgroup_root[160];
 	int epfd;
 } d;
@@ -283,6 +294,8 @@ static void status(FILE *out)
 		d.audit_log, (unsigned long long)drops,
 		(unsigned long long)asb_audit_errors());
 	asb_broker_status(&d.broker, out);
+	fprintf(out, "approvals: %u pending, %u listeners, exec guard %s\n",
+		d.ap.n, d.nt.n, d.eg ? "loaded" : "NOT loaded (approve.exec refused)");
 	fprintf(out, "sandboxes:\n");
 	asb_sandbox_print(&d.sbs, out);
 }
@@ -386,6 +399,39 @@ static void handle_vault(int fd, const struct asb_ctl_req *req)
 	asb_ctl_reply(fd, ret, err, strlen(err));
 }
 
+/* asbctl run hands over the ask filter's listener of a sandbox it started. */
+static void handle_notify(int fd, const struct asb_ctl_req *req, int nfd)
+{
+	char msg[256];
+	int ret;
+
+	if (nfd < 0) {
+		asb_ctl_reply(fd, -EINVAL, "no listener passed", 18);
+		return;
+	}
+	ret = asb_notify_add(&d.nt, nfd, req->id, (pid_t)req->pid, msg,
+			     sizeof(msg));
+	if (ret < 0)
+		close(nfd);
+	logmsg("%s", msg);
+	asb_ctl_reply(fd, ret, msg, strlen(msg));
+}
+
+static void handle_answer(int fd, const struct asb_ctl_req *req,
+			  unsigned int uid)
+{
+	char msg[ASB_ASK_OBJECT_MAX + 128];
+	int ret;
+
+	if (req->flags > ASB_CTL_ANSWER_ALWAYS) {
+		asb_ctl_reply(fd, -EINVAL, "bad answer", 10);
+		return;
+	}
+	ret = asb_approval_answer(&d.ap, req->id, (int)req->flags, uid, msg,
+				  sizeof(msg));
+	asb_ctl_reply(fd, ret, msg, strlen(msg));
+}
+
 static void handle_client(int lfd)
 {
 	struct asb_ctl_req req;
@@ -393,7 +439,7 @@ static void handle_client(int lfd)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
-	int fd, ret;
+	int fd, ret, nfd = -1;
 
 	fd = asb_ctl_accept(lfd, &uid);
 	if (fd < 0) {
@@ -401,7 +447,7 @@ static void handle_client(int lfd)
 			logmsg("control: refused a peer that is not root");
 		return;
 	}
-	ret = asb_ctl_recv(fd, &req);
+	ret = asb_ctl_recv(fd, &req, &nfd);
 	if (ret < 0) {
 		const char *m = ret == -EPROTO ? "unsupported protocol version" :
 				"malformed request";
@@ -432,8 +478,30 @@ static void handle_client(int lfd)
 	case ASB_CTL_VAULT:
 		handle_vault(fd, &req);
 		break;
+	case ASB_CTL_NOTIFY:
+		handle_notify(fd, &req, nfd);
+		nfd = -1;
+		break;
+	case ASB_CTL_PENDING:
+		f = open_memstream(&buf, &len);
+		asb_approval_list(&d.ap, f, req.flags & ASB_CTL_F_JSON);
+		fclose(f);
+		asb_ctl_reply(fd, 0, buf, len);
+		free(buf);
+		break;
+	case ASB_CTL_ANSWER:
+		handle_answer(fd, &req, uid);
+		break;
+	case ASB_CTL_WATCH:
+		if (asb_ctl_reply(fd, 0, "watching", 8) == 0 &&
+		    asb_approval_watch(&d.ap, fd) == 0)
+			fd = -1;	/* kept: requests are sent as they come */
+		break;
 	}
-	close(fd);
+	if (nfd >= 0)
+		close(nfd);
+	if (fd >= 0)
+		close(fd);
 }
 
 static void usage(FILE *out)
@@ -561,6 +629,11 @@ int main(int argc, char **argv)
 		if (!d.ll)
 			logmsg("Landlock denials will not be audited: %s", why);
 	}
+	ret = asb_execguard_open(&d.eg);
+	if (ret < 0)
+		logmsg("exec guard: %s: approve.exec rules will be refused",
+		       strerror(-ret));
+	asb_approval_init(&d.ap, &d.sbs);
 	lfd = asb_ctl_listen(d.socket);
 	if (lfd < 0) {
 		logmsg("%s: %s", d.socket, strerror(-lfd));
@@ -574,6 +647,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
+	ret = asb_notify_init(&d.nt, &d.sbs, &d.ap, d.eg, d.epfd);
+	if (ret < 0) {
+		logmsg("seccomp notification: %s", strerror(-ret));
+		return 1;
+	}
 	rbfd = asb_sockfilter_event_fd(d.sbs.sf);
 	/* asb-secret next to agentd: its requests are judged by its caller */
 	len = readlink("/proc/self/exe", client, sizeof(client) - 16);
@@ -601,13 +679,18 @@ int main(int argc, char **argv)
 
 	for (;;) {
 		struct epoll_event evs[16];
-		int n = epoll_wait(d.epfd, evs, 16, 1000);
+		int next = asb_approval_tick(&d.ap);
+		/* a killed waiter is noticed within 200 ms */
+		int wait = next < 0 ? 1000 : next < 200 ? next + 1 : 200;
+		int n = epoll_wait(d.epfd, evs, 16, wait);
 
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 
 			if (fd == lfd) {
 				handle_client(lfd);
+			} else if (asb_notify_handle(&d.nt, fd, evs[i].events)) {
+				continue;
 			} else if (asb_broker_handle(&d.broker, fd,
 						     evs[i].events)) {
 				continue;
@@ -628,6 +711,8 @@ int main(int argc, char **argv)
 				logmsg("exiting on signal %u; sandboxes stay confined",
 				       si.ssi_signo);
 				asb_sockfilter_events(d.sbs.sf, on_event, NULL, 0);
+				/* fail closed: what waits is denied */
+				asb_approval_shutdown(&d.ap);
 				asb_sandbox_reap(&d.sbs);
 				asb_broker_close(&d.broker);
 				unlink(d.socket);

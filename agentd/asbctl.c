@@ -14,11 +14,13 @@
 #include <limits.h>
 #include <poll.h>
 #include <sys/inotify.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "ctl.h"
 #include "launch.h"
 #include "policy.h"
+#include "seccomp.h"
 #include "vault.h"
 
 static const char *ctl_socket = ASB_CTL_SOCKET_DEFAULT;
@@ -31,6 +33,10 @@ static void usage(FILE *out)
 		"  attach --sandbox NAME PID\n"
 		"  status\n"
 		"  reload\n"
+		"  pending [--json]\n"
+		"  approve ID [--always]\n"
+		"  deny ID\n"
+		"  watch\n"
 		"  audit [--follow] [--json] [--log FILE]\n"
 		"  policy check FILE...\n"
 		"  policy show [FILE] [--json]\n"
@@ -133,8 +139,53 @@ static int simple_call(int cmd, const char *sandbox, unsigned int pid)
 	return ret < 0 ? 1 : 0;
 }
 
+/* The ASB_ASK_* a sandbox's approve.* rules need from the ask filter. */
+static uint32_t ask_mask(const struct asb_image *img,
+			 const struct asb_image_sandbox *sb)
+{
+	uint32_t m = 0;
+
+	for (uint32_t i = 0; i < sb->n_rules; i++) {
+		switch (asb_image_rules(img)[sb->first_rule + i].kind) {
+		case ASB_RULE_ASK_EXEC: m |= ASB_ASK_EXEC; break;
+		case ASB_RULE_ASK_CONNECT: m |= ASB_ASK_CONNECT; break;
+		case ASB_RULE_ASK_WRITE: m |= ASB_ASK_WRITE; break;
+		}
+	}
+	return m;
+}
+
+/*
+ * notify_cb: the listener goes to agentd, which answers every held
+ * syscall; our copy is closed, so if agentd dies the listener is gone and
+ * the held syscalls fail (ENOSYS): fail closed.
+ */
+static int pass_listener(int fd, pid_t child, void *arg)
+{
+	struct asb_ctl_req req;
+	char *out;
+	size_t len;
+	int ret;
+
+	asb_ctl_req_init(&req, ASB_CTL_NOTIFY);
+	req.id = *(uint32_t *)arg;
+	req.pid = (uint32_t)child;
+	ret = asb_ctl_call_fd(ctl_socket, &req, fd, &out, &len);
+	close(fd);
+	if (ret < 0) {
+		fprintf(stderr, "asbctl: approvals: %s\n",
+			out && len ? out : strerror(-ret));
+		free(out);
+		errno = -ret;
+		return -1;
+	}
+	free(out);
+	return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
+	uint32_t sbid;
 	static const struct option opts[] = {
 		{ "sandbox", required_argument, NULL, 's' },
 		{ "policy", required_argument, NULL, 'p' },
@@ -197,6 +248,11 @@ static int cmd_run(int argc, char **argv)
 	lo.img = &img;
 	lo.sb = asb_image_find_sandbox(&img, sandbox);
 	lo.sb_flags = lo.sb ? lo.sb->flags : 0;
+	if (lo.sb && (lo.ask = ask_mask(&img, lo.sb))) {
+		sbid = run->sbid;
+		lo.notify_cb = pass_listener;
+		lo.notify_arg = &sbid;
+	}
 	lo.report = report;
 	lo.report_len = sizeof(report);
 	if (!lo.sb) {
@@ -306,6 +362,250 @@ static int cmd_audit(int argc, char **argv)
 	return 0;
 }
 
+static int root_only(void)
+{
+	if (geteuid() == 0)
+		return 0;
+	fprintf(stderr, "asbctl: approving and denying is for root only: "
+		"agentd's control socket (%s) accepts root peers only; "
+		"run it with sudo\n", ctl_socket);
+	return 1;
+}
+
+static int cmd_pending(int argc, char **argv)
+{
+	struct asb_ctl_req req;
+	char *out;
+	size_t len;
+	int ret;
+
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--json"))) {
+		usage(stderr);
+		return 2;
+	}
+	if (root_only())
+		return 1;
+	asb_ctl_req_init(&req, ASB_CTL_PENDING);
+	req.flags = argc == 2 ? ASB_CTL_F_JSON : 0;
+	ret = asb_ctl_call(ctl_socket, &req, &out, &len);
+	if (ret < 0)
+		fprintf(stderr, "asbctl: %s\n", out && len ? out : strerror(-ret));
+	else if (len)
+		fwrite(out, 1, len, stdout);
+	free(out);
+	return ret < 0 ? 1 : 0;
+}
+
+static int answer(uint32_t id, int how, bool quiet)
+{
+	struct asb_ctl_req req;
+	char *out;
+	size_t len;
+	int ret;
+
+	asb_ctl_req_init(&req, ASB_CTL_ANSWER);
+	req.id = id;
+	req.flags = (uint32_t)how;
+	ret = asb_ctl_call(ctl_socket, &req, &out, &len);
+	if (ret < 0 || !quiet)
+		fprintf(ret < 0 ? stderr : stdout, "%s%s\n",
+			ret < 0 ? "asbctl: " : "",
+			out && len ? out : strerror(-ret));
+	free(out);
+	return ret;
+}
+
+static int parse_id(const char *s, uint32_t *id)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || end == s || !v || v > UINT32_MAX) {
+		fprintf(stderr, "asbctl: bad request id '%s'\n", s);
+		return -1;
+	}
+	*id = (uint32_t)v;
+	return 0;
+}
+
+static int cmd_answer(int argc, char **argv, bool allow)
+{
+	bool always = argc == 3 && !strcmp(argv[2], "--always");
+	uint32_t id;
+
+	if (argc < 2 || argc > 3 || (argc == 3 && (!always || !allow))) {
+		usage(stderr);
+		return 2;
+	}
+	if (root_only())
+		return 1;
+	if (parse_id(argv[1], &id) < 0)
+		return 2;
+	return answer(id, !allow ? ASB_CTL_ANSWER_DENY : always ?
+		      ASB_CTL_ANSWER_ALWAYS : ASB_CTL_ANSWER_ALLOW, false) < 0;
+}
+
+/* ---- asbctl watch: an interactive prompt, line by line (ssh-friendly) ---- */
+
+#define WATCH_QUEUE	4096
+
+struct wq {
+	char *line[WATCH_QUEUE];
+	unsigned int n;
+	bool prompted;
+};
+
+static void wq_drop(struct wq *q, unsigned int i)
+{
+	free(q->line[i]);
+	memmove(&q->line[i], &q->line[i + 1], (q->n - i - 1) * sizeof(char *));
+	q->n--;
+}
+
+static void wq_prompt(struct wq *q)
+{
+	const char *l, *d;
+
+	if (q->prompted || !q->n)
+		return;
+	l = q->line[0];
+	d = strstr(l, " rule=");
+	/* "ID SANDBOX PID ACTION OBJECT" then the details */
+	printf("\nrequest %.*s\n  %s\n", d ? (int)(d - l) : (int)strlen(l), l,
+	       d ? d + 1 : "");
+	printf("allow? [y]es / [n]o / [a]lways (%u waiting): ", q->n);
+	fflush(stdout);
+	q->prompted = true;
+}
+
+static int cmd_watch(int argc, char **argv)
+{
+	struct asb_ctl_req req;
+	struct wq q = { .n = 0 };
+	char buf[8192], in[256];
+	size_t inlen = 0;
+	ssize_t n;
+	int fd, ret = 0;
+
+	if (argc != 1) {
+		usage(stderr);
+		return 2;
+	}
+	if (root_only())
+		return 1;
+	asb_ctl_req_init(&req, ASB_CTL_WATCH);
+	fd = asb_ctl_open(ctl_socket, &req);
+	if (fd < 0) {
+		fprintf(stderr, "asbctl: %s: %s\n", ctl_socket, strerror(-fd));
+		return 1;
+	}
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n < (ssize_t)sizeof(struct asb_ctl_rep) ||
+	    ((struct asb_ctl_rep *)buf)->status < 0) {
+		fprintf(stderr, "asbctl: watch refused by agentd\n");
+		close(fd);
+		return 1;
+	}
+	printf("watching for approval requests (y = allow, n = deny, "
+	       "a = always, q = quit)\n");
+	fflush(stdout);
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = fd, .events = POLLIN },
+			{ .fd = 0, .events = POLLIN },
+		};
+
+		wq_prompt(&q);
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = 1;
+			break;
+		}
+		if (p[0].revents) {
+			unsigned long id;
+
+			n = recv(fd, buf, sizeof(buf) - 1, 0);
+			if (n <= 0) {
+				printf("\nagentd closed the connection\n");
+				ret = 1;
+				break;
+			}
+			buf[n] = 0;
+			buf[strcspn(buf, "\n")] = 0;
+			if (buf[0] != '-') {
+				if (q.n < WATCH_QUEUE && (q.line[q.n] = strdup(buf)))
+					q.n++;
+				if (q.n > 1 && q.prompted) {
+					printf("\n(%u waiting) allow? [y/n/a]: ", q.n);
+					fflush(stdout);
+				}
+				continue;
+			}
+			/* "-ID VERDICT BY": answered elsewhere, timed out, gone */
+			id = strtoul(buf + 1, NULL, 10);
+			for (unsigned int i = 0; i < q.n; i++) {
+				if (strtoul(q.line[i], NULL, 10) != id)
+					continue;
+				if (i == 0 && q.prompted) {
+					printf("\nrequest %lu: %s\n", id,
+					       strchr(buf, ' ') ?
+					       strchr(buf, ' ') + 1 : buf);
+					q.prompted = false;
+				}
+				wq_drop(&q, i);
+				break;
+			}
+			continue;
+		}
+		if (!p[1].revents)
+			continue;
+		n = read(0, in + inlen, sizeof(in) - 1 - inlen);
+		if (n <= 0)
+			break;	/* end of input: leave, nothing answered */
+		inlen += (size_t)n;
+		in[inlen] = 0;
+		while (strchr(in, '\n') || inlen == sizeof(in) - 1) {
+			char *nl = strchr(in, '\n');
+			size_t used = nl ? (size_t)(nl - in + 1) : inlen;
+			char c = in[strspn(in, " \t")];
+			uint32_t id;
+			int how = -1;
+
+			if (c == 'q' || c == 'Q') {
+				close(fd);
+				return 0;
+			}
+			if (c == 'y' || c == 'Y')
+				how = ASB_CTL_ANSWER_ALLOW;
+			else if (c == 'n' || c == 'N')
+				how = ASB_CTL_ANSWER_DENY;
+			else if (c == 'a' || c == 'A')
+				how = ASB_CTL_ANSWER_ALWAYS;
+			memmove(in, in + used, inlen - used + 1);
+			inlen -= used;
+			if (!q.n)
+				continue;
+			if (how < 0) {
+				printf("answer y, n or a: ");
+				fflush(stdout);
+				continue;
+			}
+			id = (uint32_t)strtoul(q.line[0], NULL, 10);
+			answer(id, how, false);
+			/* its "-ID" notice will find it gone */
+			wq_drop(&q, 0);
+			q.prompted = false;
+		}
+	}
+	while (q.n)
+		wq_drop(&q, 0);
+	close(fd);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && !strcmp(argv[1], "--socket")) {
@@ -323,6 +623,14 @@ int main(int argc, char **argv)
 		return asb_vaultctl(argc - 1, argv + 1, ctl_socket);
 	if (argc >= 2 && !strcmp(argv[1], "audit"))
 		return cmd_audit(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "pending"))
+		return cmd_pending(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "approve"))
+		return cmd_answer(argc - 1, argv + 1, true);
+	if (argc >= 2 && !strcmp(argv[1], "deny"))
+		return cmd_answer(argc - 1, argv + 1, false);
+	if (argc >= 2 && !strcmp(argv[1], "watch"))
+		return cmd_watch(argc - 1, argv + 1);
 	if (argc == 2 && !strcmp(argv[1], "status"))
 		return simple_call(ASB_CTL_STATUS, NULL, 0);
 	if (argc == 2 && !strcmp(argv[1], "reload"))

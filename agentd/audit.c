@@ -136,6 +136,13 @@ void asb_audit_write(const struct asb_audit_rec *r)
 	off = jstr(buf, off, cap, r->rule);
 	off += snprintf(buf + off, cap - off, ",\"source\":");
 	off = jstr(buf, off, cap, r->source);
+	if (r->request && off < cap)
+		off += snprintf(buf + off, cap - off, ",\"request\":%u",
+				r->request);
+	if (r->by && off < cap) {
+		off += snprintf(buf + off, cap - off, ",\"by\":");
+		off = jstr(buf, off, cap, r->by);
+	}
 	if (off > cap)
 		off = cap;
 	buf[off++] = '}';

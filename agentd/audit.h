@@ -17,6 +17,8 @@ struct asb_audit_rec {
 	const char *verdict;	/* allow, deny, ask, ... */
 	const char *rule;	/* FILE:LINE, or NULL */
 	const char *source;	/* landlock, bpf, seccomp, agentd */
+	uint32_t request;	/* approval request id, 0: none */
+	const char *by;		/* who decided it: "uid:0", "timeout", ... */
 };
 
 int asb_audit_open(const char *path);

@@ -37,18 +37,36 @@ static int addr_of(const char *path, struct sockaddr_un *sun)
 	return 0;
 }
 
-int asb_ctl_call(const char *path, const struct asb_ctl_req *req,
-		 char **payload, size_t *len)
+static int send_req(int fd, const struct asb_ctl_req *req, int pass)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { (void *)req, sizeof(*req) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+
+	if (pass >= 0) {
+		memset(&u, 0, sizeof(u));
+		msg.msg_control = u.buf;
+		msg.msg_controllen = sizeof(u.buf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass, sizeof(int));
+	}
+	return sendmsg(fd, &msg, MSG_NOSIGNAL) == sizeof(*req) ? 0 : -1;
+}
+
+static int open_req(const char *path, const struct asb_ctl_req *req,
+		    int pass)
 {
 	struct sockaddr_un sun;
-	struct asb_ctl_rep *rep;
 	struct timeval tv = { .tv_sec = 30 };
-	char *buf;
-	ssize_t n;
 	int fd, err;
 
-	*payload = NULL;
-	*len = 0;
 	err = addr_of(path, &sun);
 	if (err)
 		return err;
@@ -57,11 +75,43 @@ int asb_ctl_call(const char *path, const struct asb_ctl_req *req,
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    send(fd, req, sizeof(*req), MSG_NOSIGNAL) != sizeof(*req)) {
+	    send_req(fd, req, pass) < 0) {
 		err = -errno;
 		close(fd);
 		return err;
 	}
+	return fd;
+}
+
+int asb_ctl_open(const char *path, const struct asb_ctl_req *req)
+{
+	int fd = open_req(path, req, -1);
+	struct timeval tv = { 0 };
+
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+int asb_ctl_call(const char *path, const struct asb_ctl_req *req,
+		 char **payload, size_t *len)
+{
+	return asb_ctl_call_fd(path, req, -1, payload, len);
+}
+
+int asb_ctl_call_fd(const char *path, const struct asb_ctl_req *req, int pass,
+		    char **payload, size_t *len)
+{
+	struct asb_ctl_rep *rep;
+	char *buf;
+	ssize_t n;
+	int fd, err;
+
+	*payload = NULL;
+	*len = 0;
+	fd = open_req(path, req, pass);
+	if (fd < 0)
+		return fd;
 	buf = malloc(sizeof(*rep) + ASB_CTL_REPLY_MAX + 1);
 	if (!buf) {
 		close(fd);
@@ -133,25 +183,58 @@ int asb_ctl_accept(int lfd, unsigned int *peer_uid)
 	return fd;
 }
 
-int asb_ctl_recv(int fd, struct asb_ctl_req *req)
+int asb_ctl_recv(int fd, struct asb_ctl_req *req, int *rfd)
 {
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
 	struct timeval tv = { .tv_sec = 5 };
+	struct iovec iov = { req, sizeof(*req) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *c;
+	int got = -1;
 	ssize_t n;
 
+	if (rfd)
+		*rfd = -1;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	n = recv(fd, req, sizeof(*req), MSG_TRUNC);
+	n = recvmsg(fd, &msg, MSG_TRUNC | MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		return -errno;
-	if (n != sizeof(*req) || req->magic != ASB_CTL_MAGIC)
+	/* at most one descriptor, and only as the whole of the control data */
+	c = CMSG_FIRSTHDR(&msg);
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+	    c->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&got, CMSG_DATA(c), sizeof(int));
+	if (got >= 0 && (!rfd || (msg.msg_flags & MSG_CTRUNC))) {
+		close(got);
+		got = -1;
+	}
+	if (msg.msg_flags & MSG_CTRUNC)
 		return -EINVAL;
-	if (req->version != ASB_CTL_VERSION)
+	if (n != sizeof(*req) || req->magic != ASB_CTL_MAGIC)
+		goto inval;
+	if (req->version != ASB_CTL_VERSION) {
+		if (got >= 0)
+			close(got);
 		return -EPROTO;
+	}
 	if (req->cmd < 1 || req->cmd > ASB_CTL_CMD_MAX ||
 	    !memchr(req->sandbox, 0, sizeof(req->sandbox)) ||
 	    !memchr(req->policy, 0, sizeof(req->policy)) ||
 	    (req->policy[0] && req->policy[0] != '/'))
-		return -EINVAL;
+		goto inval;
+	if (rfd)
+		*rfd = got;
 	return 0;
+inval:
+	if (got >= 0)
+		close(got);
+	return -EINVAL;
 }
 
 int asb_ctl_reply(int fd, int status, const void *payload, size_t len)

@@ -13,13 +13,22 @@
 int asb_ctl_call(const char *path, const struct asb_ctl_req *req,
 		 char **payload, size_t *len);
 void asb_ctl_req_init(struct asb_ctl_req *req, int cmd);
+/* The same, sending @fd (>= 0) with the request (SCM_RIGHTS). */
+int asb_ctl_call_fd(const char *path, const struct asb_ctl_req *req, int fd,
+		    char **payload, size_t *len);
+/* Connect and send @req; the connected socket, or -errno (watch). */
+int asb_ctl_open(const char *path, const struct asb_ctl_req *req);
 
 /* agentd: the listening socket, root only (directory 0700, socket 0600). */
 int asb_ctl_listen(const char *path);
 /* Accept one client; refuses (closes) peers that are not uid 0. */
 int asb_ctl_accept(int lfd, unsigned int *peer_uid);
-/* Read and validate one request: 0, or -EINVAL/-EPROTO. */
-int asb_ctl_recv(int fd, struct asb_ctl_req *req);
+/*
+ * Read and validate one request: 0, or -EINVAL/-EPROTO. A descriptor
+ * passed with it goes to *@rfd (-1 if none) when @rfd is not NULL, and is
+ * closed otherwise.
+ */
+int asb_ctl_recv(int fd, struct asb_ctl_req *req, int *rfd);
 int asb_ctl_reply(int fd, int status, const void *payload, size_t len);
 
 #endif

@@ -215,8 +215,9 @@ static __attribute__((noreturn)) void child_run(const struct child_args *a)
 		child_fail(a->errfd, ST_FDS, errno);
 	if (a->ruleset_fd >= 0 && asb_landlock_enforce(a->ruleset_fd) < 0)
 		child_fail(a->errfd, ST_LANDLOCK, errno);
-	if (asb_seccomp_install(o->sb_flags, o->sb ? o->sb->deny_families : 0,
-				a->sock >= 0 ? &nfd : NULL) < 0)
+	if (asb_seccomp_install_ask(o->sb_flags,
+				    o->sb ? o->sb->deny_families : 0, o->ask,
+				    a->sock >= 0 ? &nfd : NULL) < 0)
 		child_fail(a->errfd, ST_SECCOMP, errno);
 	if (a->sock >= 0) {
 		/* The listener must not stay in the sandbox. */

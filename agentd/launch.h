@@ -49,6 +49,7 @@ struct asb_launch_opts {
 	 */
 	int (*notify_cb)(int notify_fd, pid_t child, void *arg);
 	void *notify_arg;
+	uint32_t ask;			/* ASB_ASK_* of seccomp.h; 0: all */
 	char *report;			/* may be NULL: Landlock report, then */
 	size_t report_len;		/* what failed, one line each */
 };

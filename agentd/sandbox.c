@@ -17,7 +17,10 @@
 #include <asb/event.h>
 
 #include "sandbox.h"
+#include "seccomp.h"
 #include "sockfilter.h"
+
+#define RT_MAX	1024
 
 static int copy_image(const struct asb_image *src, struct asb_image *dst)
 {
@@ -81,6 +84,13 @@ int asb_sandbox_create(struct asb_sandboxes *all, const struct asb_image *img,
 		snprintf(err, errlen, "%s: %s", s->image_path, strerror(-ret));
 		goto fail;
 	}
+	for (uint32_t i = 0; i < s->sb->n_rules; i++) {
+		switch (asb_image_rules(&s->img)[s->sb->first_rule + i].kind) {
+		case ASB_RULE_ASK_EXEC: s->ask |= ASB_ASK_EXEC; break;
+		case ASB_RULE_ASK_CONNECT: s->ask |= ASB_ASK_CONNECT; break;
+		case ASB_RULE_ASK_WRITE: s->ask |= ASB_ASK_WRITE; break;
+		}
+	}
 	s->started = time(NULL);
 	s->next = all->head;
 	all->head = s;
@@ -113,8 +123,45 @@ void asb_sandbox_destroy(struct asb_sandboxes *all, struct asb_sandbox *s)
 		rmdir(s->cgroup);
 	if (s->image_path[0])
 		unlink(s->image_path);
+	while (s->rt) {
+		struct asb_rt_rule *r = s->rt;
+
+		s->rt = r->next;
+		free(r);
+	}
 	asb_image_free(&s->img);
 	free(s);
+}
+
+int asb_sandbox_rt_add(struct asb_sandbox *s, int kind, const char *object,
+		       unsigned int uid)
+{
+	struct asb_rt_rule *r;
+
+	if (asb_sandbox_rt_match(s, kind, object))
+		return 0;
+	if (s->n_rt >= RT_MAX)
+		return -E2BIG;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->kind = kind;
+	snprintf(r->object, sizeof(r->object), "%s", object);
+	r->uid = uid;
+	r->added = time(NULL);
+	r->next = s->rt;
+	s->rt = r;
+	s->n_rt++;
+	return 0;
+}
+
+const struct asb_rt_rule *asb_sandbox_rt_match(const struct asb_sandbox *s,
+					       int kind, const char *object)
+{
+	for (const struct asb_rt_rule *r = s->rt; r; r = r->next)
+		if (r->kind == kind && !strcmp(r->object, object))
+			return r;
+	return NULL;
 }
 
 static bool populated(struct asb_sandbox *s)
@@ -254,6 +301,14 @@ void asb_sandbox_print(struct asb_sandboxes *all, FILE *out)
 		asb_sockfilter_counters(all->sf, s->id, &denies);
 		fprintf(out, "%-4u %-16s %-6u %-8u %-8llu %s\n", s->id, s->name,
 			n, s->sb->n_rules, (unsigned long long)denies, pids);
+		for (const struct asb_rt_rule *r = s->rt; r; r = r->next) {
+			char ts[32];
+
+			strftime(ts, sizeof(ts), "%F %T", localtime(&r->added));
+			fprintf(out, "     runtime rule: %s allow %s (asbctl approve --always, uid %u, %s)\n",
+				asb_rule_kind_name(r->kind), r->object, r->uid,
+				ts);
+		}
 	}
 }
 

@@ -7,10 +7,25 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "policy.h"
 
 struct asb_sockfilter;
+
+/*
+ * A runtime rule: `asbctl approve ID --always` allows every identical
+ * action (same kind, same object) for the rest of the sandbox's life. Kept
+ * here only, never written to the policy; shown by `asbctl status`.
+ */
+struct asb_rt_rule {
+	int kind;		/* ASB_RULE_ASK_* */
+	char object[ASB_PATH_MAX];	/* exec: program, connect: addr:port,
+					 * write: path */
+	unsigned int uid;	/* who added it */
+	time_t added;
+	struct asb_rt_rule *next;
+};
 
 struct asb_sandbox {
 	uint32_t id;
@@ -24,6 +39,9 @@ struct asb_sandbox {
 	const struct asb_image_sandbox *sb;
 	time_t started;
 	bool seen;		/* has been populated */
+	uint32_t ask;		/* ASB_ASK_* of its approve.* rules */
+	struct asb_rt_rule *rt;	/* runtime rules, newest first */
+	unsigned int n_rt;
 	struct asb_sandbox *next;
 };
 
@@ -56,6 +74,12 @@ struct asb_sandbox *asb_sandbox_by_name(struct asb_sandboxes *all,
 int asb_sandbox_attach_pid(struct asb_sandbox *s, pid_t pid);
 /* Print "ID NAME PIDS DENIES CGROUP" lines. */
 void asb_sandbox_print(struct asb_sandboxes *all, FILE *out);
+/* Add a runtime rule (0, -ENOMEM, -E2BIG past 1024 of them). */
+int asb_sandbox_rt_add(struct asb_sandbox *s, int kind, const char *object,
+		       unsigned int uid);
+const struct asb_rt_rule *asb_sandbox_rt_match(const struct asb_sandbox *s,
+					       int kind, const char *object);
+
 /* FILE:LINE of image rule @idx in @s (or of the sandbox for a default). */
 void asb_sandbox_rule_src(const struct asb_sandbox *s, uint32_t idx,
 			  char *buf, size_t len);

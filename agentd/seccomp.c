@@ -244,13 +244,46 @@ static void build_clone3(struct prog *p)
 	stmt(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 }
 
-static void build_ask(struct prog *p)
+/* nr == @nr: notify if arg @i has any of @mask, else allow. */
+static void emit_notify_bits(struct prog *p, int nr, int i, __u32 mask)
+{
+	jump(p, BPF_JMP | BPF_JEQ | BPF_K, (__u32)nr, 0, 4);
+	stmt(p, BPF_LD | BPF_W | BPF_ABS, ARG_LO(i));
+	jump(p, BPF_JMP | BPF_JSET | BPF_K, mask, 0, 1);
+	stmt(p, BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+	stmt(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+}
+
+static void build_ask(struct prog *p, uint32_t ask)
 {
 	unsigned int i;
 
 	emit_arch(p, SECCOMP_RET_ALLOW);	/* the deny filter kills */
-	for (i = 0; i < ARRAY_SIZE(ask_nrs); i++)
-		emit_nr(p, ask_nrs[i], SECCOMP_RET_USER_NOTIF);
+	if (!ask) {
+		for (i = 0; i < ARRAY_SIZE(ask_nrs); i++)
+			emit_nr(p, ask_nrs[i], SECCOMP_RET_USER_NOTIF);
+		stmt(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+		return;
+	}
+	if (ask & ASB_ASK_EXEC) {
+		emit_nr(p, __NR_execve, SECCOMP_RET_USER_NOTIF);
+		emit_nr(p, __NR_execveat, SECCOMP_RET_USER_NOTIF);
+	}
+	if (ask & ASB_ASK_CONNECT)
+		emit_nr(p, __NR_connect, SECCOMP_RET_USER_NOTIF);
+	if (ask & ASB_ASK_WRITE) {
+		/* flags are a register: what is checked is what runs */
+		emit_notify_bits(p, __NR_open, 1, ASB_ASK_WRITE_FLAGS);
+		emit_notify_bits(p, __NR_openat, 2, ASB_ASK_WRITE_FLAGS);
+		emit_nr(p, __NR_creat, SECCOMP_RET_USER_NOTIF);
+		/*
+		 * openat2's flags are in user memory: a thread could turn a
+		 * read-only open let through into a write after the check.
+		 * ENOSYS makes callers fall back to openat (glibc's open()
+		 * never uses openat2).
+		 */
+		emit_nr(p, __NR_openat2, RET_ERRNO(ENOSYS));
+	}
 	stmt(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 }
 
@@ -271,6 +304,12 @@ static int load(struct prog *p, unsigned long flags)
 
 int asb_seccomp_install(uint32_t sb_flags, uint64_t deny_families,
 			int *notify_fd)
+{
+	return asb_seccomp_install_ask(sb_flags, deny_families, 0, notify_fd);
+}
+
+int asb_seccomp_install_ask(uint32_t sb_flags, uint64_t deny_families,
+			    uint32_t ask, int *notify_fd)
 {
 	static struct prog p;	/* 4 KiB: not on a small child stack */
 	int fd;
@@ -293,7 +332,7 @@ int asb_seccomp_install(uint32_t sb_flags, uint64_t deny_families,
 	if (!notify_fd)
 		return 0;
 	memset(&p, 0, sizeof(p));
-	build_ask(&p);
+	build_ask(&p, ask);
 	fd = load(&p, SECCOMP_FILTER_FLAG_NEW_LISTENER |
 		      SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
 	if (fd < 0 && errno == EINVAL)	/* before 5.19 */

@@ -29,9 +29,27 @@
 #ifndef ASB_SECCOMP_H
 #define ASB_SECCOMP_H
 
+#include <fcntl.h>
 #include <stdint.h>
 
 int asb_seccomp_install(uint32_t sb_flags, uint64_t deny_families,
 			int *notify_fd);
+
+/*
+ * The same with an ask filter limited to what can ask (@ask, ASB_ASK_*;
+ * 0 is the whole set above):
+ *  - ASB_ASK_EXEC: execve, execveat;
+ *  - ASB_ASK_CONNECT: connect;
+ *  - ASB_ASK_WRITE: open/openat whose flags (a register, read by the
+ *    filter) have ASB_ASK_WRITE_FLAGS, creat always; openat2 gets ENOSYS
+ *    (its flags are in memory, see seccomp.c).
+ */
+#define ASB_ASK_EXEC		(1u << 0)
+#define ASB_ASK_CONNECT		(1u << 1)
+#define ASB_ASK_WRITE		(1u << 2)
+#define ASB_ASK_WRITE_FLAGS	(O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)
+
+int asb_seccomp_install_ask(uint32_t sb_flags, uint64_t deny_families,
+			    uint32_t ask, int *notify_fd);
 
 #endif /* ASB_SECCOMP_H */

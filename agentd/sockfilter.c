@@ -32,7 +32,7 @@
 
 enum {
 	M_MEMBER, M_SANDBOX, M_NET4, M_NET6, M_UNIX, M_DENIES, M_DROPS,
-	M_EVENTS, N_MAPS
+	M_EVENTS, M_ONESHOT, N_MAPS
 };
 
 static const char *const map_names[N_MAPS] = {
@@ -44,6 +44,7 @@ static const char *const map_names[N_MAPS] = {
 	[M_DENIES] = "asb_denies",
 	[M_DROPS] = "asb_drops",
 	[M_EVENTS] = "asb_events",
+	[M_ONESHOT] = "asb_oneshot",
 };
 
 static const struct {
@@ -840,6 +841,22 @@ int asb_sockfilter_detach(struct asb_sockfilter *sf, int cgroup_fd,
 	    errno != ENOENT)
 		err = -errno;
 	return err;
+}
+
+/* ---- approve.connect one-shot entries ---- */
+
+int asb_sockfilter_oneshot(struct asb_sockfilter *sf, __u32 sbid, __u32 tid,
+			   const struct asb_oneshot_val *v)
+{
+	struct asb_oneshot_key k = { .sandbox = sbid, .tid = tid };
+
+	if (!sf)
+		return -EINVAL;
+	if (!v)
+		return bpf_map_delete_elem(sf->map_fd[M_ONESHOT], &k) &&
+		       errno != ENOENT ? -errno : 0;
+	return bpf_map_update_elem(sf->map_fd[M_ONESHOT], &k, v, BPF_ANY) ?
+	       -errno : 0;
 }
 
 /* ---- events and counters ---- */

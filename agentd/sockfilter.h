@@ -77,6 +77,13 @@ int asb_sockfilter_counters(struct asb_sockfilter *sf, __u32 sbid,
 /* Events lost because the ring buffer was full. */
 int asb_sockfilter_drops(struct asb_sockfilter *sf, __u64 *drops);
 
+/*
+ * approve.connect: set (@v) or delete (@v NULL) the one-shot entry of
+ * thread @tid of sandbox @sbid (see asb_oneshot in include/asb/event.h).
+ */
+int asb_sockfilter_oneshot(struct asb_sockfilter *sf, __u32 sbid, __u32 tid,
+			   const struct asb_oneshot_val *v);
+
 /* Remove the pins of @pin_dir (programs stay attached where they are). */
 int asb_sockfilter_unpin(const char *pin_dir);
 

@@ -7,7 +7,8 @@
  * sockets and socket() creation from per-sandbox rule maps (layouts in
  * include/asb/event.h). Every decision is one LPM lookup plus a bounded
  * scan of a fixed array: the cost does not depend on the number of rules.
- * Everything not granted is denied (EPERM).
+ * Everything not granted is denied (EPERM). A destination of an
+ * approve.connect rule needs agentd's one-shot entry (asb_oneshot).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -86,6 +87,13 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } asb_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct asb_oneshot_key);
+	__type(value, struct asb_oneshot_val);
+} asb_oneshot SEC(".maps");
 
 /* Per-CPU scratch: the event being built (too big for the stack). */
 struct {
@@ -229,6 +237,41 @@ static __always_inline int match_ports(struct asb_event *ev,
 	return DENY;
 }
 
+/*
+ * An approve.connect destination: allowed only by the one-shot entry agentd
+ * left for this thread, for this address (the kernel's copy) and port. The
+ * entry is consumed whatever the outcome: one approval, one connect.
+ */
+static __always_inline int oneshot(struct asb_event *ev, __u32 family,
+				   const __u8 *addr, int alen)
+{
+	struct asb_oneshot_key key = {
+		.sandbox = ev->sandbox,
+		.tid = (__u32)bpf_get_current_pid_tgid(),
+	};
+	struct asb_oneshot_val *v = bpf_map_lookup_elem(&asb_oneshot, &key);
+	int i, ok;
+
+	if (!v)
+		return DENY;
+	ok = v->family == family && v->port == ev->port;
+	for (i = 0; i < 16; i++)
+		if (i < alen && v->addr[i] != addr[i])
+			ok = 0;
+	/* a racing connect of the same thread cannot reuse it */
+	if (bpf_map_delete_elem(&asb_oneshot, &key))
+		return DENY;
+	return ok ? ALLOW : DENY;
+}
+
+static __always_inline int ask_check(struct asb_event *ev, int verdict,
+				     __u32 family, const __u8 *addr, int alen)
+{
+	if (verdict != ALLOW || !(ev->flags & ASB_EVF_ASK))
+		return verdict;
+	return oneshot(ev, family, addr, alen);
+}
+
 static __always_inline int decide4(struct asb_event *ev, __u32 set,
 				   __u32 kind, __u32 ip4, __u16 port)
 {
@@ -267,6 +310,7 @@ static __always_inline int check_inet4(struct bpf_sock_addr *ctx, __u32 action,
 		return finish(ev, act, NULL, DENY);
 	ev->rule = conf->default_rule;
 	verdict = decide4(ev, conf->set, kind, ip4, ev->port);
+	verdict = ask_check(ev, verdict, AF_INET, (__u8 *)&ip4, 4);
 	return finish(ev, act, conf, verdict);
 }
 
@@ -305,12 +349,14 @@ static __always_inline int check_inet6(struct bpf_sock_addr *ctx, __u32 action,
 	/* ::ffff:a.b.c.d reaches an IPv4 address: the IPv4 rules decide. */
 	if (!w[0] && !w[1] && w[2] == bpf_htonl(0xffff)) {
 		verdict = decide4(ev, conf->set, kind, w[3], ev->port);
+		verdict = ask_check(ev, verdict, AF_INET, (__u8 *)&w[3], 4);
 		return finish(ev, act, conf, verdict);
 	}
 	key.set = conf->set;
 	__builtin_memcpy(key.addr, w, 16);
 	verdict = match_ports(ev, bpf_map_lookup_elem(&asb_net6, &key),
 			      ev->port);
+	verdict = ask_check(ev, verdict, AF_INET6, (__u8 *)w, 16);
 	return finish(ev, act, conf, verdict);
 }
 

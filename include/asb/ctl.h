@@ -24,8 +24,25 @@ enum asb_ctl_cmd {
 	ASB_CTL_ATTACH,		/* sandbox, pid: move a running process in */
 	ASB_CTL_VAULT,		/* flags: ASB_CTL_VAULT_*; UNLOCK: a second
 				 * message of 32 bytes, the derived key */
-	ASB_CTL_CMD_MAX = ASB_CTL_VAULT,
+	ASB_CTL_NOTIFY,		/* id: sandbox id (RUN reply), pid: the
+				 * child; the seccomp listener rides on the
+				 * request as SCM_RIGHTS -> text */
+	ASB_CTL_PENDING,	/* flags: ASB_CTL_F_JSON -> text, one
+				 * request a line, id first */
+	ASB_CTL_ANSWER,		/* id: request, flags: ASB_CTL_ANSWER_* */
+	ASB_CTL_WATCH,		/* the connection stays open: agentd sends
+				 * one text message per request held (those
+				 * already pending first); answers go over
+				 * ASB_CTL_ANSWER on other connections */
+	ASB_CTL_CMD_MAX = ASB_CTL_WATCH,
 };
+
+#define ASB_CTL_F_JSON		1
+
+#define ASB_CTL_ANSWER_DENY	0
+#define ASB_CTL_ANSWER_ALLOW	1
+#define ASB_CTL_ANSWER_ALWAYS	2	/* allow, and every identical action
+					 * for the rest of the sandbox's life */
 
 #define ASB_CTL_VAULT_UNLOCK	1
 #define ASB_CTL_VAULT_LOCK	2

@@ -44,9 +44,10 @@ enum asb_event_verdict {
 };
 
 /*
- * asb_event.flags. ASB_EVF_ASK: allowed by an ask.connect rule; the
- * approval itself happened before the syscall ran (seccomp user
- * notification), this filter only lets the approved call through.
+ * asb_event.flags. ASB_EVF_ASK: the destination matches an approve.connect
+ * rule; it was let through only because agentd had left a one-shot entry
+ * for this thread and this very address (asb_oneshot below), or, with the
+ * verdict deny, refused because there was none.
  */
 #define ASB_EVF_ASK		(1u << 0)
 #define ASB_EVF_ABSTRACT	(1u << 1)	/* path: abstract unix name */
@@ -161,6 +162,59 @@ struct asb_unix_key {
 	__u32 prefixlen;
 	__u32 set;
 	char path[ASB_UNIX_PATH_MAX];
+};
+
+/*
+ * approve.connect, the kernel's final check. Before agentd lets a held
+ * connect() go on (SECCOMP_USER_NOTIF_FLAG_CONTINUE) it writes the address
+ * it approved here, keyed by sandbox and thread; every connect notification
+ * of a thread first replaces or deletes its entry. The connect/sendmsg
+ * programs allow a destination that matches an approve.connect rule only
+ * if the entry exists and equals the address the kernel copied (the real
+ * one, not the user memory agentd read), and consume it in the same step.
+ *
+ *   asb_oneshot  hash  struct asb_oneshot_key -> struct asb_oneshot_val
+ */
+struct asb_oneshot_key {
+	__u32 sandbox;
+	__u32 tid;		/* the thread that called connect() */
+};
+
+struct asb_oneshot_val {
+	__u8 addr[16];		/* network order; IPv4 (also v4-mapped) in [0..3] */
+	__u16 port;		/* host order */
+	__u16 family;		/* AF_INET or AF_INET6 */
+	__u32 reserved;
+};
+
+/*
+ * approve.exec, the kernel's final check (bpf/exec.bpf.c). For every
+ * execve/execveat that agentd lets go on for a sandbox with approve.exec
+ * rules, it first records here, keyed by the calling thread, the file it
+ * checked: (dev, ino) of the program, and for a "#!" script the
+ * interpreter's (dev, ino) plus the exact filename string the script was
+ * named by. At sched_process_exec (after the point of no return, before
+ * the new image runs one instruction) the program consumes the entry and
+ * sends SIGKILL if the file the kernel actually executed is another one.
+ * An entry with ino 0 matches nothing (agentd could not resolve the path:
+ * if the exec still succeeds, the process dies). Entries of exiting
+ * threads are dropped at sched_process_exit.
+ *
+ *   asb_exec     hash  __u32 tid -> struct asb_exec_val
+ *   asb_exec_kills  array [1] -> __u64 processes killed
+ *
+ * dev is the kernel's encoding (MAJOR << 20 | MINOR).
+ */
+#define ASB_EXEC_NAME_MAX	256
+
+struct asb_exec_val {
+	__u64 ino;
+	__u64 interp_ino;	/* 0: not a script */
+	__u32 dev;
+	__u32 interp_dev;
+	__u32 name_len;		/* script: strlen(name) */
+	__u32 sandbox;
+	char name[ASB_EXEC_NAME_MAX];
 };
 
 #endif /* ASB_EVENT_H */

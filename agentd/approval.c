@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/* Human approval: pending requests, answers, deadlines. See approval.h. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <asb/ctl.h>
+
+#include "approval.h"
+#include "audit.h"
+#include "sandbox.h"
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
+}
+
+static uint64_t now_real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+const char *asb_ask_action(int kind)
+{
+	switch (kind) {
+	case ASB_RULE_ASK_EXEC: return "exec";
+	case ASB_RULE_ASK_CONNECT: return "connect";
+	case ASB_RULE_ASK_WRITE: return "write";
+	default: return "?";
+	}
+}
+
+void asb_approval_init(struct asb_approvals *ap, struct asb_sandboxes *sbs)
+{
+	memset(ap, 0, sizeof(*ap));
+	ap->sbs = sbs;
+	for (int i = 0; i < ASB_APPROVAL_WATCHERS; i++)
+		ap->watch[i] = -1;
+}
+
+static void audit(const struct asb_ask *a, const char *verdict,
+		  const char *by)
+{
+	struct asb_audit_rec r = {
+		.time_ns = now_real_ns(),
+		.sandbox = a->sandbox,
+		.pid = a->pid,
+		.comm = a->comm,
+		.exe = a->exe,
+		.action = asb_ask_action(a->kind),
+		.object = a->object,
+		.verdict = verdict,
+		.rule = a->rule,
+		.source = "approval",
+		.request = a->id,
+		.by = by,
+	};
+
+	asb_audit_write(&r);
+}
+
+/* One line: ID SANDBOX PID ACTION OBJECT rule=.. exe=.. left=..s default=.. */
+static void format_line(const struct asb_ask *a, FILE *out, bool json)
+{
+	uint64_t now = now_ms();
+	unsigned int left = a->deadline_ms > now ?
+			    (unsigned int)((a->deadline_ms - now + 999) / 1000) : 0;
+
+	if (!json) {
+		fprintf(out, "%u %s %d %s %s rule=%s exe=%s left=%us default=%s\n",
+			a->id, a->sandbox, a->pid, asb_ask_action(a->kind),
+			a->object, a->rule, a->exe, left,
+			a->default_allow ? "allow" : "deny");
+		return;
+	}
+	/* every string field was made printable ASCII by the mechanism */
+	fprintf(out, "{\"id\":%u,\"sandbox\":\"%s\",\"sbid\":%u,\"pid\":%d,"
+		"\"exe\":\"", a->id, a->sandbox, a->sbid, a->pid);
+	for (const char *p = a->exe; *p; p++)
+		fprintf(out, *p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
+	fprintf(out, "\",\"action\":\"%s\",\"object\":\"",
+		asb_ask_action(a->kind));
+	for (const char *p = a->object; *p; p++)
+		fprintf(out, *p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
+	fprintf(out, "\",\"rule\":\"");
+	for (const char *p = a->rule; *p; p++)
+		fprintf(out, *p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
+	fprintf(out, "\",\"left\":%u,\"default\":\"%s\"}\n", left,
+		a->default_allow ? "allow" : "deny");
+}
+
+static void tell_watchers(struct asb_approvals *ap, const char *msg,
+			  size_t len)
+{
+	for (int i = 0; i < ASB_APPROVAL_WATCHERS; i++) {
+		if (ap->watch[i] < 0)
+			continue;
+		/* a watcher that does not keep up is dropped, never waited for */
+		if (send(ap->watch[i], msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) !=
+		    (ssize_t)len) {
+			close(ap->watch[i]);
+			ap->watch[i] = -1;
+		}
+	}
+}
+
+static void announce(struct asb_approvals *ap, const struct asb_ask *a)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return;
+	format_line(a, f, false);
+	fclose(f);
+	tell_watchers(ap, buf, len);
+	free(buf);
+}
+
+/* "-ID VERDICT BY": request ID is no longer pending. */
+static void announce_gone(struct asb_approvals *ap, const struct asb_ask *a,
+			  const char *verdict, const char *by)
+{
+	char buf[128];
+	int n = snprintf(buf, sizeof(buf), "-%u %s %s\n", a->id, verdict, by);
+
+	tell_watchers(ap, buf, (size_t)n);
+}
+
+static void unlink_ask(struct asb_approvals *ap, struct asb_ask *a)
+{
+	for (struct asb_ask **pp = &ap->head; *pp; pp = &(*pp)->next) {
+		if (*pp == a) {
+			*pp = a->next;
+			ap->n--;
+			return;
+		}
+	}
+}
+
+/* Off the list first: whatever resolve does, nobody answers it again. */
+static void finish(struct asb_approvals *ap, struct asb_ask *a, bool allow,
+		   const char *verdict, const char *by)
+{
+	unlink_ask(ap, a);
+	audit(a, verdict, by);
+	announce_gone(ap, a, allow ? "allow" : "deny", by);
+	a->ops->resolve(a, allow);
+	a->ops->release(a);
+	free(a);
+}
+
+void asb_approval_add(struct asb_approvals *ap, struct asb_ask *a)
+{
+	if (!++ap->next_id)
+		ap->next_id = 1;
+	a->id = ap->next_id;
+	a->asked_ns = now_real_ns();
+	a->deadline_ms = now_ms() + (uint64_t)(a->timeout ? a->timeout :
+					       ASB_ASK_TIMEOUT_DEFAULT) * 1000;
+	if (ap->n >= ASB_APPROVAL_MAX) {
+		audit(a, "deny", "overload");
+		a->ops->resolve(a, false);
+		a->ops->release(a);
+		free(a);
+		return;
+	}
+	audit(a, "ask", NULL);
+	a->next = ap->head;
+	ap->head = a;
+	ap->n++;
+	announce(ap, a);
+}
+
+int asb_approval_answer(struct asb_approvals *ap, uint32_t id, int answer,
+			unsigned int uid, char *msg, size_t len)
+{
+	struct asb_ask *a;
+	char by[32];
+	bool allow = answer != ASB_CTL_ANSWER_DENY;
+
+	for (a = ap->head; a && a->id != id; a = a->next)
+		;
+	if (!a) {
+		snprintf(msg, len, "no pending request %u", id);
+		return -ENOENT;
+	}
+	if (!a->ops->alive(a)) {
+		snprintf(msg, len, "request %u: the process is gone", id);
+		finish(ap, a, false, "gone", "kernel");
+		return -ENOENT;
+	}
+	snprintf(by, sizeof(by), "uid:%u", uid);
+	if (answer == ASB_CTL_ANSWER_ALWAYS) {
+		struct asb_sandbox *s = asb_sandbox_by_id(ap->sbs, a->sbid);
+		int err = s ? asb_sandbox_rt_add(s, a->kind, a->key, uid) :
+			      -ENOENT;
+
+		if (err) {
+			snprintf(msg, len, "request %u: runtime rule: %s", id,
+				 strerror(-err));
+			return err;
+		}
+	}
+	snprintf(msg, len, "request %u: %s %s %s%s", id,
+		 allow ? "allowed" : "denied", asb_ask_action(a->kind),
+		 a->object, answer == ASB_CTL_ANSWER_ALWAYS ?
+		 " (and from now on, runtime rule)" : "");
+	finish(ap, a, allow, allow ? "allow" : "deny", by);
+	return 0;
+}
+
+int asb_approval_tick(struct asb_approvals *ap)
+{
+	uint64_t now = now_ms(), next = UINT64_MAX;
+	struct asb_ask *a, *nx;
+
+	for (a = ap->head; a; a = nx) {
+		nx = a->next;
+		if (a->deadline_ms <= now) {
+			finish(ap, a, a->default_allow,
+			       a->default_allow ? "allow" : "deny", "timeout");
+			continue;
+		}
+		if (!a->ops->alive(a)) {
+			/* killed while waiting: nothing to answer */
+			unlink_ask(ap, a);
+			audit(a, "gone", "kernel");
+			announce_gone(ap, a, "gone", "kernel");
+			a->ops->release(a);
+			free(a);
+			continue;
+		}
+		if (a->deadline_ms < next)
+			next = a->deadline_ms;
+	}
+	if (next == UINT64_MAX)
+		return -1;
+	return (int)(next - now);
+}
+
+void asb_approval_list(struct asb_approvals *ap, FILE *out, bool json)
+{
+	/* oldest first */
+	struct asb_ask *v[ASB_APPROVAL_MAX];
+	unsigned int n = 0;
+
+	for (struct asb_ask *a = ap->head; a && n < ASB_APPROVAL_MAX; a = a->next)
+		v[n++] = a;
+	while (n--)
+		format_line(v[n], out, json);
+}
+
+int asb_approval_watch(struct asb_approvals *ap, int fd)
+{
+	struct asb_ask *v[ASB_APPROVAL_MAX];
+	unsigned int n = 0;
+	int slot = -1;
+
+	for (int i = 0; i < ASB_APPROVAL_WATCHERS; i++)
+		if (ap->watch[i] < 0 && slot < 0)
+			slot = i;
+	if (slot < 0)
+		return -EBUSY;
+	ap->watch[slot] = fd;
+	for (struct asb_ask *a = ap->head; a && n < ASB_APPROVAL_MAX; a = a->next)
+		v[n++] = a;
+	while (n--) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		if (!f)
+			break;
+		format_line(v[n], f, false);
+		fclose(f);
+		if (send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) !=
+		    (ssize_t)len) {
+			free(buf);
+			ap->watch[slot] = -1;	/* the caller closes it */
+			return -EIO;
+		}
+		free(buf);
+	}
+	return 0;
+}
+
+void asb_approval_shutdown(struct asb_approvals *ap)
+{
+	while (ap->head)
+		finish(ap, ap->head, false, "deny", "shutdown");
+	for (int i = 0; i < ASB_APPROVAL_WATCHERS; i++) {
+		if (ap->watch[i] >= 0)
+			close(ap->watch[i]);
+		ap->watch[i] = -1;
+	}
+}

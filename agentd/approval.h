@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Human approval: the one place for the ask protocol inside agentd.
+ *
+ * A mechanism (seccomp user notification here, notify.c; the module's
+ * gate on backend 1) holds a syscall and hands agentd a request: sandbox,
+ * pid, exe, action, object, the rule's FILE:LINE. The request waits in the
+ * pending list until an operator answers it (asbctl approve/deny/watch,
+ * over the root-only control socket), its deadline passes (then the
+ * sandbox's approve.default decides, deny unless set to allow) or the
+ * waiting process goes away (it was killed: the request is dropped). Each
+ * request is answered exactly once: the first answer removes it from the
+ * list before the mechanism is told. Every request, who answered (uid),
+ * when and the verdict go to the audit log.
+ */
+#ifndef ASB_APPROVAL_H
+#define ASB_APPROVAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <asb/image.h>
+
+struct asb_sandboxes;
+struct asb_ask;
+
+/* What the mechanism does with a verdict; called once per request. */
+struct asb_ask_ops {
+	/* carry out the verdict (allow: let the syscall go on) */
+	void (*resolve)(struct asb_ask *a, bool allow);
+	/* is the syscall still waiting? (false: drop the request) */
+	bool (*alive)(struct asb_ask *a);
+	/* free priv; called after resolve, or when dropped */
+	void (*release)(struct asb_ask *a);
+};
+
+#define ASB_ASK_OBJECT_MAX	1024
+
+struct asb_ask {
+	uint32_t id;			/* set by asb_approval_add */
+	uint32_t sbid;
+	char sandbox[ASB_NAME_MAX];
+	pid_t pid;			/* the waiting thread */
+	char exe[256];
+	char comm[16];
+	int kind;			/* ASB_RULE_ASK_* */
+	char object[ASB_ASK_OBJECT_MAX];	/* shown: program + argv, ... */
+	char key[ASB_PATH_MAX];		/* what --always remembers */
+	char rule[ASB_PATH_MAX + 16];	/* FILE:LINE */
+	bool default_allow;		/* approve.default = allow */
+	unsigned int timeout;		/* seconds */
+	uint64_t asked_ns;		/* CLOCK_REALTIME */
+	uint64_t deadline_ms;		/* CLOCK_MONOTONIC */
+	const struct asb_ask_ops *ops;
+	void *priv;
+	struct asb_ask *next;
+};
+
+#define ASB_APPROVAL_WATCHERS	16
+#define ASB_APPROVAL_MAX	4096	/* pending at once; more: deny */
+
+struct asb_approvals {
+	struct asb_ask *head;
+	unsigned int n;
+	uint32_t next_id;
+	struct asb_sandboxes *sbs;
+	int watch[ASB_APPROVAL_WATCHERS];	/* asbctl watch connections */
+};
+
+void asb_approval_init(struct asb_approvals *ap, struct asb_sandboxes *sbs);
+/*
+ * Hold @a (malloc'ed; the list owns it from now on). Fills id and the
+ * deadline, audits "ask", tells the watchers. Past ASB_APPROVAL_MAX the
+ * request is denied at once.
+ */
+void asb_approval_add(struct asb_approvals *ap, struct asb_ask *a);
+/*
+ * An operator's answer (ASB_CTL_ANSWER_*) from @uid. 0, or -ENOENT when
+ * no such request is pending (already answered, timed out, or gone).
+ * @msg gets a one-line summary.
+ */
+int asb_approval_answer(struct asb_approvals *ap, uint32_t id, int answer,
+			unsigned int uid, char *msg, size_t len);
+/* Deadlines and vanished waiters; returns ms until the next deadline
+ * (-1: nothing pending). */
+int asb_approval_tick(struct asb_approvals *ap);
+/* The pending list: "ID SANDBOX PID ACTION OBJECT ..." lines, or JSON. */
+void asb_approval_list(struct asb_approvals *ap, FILE *out, bool json);
+/* A watcher connection, owned from now on if 0 is returned: pending
+ * requests are sent at once, new ones as they come. */
+int asb_approval_watch(struct asb_approvals *ap, int fd);
+/* Deny and drop everything (agentd exits). */
+void asb_approval_shutdown(struct asb_approvals *ap);
+const char *asb_ask_action(int kind);
+
+#endif

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/* Loader of bpf/exec.bpf.c. See execguard.h. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "execguard.h"
+#include "exec.skel.h"
+
+struct asb_execguard {
+	struct exec_bpf *skel;
+};
+
+int asb_execguard_open(struct asb_execguard **out)
+{
+	struct asb_execguard *eg = calloc(1, sizeof(*eg));
+	int err;
+
+	*out = NULL;
+	if (!eg)
+		return -ENOMEM;
+	eg->skel = exec_bpf__open_and_load();
+	if (!eg->skel) {
+		err = -errno ? -errno : -EINVAL;
+		free(eg);
+		return err;
+	}
+	if (exec_bpf__attach(eg->skel)) {
+		err = -errno ? -errno : -EINVAL;
+		exec_bpf__destroy(eg->skel);
+		free(eg);
+		return err;
+	}
+	*out = eg;
+	return 0;
+}
+
+void asb_execguard_close(struct asb_execguard *eg)
+{
+	if (!eg)
+		return;
+	exec_bpf__destroy(eg->skel);
+	free(eg);
+}
+
+int asb_execguard_expect(struct asb_execguard *eg, pid_t tid,
+			 const struct asb_exec_val *v)
+{
+	__u32 key = (__u32)tid;
+
+	if (!eg || !v || tid <= 0)
+		return -EINVAL;
+	if (bpf_map__update_elem(eg->skel->maps.asb_exec, &key, sizeof(key),
+				 v, sizeof(*v), BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int asb_execguard_kills(struct asb_execguard *eg, __u64 *n)
+{
+	__u32 zero = 0;
+
+	*n = 0;
+	if (!eg)
+		return -EINVAL;
+	if (bpf_map__lookup_elem(eg->skel->maps.asb_exec_kills, &zero,
+				 sizeof(zero), n, sizeof(*n), 0))
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * approve.exec, the kernel's final check (bpf/exec.bpf.c): agentd records
+ * the file it checked for a thread's exec; the kernel kills the process if
+ * it executes another one. Functions return 0 or -errno.
+ *
+ * The programs are attached through bpf links held by agentd: they are
+ * gone when agentd exits. That is fail closed for new execs (the seccomp
+ * listener closes with agentd, so every held exec fails with ENOSYS); only
+ * an exec that agentd let go on in the very instant it died goes unchecked.
+ */
+#ifndef ASB_EXECGUARD_H
+#define ASB_EXECGUARD_H
+
+#include <sys/types.h>
+#include <asb/event.h>
+
+struct asb_execguard;
+
+int asb_execguard_open(struct asb_execguard **eg);
+void asb_execguard_close(struct asb_execguard *eg);
+/* Expect @v for the next exec of thread @tid (v->ino 0: nothing). */
+int asb_execguard_expect(struct asb_execguard *eg, pid_t tid,
+			 const struct asb_exec_val *v);
+/* Processes killed so far for running another file than the checked one. */
+int asb_execguard_kills(struct asb_execguard *eg, __u64 *n);
+
+#endif

@@ -1,0 +1,943 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * Seccomp user notification for human approval. See notify.h.
+ *
+ * Nothing read from the target is trusted before SECCOMP_IOCTL_NOTIF_ID_VALID
+ * says the notification (hence the thread behind /proc/TID) is still the
+ * one that asked; and nothing read is what the kernel later acts on: the
+ * kernel holds the final check (file injected, one-shot address, exec
+ * guard), see notify.h.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/fsuid.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+
+#include <asb/event.h>
+
+#include "approval.h"
+#include "audit.h"
+#include "execguard.h"
+#include "notify.h"
+#include "sandbox.h"
+#include "seccomp.h"
+#include "sockfilter.h"
+
+#define ARGV_MAX	64
+
+struct asb_notify {
+	int fd;
+	uint32_t sbid;
+	pid_t pid;
+	struct asb_notify *next;
+};
+
+/* A held syscall, what the mechanism needs to carry out the verdict. */
+struct held {
+	struct asb_notifier *nt;
+	int lfd;		/* our own dup of the listener */
+	__u64 id;
+	pid_t tid;
+	uint32_t sbid;
+	int kind;
+	struct asb_exec_val ev;		/* exec */
+	struct asb_oneshot_val ov;	/* connect */
+	int fd, pfd;			/* write: the file (O_PATH), or */
+	char name[NAME_MAX + 1];	/* the parent and the new name */
+	int flags;
+	mode_t mode;
+	uid_t fsuid;
+	gid_t fsgid;
+	mode_t umask;
+};
+
+static int sys_seccomp(unsigned int op, unsigned int flags, void *args)
+{
+	return (int)syscall(__NR_seccomp, op, flags, args);
+}
+
+int asb_notify_init(struct asb_notifier *nt, struct asb_sandboxes *sbs,
+		    struct asb_approvals *ap, struct asb_execguard *eg,
+		    int epfd)
+{
+	struct seccomp_notif_sizes sz;
+
+	memset(nt, 0, sizeof(*nt));
+	nt->sbs = sbs;
+	nt->ap = ap;
+	nt->eg = eg;
+	nt->epfd = epfd;
+	if (sys_seccomp(SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
+		return -errno;
+	nt->notif_size = sz.seccomp_notif > sizeof(struct seccomp_notif) ?
+			 sz.seccomp_notif : sizeof(struct seccomp_notif);
+	nt->resp_size = sz.seccomp_notif_resp >
+			sizeof(struct seccomp_notif_resp) ?
+			sz.seccomp_notif_resp : sizeof(struct seccomp_notif_resp);
+	return 0;
+}
+
+int asb_notify_add(struct asb_notifier *nt, int fd, uint32_t sbid, pid_t pid,
+		   char *err, size_t errlen)
+{
+	struct asb_sandbox *s = asb_sandbox_by_id(nt->sbs, sbid);
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct asb_notify *ch;
+	__u64 probe = 0;
+
+	if (!s) {
+		snprintf(err, errlen, "no sandbox with id %u", sbid);
+		return -ENOENT;
+	}
+	if ((s->ask & ASB_ASK_EXEC) && !nt->eg) {
+		snprintf(err, errlen, "approve.exec cannot be enforced on this host: the exec guard (tp_btf) did not load");
+		return -EOPNOTSUPP;
+	}
+	/* it must be a seccomp listener: ID_VALID answers ENOENT, not ENOTTY */
+	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &probe) == 0 ||
+	    errno != ENOENT) {
+		snprintf(err, errlen, "not a seccomp listener");
+		return -EINVAL;
+	}
+	ch = calloc(1, sizeof(*ch));
+	if (!ch) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ch->fd = fd;
+	ch->sbid = sbid;
+	ch->pid = pid;
+	ev.data.fd = fd;
+	if (epoll_ctl(nt->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		snprintf(err, errlen, "epoll: %s", strerror(errno));
+		free(ch);
+		return -errno;
+	}
+	ch->next = nt->head;
+	nt->head = ch;
+	nt->n++;
+	snprintf(err, errlen, "sandbox %u: approvals of pid %d through agentd",
+		 sbid, pid);
+	return 0;
+}
+
+static void drop(struct asb_notifier *nt, struct asb_notify *ch)
+{
+	for (struct asb_notify **pp = &nt->head; *pp; pp = &(*pp)->next) {
+		if (*pp == ch) {
+			*pp = ch->next;
+			break;
+		}
+	}
+	epoll_ctl(nt->epfd, EPOLL_CTL_DEL, ch->fd, NULL);
+	close(ch->fd);
+	free(ch);
+	nt->n--;
+}
+
+/* ---- answers ---- */
+
+static void reply(int lfd, __u64 id, int err, bool cont)
+{
+	struct seccomp_notif_resp r = { .id = id };
+
+	if (cont)
+		r.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	else
+		r.error = -err;
+	/* ENOENT: the target is gone (killed); nothing to answer */
+	ioctl(lfd, SECCOMP_IOCTL_NOTIF_SEND, &r);
+}
+
+static bool id_valid(int lfd, __u64 id)
+{
+	return ioctl(lfd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+/* ---- reading the target ---- */
+
+static int read_mem(int mfd, __u64 addr, void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (addr > (__u64)LLONG_MAX)
+		return -EFAULT;
+	n = pread(mfd, buf, len, (off_t)addr);
+	return n < 0 ? -EFAULT : (int)n;
+}
+
+/* A NUL-terminated string of at most @len - 1 bytes. */
+static int read_str(int mfd, __u64 addr, char *buf, size_t len)
+{
+	int n = read_mem(mfd, addr, buf, len);
+
+	if (n <= 0)
+		return -EFAULT;
+	if (!memchr(buf, 0, (size_t)n))
+		return n == (int)len ? -ENAMETOOLONG : -EFAULT;
+	return 0;
+}
+
+/* Append @src to @dst, non-printable bytes as \xHH (terminal-safe). */
+static void put_printable(char *dst, size_t len, const char *src)
+{
+	size_t off = strlen(dst);
+
+	for (; *src && off + 5 < len; src++) {
+		unsigned char c = (unsigned char)*src;
+
+		if (c < 0x20 || c >= 0x7f || c == '\\')
+			off += (size_t)snprintf(dst + off, len - off, "\\x%02x", c);
+		else
+			dst[off++] = (char)c;
+	}
+	dst[off] = 0;
+}
+
+static void proc_str(pid_t tid, const char *what, char *buf, size_t len,
+		     bool link)
+{
+	char path[64], raw[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	buf[0] = raw[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/%s", tid, what);
+	if (link) {
+		n = readlink(path, raw, sizeof(raw) - 1);
+	} else {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		n = fd < 0 ? -1 : read(fd, raw, sizeof(raw) - 1);
+		if (fd >= 0)
+			close(fd);
+	}
+	raw[n > 0 ? n : 0] = 0;
+	raw[strcspn(raw, "\n")] = 0;
+	put_printable(buf, len, raw);
+}
+
+/* fsuid, fsgid and umask of @tid (/proc/TID/status). */
+static int proc_creds(pid_t tid, uid_t *uid, gid_t *gid, mode_t *mask)
+{
+	char path[64], line[256];
+	unsigned int a, b, c, d, m;
+	int got = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	*mask = 022;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Uid: %u %u %u %u", &a, &b, &c, &d) == 4) {
+			*uid = d;
+			got |= 1;
+		} else if (sscanf(line, "Gid: %u %u %u %u", &a, &b, &c, &d) == 4) {
+			*gid = d;
+			got |= 2;
+		} else if (sscanf(line, "Umask: %o", &m) == 1) {
+			*mask = m & 0777;
+		}
+	}
+	fclose(f);
+	return got == 3 ? 0 : -EPROTO;
+}
+
+/* The directory @path starts from: the target's root, cwd or @dirfd. */
+static int base_dir(pid_t tid, int dirfd, const char *path, bool *abs)
+{
+	char p[64];
+	int fd;
+
+	*abs = path[0] == '/';
+	if (*abs)
+		snprintf(p, sizeof(p), "/proc/%d/root", tid);
+	else if (dirfd == AT_FDCWD)
+		snprintf(p, sizeof(p), "/proc/%d/cwd", tid);
+	else
+		snprintf(p, sizeof(p), "/proc/%d/fd/%d", tid, dirfd);
+	fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static int resolve_at(int base, const char *path, bool abs, int oflags)
+{
+	struct open_how how = {
+		.flags = (__u64)(oflags | O_PATH | O_CLOEXEC),
+		.resolve = RESOLVE_NO_MAGICLINKS | (abs ? RESOLVE_IN_ROOT : 0),
+	};
+	int fd = (int)syscall(__NR_openat2, base, path, &how, sizeof(how));
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int fd_path(int fd, char *buf, size_t len)
+{
+	char p[64];
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	n = readlink(p, buf, len - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return 0;
+}
+
+static __u32 kdev(dev_t d)
+{
+	return (major(d) << 20) | minor(d);
+}
+
+static const struct asb_image_rule *
+match_path(const struct asb_sandbox *s, int kind, const char *path)
+{
+	return asb_image_match_path(&s->img, s->sb, kind, path);
+}
+
+/* ---- the ask protocol's side of a held syscall ---- */
+
+static void held_release(struct asb_ask *a)
+{
+	struct held *h = a->priv;
+
+	if (!h)
+		return;
+	if (h->fd >= 0)
+		close(h->fd);
+	if (h->pfd >= 0)
+		close(h->pfd);
+	close(h->lfd);
+	free(h);
+	a->priv = NULL;
+}
+
+static void held_free(struct held *h)
+{
+	struct asb_ask tmp = { .priv = h };
+
+	held_release(&tmp);
+}
+
+static bool held_alive(struct asb_ask *a)
+{
+	struct held *h = a->priv;
+
+	return id_valid(h->lfd, h->id);
+}
+
+/* Open the approved file for the target; its fd, or -errno. */
+static int open_for(const struct held *h)
+{
+	mode_t old = umask(h->umask);
+	char p[64];
+	int fd, err;
+
+	setfsgid(h->fsgid);
+	setfsuid(h->fsuid);
+	if (h->fd >= 0) {
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", h->fd);
+		fd = open(p, (h->flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) |
+			 O_CLOEXEC | O_NOCTTY);
+	} else {
+		fd = openat(h->pfd, h->name, h->flags | O_NOFOLLOW | O_CLOEXEC |
+			    O_NOCTTY, h->mode);
+	}
+	err = errno;
+	setfsuid(0);
+	setfsgid(0);
+	umask(old);
+	return fd < 0 ? -err : fd;
+}
+
+static void write_go(const struct held *h)
+{
+	struct seccomp_notif_addfd add = {
+		.id = h->id,
+		.flags = SECCOMP_ADDFD_FLAG_SEND,
+		.newfd_flags = h->flags & O_CLOEXEC,
+	};
+	int fd = open_for(h);
+
+	if (fd < 0) {
+		reply(h->lfd, h->id, -fd, false);
+		return;
+	}
+	add.srcfd = (__u32)fd;
+	/* the syscall returns this fd: the file checked, whatever memory says */
+	ioctl(h->lfd, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+	close(fd);
+}
+
+static void exec_go(const struct held *h)
+{
+	if (asb_execguard_expect(h->nt->eg, h->tid, &h->ev) < 0)
+		reply(h->lfd, h->id, EACCES, false);
+	else
+		reply(h->lfd, h->id, 0, true);
+}
+
+static void connect_go(const struct held *h)
+{
+	if (asb_sockfilter_oneshot(h->nt->sbs->sf, h->sbid, (__u32)h->tid,
+				   &h->ov) < 0)
+		reply(h->lfd, h->id, EPERM, false);
+	else
+		reply(h->lfd, h->id, 0, true);
+}
+
+static void held_resolve(struct asb_ask *a, bool allow)
+{
+	struct held *h = a->priv;
+
+	switch (h->kind) {
+	case ASB_RULE_ASK_EXEC:
+		if (allow)
+			exec_go(h);
+		else
+			reply(h->lfd, h->id, EACCES, false);
+		break;
+	case ASB_RULE_ASK_CONNECT:
+		if (allow)
+			connect_go(h);
+		else
+			reply(h->lfd, h->id, EPERM, false);
+		break;
+	default:
+		if (allow)
+			write_go(h);
+		else
+			reply(h->lfd, h->id, EACCES, false);
+	}
+}
+
+static const struct asb_ask_ops held_ops = {
+	.resolve = held_resolve,
+	.alive = held_alive,
+	.release = held_release,
+};
+
+static void audit_now(const struct asb_sandbox *s, pid_t tid, int kind,
+		      const char *object, const char *verdict,
+		      const char *rule, const char *by)
+{
+	struct timespec ts;
+	char comm[32];
+	struct asb_audit_rec r = {
+		.sandbox = s->name,
+		.pid = tid,
+		.comm = comm,
+		.action = asb_ask_action(kind),
+		.object = object,
+		.verdict = verdict,
+		.rule = rule,
+		.source = "seccomp",
+		.by = by,
+	};
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r.time_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	proc_str(tid, "comm", comm, sizeof(comm), false);
+	asb_audit_write(&r);
+}
+
+/*
+ * @h is decided: either it matches no approve.* rule (@rule NULL), or a
+ * runtime rule allows it, or it is held for a human.
+ */
+static void decide(struct asb_notifier *nt, struct asb_sandbox *s,
+		   struct held *h, const struct asb_image_rule *rule,
+		   const char *object, const char *key)
+{
+	const struct asb_rt_rule *rt;
+	struct asb_ask *a;
+	struct asb_ask tmp = { .priv = h };
+	char src[ASB_PATH_MAX + 16];
+
+	if (rule) {
+		asb_sandbox_rule_src(s, (uint32_t)(rule - asb_image_rules(&s->img)),
+				     src, sizeof(src));
+		rt = asb_sandbox_rt_match(s, h->kind, key);
+		if (rt) {
+			audit_now(s, h->tid, h->kind, object, "allow", src,
+				  "runtime-rule");
+			rule = NULL;
+		}
+	}
+	if (!rule) {
+		held_resolve(&tmp, true);
+		held_release(&tmp);
+		return;
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a) {
+		held_resolve(&tmp, false);
+		held_release(&tmp);
+		return;
+	}
+	a->sbid = s->id;
+	snprintf(a->sandbox, sizeof(a->sandbox), "%s", s->name);
+	a->pid = h->tid;
+	proc_str(h->tid, "exe", a->exe, sizeof(a->exe), true);
+	proc_str(h->tid, "comm", a->comm, sizeof(a->comm), false);
+	a->kind = h->kind;
+	snprintf(a->object, sizeof(a->object), "%s", object);
+	snprintf(a->key, sizeof(a->key), "%s", key);
+	snprintf(a->rule, sizeof(a->rule), "%s", src);
+	a->default_allow = s->sb->flags & ASB_SB_ASK_ALLOW;
+	a->timeout = s->sb->ask_timeout;
+	a->ops = &held_ops;
+	a->priv = h;
+	asb_approval_add(nt->ap, a);
+}
+
+/* ---- exec ---- */
+
+/* A "#!" script: the interpreter's (dev, ino) and the kernel's filename. */
+static void exec_script(struct held *h, int fd, pid_t tid, int dirfd,
+			const char *path)
+{
+	char p[64], buf[256], *interp, *end;
+	struct stat st;
+	int rfd, root, ifd;
+	ssize_t n;
+	bool abs;
+
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	rfd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (rfd < 0)
+		return;
+	n = read(rfd, buf, sizeof(buf) - 1);
+	close(rfd);
+	if (n < 3 || buf[0] != '#' || buf[1] != '!')
+		return;
+	buf[n] = 0;
+	interp = buf + 2 + strspn(buf + 2, " \t");
+	end = interp + strcspn(interp, " \t\n");
+	*end = 0;
+	if (interp[0] != '/')
+		return;
+	root = base_dir(tid, AT_FDCWD, "/", &abs);
+	if (root < 0)
+		return;
+	ifd = resolve_at(root, interp, true, 0);
+	close(root);
+	if (ifd < 0)
+		return;
+	if (!fstat(ifd, &st)) {
+		h->ev.interp_dev = kdev(st.st_dev);
+		h->ev.interp_ino = st.st_ino;
+	}
+	close(ifd);
+	/* the filename exactly as fs/exec.c builds it */
+	if (path[0] == '/' || dirfd == AT_FDCWD)
+		n = snprintf(h->ev.name, sizeof(h->ev.name), "%s", path);
+	else if (!path[0])
+		n = snprintf(h->ev.name, sizeof(h->ev.name), "/dev/fd/%d", dirfd);
+	else
+		n = snprintf(h->ev.name, sizeof(h->ev.name), "/dev/fd/%d/%s",
+			     dirfd, path);
+	if (n < 0 || (size_t)n >= sizeof(h->ev.name))
+		h->ev.interp_ino = 0;	/* too long to compare: no match */
+	h->ev.name_len = (__u32)n;
+}
+
+static void on_exec(struct asb_notifier *nt, struct asb_sandbox *s,
+		    struct held *h, const struct seccomp_notif *req, int mfd)
+{
+	bool at = req->data.nr == __NR_execveat;
+	int dirfd = at ? (int)req->data.args[0] : AT_FDCWD;
+	__u64 argv = at ? req->data.args[2] : req->data.args[1];
+	int flags = at ? (int)req->data.args[4] : 0;
+	char path[PATH_MAX], canon[PATH_MAX] = "", arg[256];
+	char object[ASB_ASK_OBJECT_MAX] = "";
+	const struct asb_image_rule *rule = NULL;
+	struct stat st;
+	int fd = -1, base;
+	bool abs;
+
+	h->kind = ASB_RULE_ASK_EXEC;
+	if (read_str(mfd, at ? req->data.args[1] : req->data.args[0], path,
+		     sizeof(path)) < 0)
+		path[0] = 0;	/* ino 0: whatever runs is killed */
+	if (path[0] || (at && (flags & AT_EMPTY_PATH))) {
+		char p[64];
+
+		if (!path[0]) {
+			snprintf(p, sizeof(p), "/proc/%d/fd/%d", h->tid, dirfd);
+			fd = open(p, O_PATH | O_CLOEXEC);
+		} else {
+			base = base_dir(h->tid, dirfd, path, &abs);
+			fd = base < 0 ? -1 :
+			     resolve_at(base, path, abs,
+					flags & AT_SYMLINK_NOFOLLOW ? O_NOFOLLOW : 0);
+			if (base >= 0)
+				close(base);
+		}
+	}
+	put_printable(object, sizeof(object), path[0] ? path : "(fd)");
+	for (int i = 1; argv && i < ARGV_MAX; i++) {
+		__u64 ap;
+
+		if (read_mem(mfd, argv + 8ull * i, &ap, 8) != 8 || !ap ||
+		    read_str(mfd, ap, arg, sizeof(arg)) < 0)
+			break;
+		put_printable(object, sizeof(object), " ");
+		put_printable(object, sizeof(object), arg);
+	}
+	if (!id_valid(h->lfd, h->id)) {
+		if (fd >= 0)
+			close(fd);
+		held_free(h);
+		return;
+	}
+	if (fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode) &&
+	    !fd_path(fd, canon, sizeof(canon))) {
+		h->ev.dev = kdev(st.st_dev);
+		h->ev.ino = st.st_ino;
+		exec_script(h, fd, h->tid, dirfd, path);
+		rule = match_path(s, ASB_RULE_ASK_EXEC, canon);
+	}
+	if (fd >= 0)
+		close(fd);
+	h->ev.sandbox = s->id;
+	decide(nt, s, h, rule, object, canon);
+}
+
+/* ---- connect ---- */
+
+static void on_connect(struct asb_notifier *nt, struct asb_sandbox *s,
+		       struct held *h, const struct seccomp_notif *req, int mfd)
+{
+	struct sockaddr_storage ss = { 0 };
+	__u32 len = (__u32)req->data.args[2];
+	const struct asb_image_rule *rule = NULL;
+	char a[INET6_ADDRSTRLEN], key[96] = "";
+	int n;
+
+	h->kind = ASB_RULE_ASK_CONNECT;
+	n = read_mem(mfd, req->data.args[1], &ss,
+		     len < sizeof(ss) ? len : sizeof(ss));
+	if (!id_valid(h->lfd, h->id)) {
+		held_free(h);
+		return;
+	}
+	/* whatever this notification decides, the last one is void */
+	asb_sockfilter_oneshot(nt->sbs->sf, s->id, (__u32)h->tid, NULL);
+	if (ss.ss_family == AF_INET && n >= (int)sizeof(struct sockaddr_in)) {
+		struct sockaddr_in *in = (void *)&ss;
+
+		h->ov.family = AF_INET;
+		memcpy(h->ov.addr, &in->sin_addr, 4);
+		h->ov.port = ntohs(in->sin_port);
+	} else if (ss.ss_family == AF_INET6 &&
+		   n >= (int)sizeof(struct sockaddr_in6)) {
+		struct sockaddr_in6 *in6 = (void *)&ss;
+
+		h->ov.port = ntohs(in6->sin6_port);
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+			h->ov.family = AF_INET;
+			memcpy(h->ov.addr, &in6->sin6_addr.s6_addr[12], 4);
+		} else {
+			h->ov.family = AF_INET6;
+			memcpy(h->ov.addr, &in6->sin6_addr, 16);
+		}
+	}
+	if (h->ov.family) {
+		rule = asb_image_match_net(&s->img, s->sb, ASB_RULE_ASK_CONNECT,
+					   h->ov.family == AF_INET ?
+					   ASB_NET_IP4 : ASB_NET_IP6,
+					   h->ov.addr, h->ov.port);
+		inet_ntop(h->ov.family, h->ov.addr, a, sizeof(a));
+		snprintf(key, sizeof(key), h->ov.family == AF_INET ?
+			 "%s:%u" : "[%s]:%u", a, h->ov.port);
+	}
+	if (!rule) {
+		/* not an approve.connect destination, or not inet at all */
+		reply(h->lfd, h->id, 0, true);
+		held_free(h);
+		return;
+	}
+	decide(nt, s, h, rule, key, key);
+}
+
+/* ---- write ---- */
+
+/* "/dev/stdout", "/dev/fd/N", "/proc/self/fd/N": the target's fd N, or -1. */
+static int fd_alias(const char *path, pid_t tgid)
+{
+	static const char *const pre[] = {
+		"/dev/fd/", "/proc/self/fd/", "/proc/thread-self/fd/",
+	};
+	char own[64];
+	const char *num = NULL;
+	char *end;
+	long v;
+
+	if (!strcmp(path, "/dev/stdin"))
+		return 0;
+	if (!strcmp(path, "/dev/stdout"))
+		return 1;
+	if (!strcmp(path, "/dev/stderr"))
+		return 2;
+	for (size_t i = 0; i < sizeof(pre) / sizeof(pre[0]) && !num; i++)
+		if (!strncmp(path, pre[i], strlen(pre[i])))
+			num = path + strlen(pre[i]);
+	snprintf(own, sizeof(own), "/proc/%d/fd/", tgid);
+	if (!num && !strncmp(path, own, strlen(own)))
+		num = path + strlen(own);
+	if (!num || !*num)
+		return -1;
+	v = strtol(num, &end, 10);
+	return *end || v < 0 || v > INT_MAX ? -1 : (int)v;
+}
+
+static pid_t tgid_of(pid_t tid)
+{
+	char path[64], line[128];
+	pid_t tgid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid;
+}
+
+/*
+ * Resolve @path for a write: h->fd (existing file, O_PATH) or h->pfd +
+ * h->name (to be created), and its canonical path. 0 or -errno.
+ */
+static int write_target(struct held *h, int dirfd, const char *path,
+			char *canon, size_t len)
+{
+	const char *slash;
+	char dir[PATH_MAX];
+	struct stat st;
+	bool abs;
+	int base, n, err;
+
+	n = fd_alias(path, strncmp(path, "/proc/", 6) ? -1 : tgid_of(h->tid));
+	if (n >= 0) {
+		snprintf(dir, sizeof(dir), "/proc/%d/fd/%d", h->tid, n);
+		h->fd = open(dir, O_PATH | O_CLOEXEC);
+		if (h->fd < 0)
+			return -errno;
+		err = fd_path(h->fd, canon, len);
+		return err;
+	}
+	base = base_dir(h->tid, dirfd, path, &abs);
+	if (base < 0)
+		return base;
+	h->fd = resolve_at(base, path, abs, h->flags & O_NOFOLLOW);
+	if (h->fd >= 0) {
+		close(base);
+		if (fstat(h->fd, &st) < 0)
+			return -errno;
+		if (S_ISLNK(st.st_mode))
+			return -ELOOP;
+		if ((h->flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
+			return -EEXIST;
+		return fd_path(h->fd, canon, len);
+	}
+	err = h->fd;
+	h->fd = -1;
+	if (err != -ENOENT || !(h->flags & O_CREAT)) {
+		close(base);
+		return err;
+	}
+	/* to be created: the parent must exist, the name is one component */
+	slash = strrchr(path, '/');
+	if (slash && !slash[1]) {
+		close(base);
+		return -EISDIR;
+	}
+	if (slash)
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path + 1), path);
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if (strlen(slash ? slash + 1 : path) >= sizeof(h->name)) {
+		close(base);
+		return -ENAMETOOLONG;
+	}
+	strcpy(h->name, slash ? slash + 1 : path);
+	if (!strcmp(h->name, ".") || !strcmp(h->name, "..")) {
+		close(base);
+		return -EISDIR;
+	}
+	h->pfd = resolve_at(base, dir, abs, O_DIRECTORY);
+	close(base);
+	if (h->pfd < 0) {
+		err = h->pfd;
+		h->pfd = -1;
+		return err;
+	}
+	err = fd_path(h->pfd, dir, sizeof(dir));
+	if (err)
+		return err;
+	n = snprintf(canon, len, "%s/%s", strcmp(dir, "/") ? dir : "", h->name);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static void on_write(struct asb_notifier *nt, struct asb_sandbox *s,
+		     struct held *h, const struct seccomp_notif *req, int mfd)
+{
+	const __u64 *a = req->data.args;
+	int dirfd = AT_FDCWD, err;
+	char path[PATH_MAX], canon[PATH_MAX] = "";
+	char object[ASB_ASK_OBJECT_MAX] = "";
+	const struct asb_image_rule *rule;
+	__u64 paddr;
+
+	h->kind = ASB_RULE_ASK_WRITE;
+	switch (req->data.nr) {
+	case __NR_open:
+		paddr = a[0];
+		h->flags = (int)a[1];
+		h->mode = (mode_t)a[2];
+		break;
+	case __NR_openat:
+		dirfd = (int)a[0];
+		paddr = a[1];
+		h->flags = (int)a[2];
+		h->mode = (mode_t)a[3];
+		break;
+	default:	/* creat */
+		paddr = a[0];
+		h->flags = O_CREAT | O_WRONLY | O_TRUNC;
+		h->mode = (mode_t)a[1];
+	}
+	h->mode &= 07777;
+	if (!(h->flags & ASB_ASK_WRITE_FLAGS)) {
+		/* the filter only sends these; flags are a register */
+		reply(h->lfd, h->id, 0, true);
+		held_free(h);
+		return;
+	}
+	err = read_str(mfd, paddr, path, sizeof(path));
+	if (!err)
+		err = proc_creds(h->tid, &h->fsuid, &h->fsgid, &h->umask);
+	if (!err)
+		err = write_target(h, dirfd, path, canon, sizeof(canon));
+	if (!id_valid(h->lfd, h->id)) {
+		held_free(h);
+		return;
+	}
+	if (!err && !strncmp(canon, "/proc/", 6))
+		err = -EACCES;	/* never resolved in agentd's own /proc */
+	put_printable(object, sizeof(object), canon[0] ? canon : path);
+	rule = err ? NULL : match_path(s, ASB_RULE_ASK_WRITE, canon);
+	/* what Landlock would refuse, refused here (no fd is opened) */
+	if (!err && !rule && canon[0] == '/' &&
+	    !match_path(s, ASB_RULE_FS_WRITE, canon)) {
+		audit_now(s, h->tid, ASB_RULE_ASK_WRITE, object, "deny", "",
+			  NULL);
+		err = -EACCES;
+	}
+	if (err) {
+		reply(h->lfd, h->id, -err, false);
+		held_free(h);
+		return;
+	}
+	decide(nt, s, h, rule, object, canon);
+}
+
+/* ---- the listener ---- */
+
+static void on_notif(struct asb_notifier *nt, struct asb_notify *ch,
+		     const struct seccomp_notif *req)
+{
+	struct asb_sandbox *s = asb_sandbox_by_id(nt->sbs, ch->sbid);
+	struct held *h;
+	char p[64];
+	int mfd;
+
+	if (!s) {
+		reply(ch->fd, req->id, EPERM, false);
+		return;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		reply(ch->fd, req->id, ENOMEM, false);
+		return;
+	}
+	h->nt = nt;
+	h->id = req->id;
+	h->tid = (pid_t)req->pid;
+	h->sbid = ch->sbid;
+	h->fd = h->pfd = -1;
+	h->lfd = fcntl(ch->fd, F_DUPFD_CLOEXEC, 3);
+	snprintf(p, sizeof(p), "/proc/%d/mem", h->tid);
+	mfd = open(p, O_RDONLY | O_CLOEXEC);
+	if (h->lfd < 0 || mfd < 0) {
+		reply(ch->fd, req->id, EPERM, false);
+		if (h->lfd >= 0)
+			close(h->lfd);
+		if (mfd >= 0)
+			close(mfd);
+		free(h);
+		return;
+	}
+	switch (req->data.nr) {
+	case __NR_execve:
+	case __NR_execveat:
+		on_exec(nt, s, h, req, mfd);
+		break;
+	case __NR_connect:
+		on_connect(nt, s, h, req, mfd);
+		break;
+	case __NR_open:
+	case __NR_openat:
+	case __NR_creat:
+		on_write(nt, s, h, req, mfd);
+		break;
+	default:
+		reply(ch->fd, req->id, ENOSYS, false);
+		held_free(h);
+	}
+	close(mfd);
+}
+
+bool asb_notify_handle(struct asb_notifier *nt, int fd, uint32_t events)
+{
+	struct asb_notify *ch;
+	struct seccomp_notif *req;
+
+	for (ch = nt->head; ch && ch->fd != fd; ch = ch->next)
+		;
+	if (!ch)
+		return false;
+	if (events & EPOLLIN) {
+		req = calloc(1, nt->notif_size);
+		if (req && ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, req) == 0)
+			on_notif(nt, ch, req);
+		free(req);
+		return true;
+	}
+	/* no task uses the filter any more */
+	if (events & (EPOLLHUP | EPOLLERR))
+		drop(nt, ch);
+	return true;
+}

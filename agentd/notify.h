@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The seccomp side of human approval (portable backend).
+ *
+ * `asbctl run` hands agentd the listener of the ask filter it installed
+ * (seccomp.h: execve/execveat with approve.exec, connect with
+ * approve.connect, write-intent open/openat/creat with approve.write).
+ * For each notification agentd reads the target's arguments from
+ * /proc/TID/mem, checks SECCOMP_IOCTL_NOTIF_ID_VALID before trusting them,
+ * resolves paths against the target's root, cwd or dirfd, and looks the
+ * action up in the sandbox's approve.* rules and runtime rules. What it
+ * lets happen is pinned so that a thread rewriting the arguments after
+ * the decision cannot swap the action (the kernel holds the final check):
+ *  - write: agentd opens the file itself (openat2, RESOLVE_NO_MAGICLINKS,
+ *    RESOLVE_IN_ROOT for absolute paths, the target's fsuid/fsgid, umask
+ *    and flags) and injects the fd with SECCOMP_IOCTL_NOTIF_ADDFD and
+ *    SECCOMP_ADDFD_FLAG_SEND; this holds for every write-intent open of
+ *    the sandbox, asked or not, so no path is reopened by the kernel;
+ *    writes outside fs.write/approve.write get EACCES, as Landlock would;
+ *  - connect: a one-shot entry {sandbox, thread, address, port} that the
+ *    cgroup connect hook compares with the kernel's copy of the address
+ *    (sockfilter.h); every connect notification resets the thread's entry;
+ *  - exec: the (dev, ino) of the checked program (and for a script, its
+ *    interpreter and the filename string) for the exec guard (execguard.h),
+ *    which kills a process that executes anything else.
+ * Deny: EACCES for exec and write, EPERM for connect.
+ */
+#ifndef ASB_NOTIFY_H
+#define ASB_NOTIFY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct asb_approvals;
+struct asb_execguard;
+struct asb_sandboxes;
+struct asb_notify;
+
+struct asb_notifier {
+	struct asb_notify *head;
+	struct asb_sandboxes *sbs;
+	struct asb_approvals *ap;
+	struct asb_execguard *eg;	/* NULL: approve.exec refused */
+	int epfd;
+	size_t notif_size, resp_size;
+	unsigned int n;
+};
+
+int asb_notify_init(struct asb_notifier *nt, struct asb_sandboxes *sbs,
+		    struct asb_approvals *ap, struct asb_execguard *eg,
+		    int epfd);
+/* Take listener @fd of sandbox @sbid (child @pid). 0 or -errno + @err. */
+int asb_notify_add(struct asb_notifier *nt, int fd, uint32_t sbid, pid_t pid,
+		   char *err, size_t errlen);
+/* epoll: true if @fd was a listener (and was handled). */
+bool asb_notify_handle(struct asb_notifier *nt, int fd, uint32_t events);
+
+#endif

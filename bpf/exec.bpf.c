@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * asb portable backend: approve.exec, the kernel's final check.
+ *
+ * agentd records, per thread, the file it checked before it lets a held
+ * execve/execveat go on (asb_exec, layout in include/asb/event.h). At
+ * sched_process_exec the exec is past its point of no return and the new
+ * image has not run a single instruction: if the file the kernel executed
+ * is not the one agentd checked, the process gets SIGKILL, which is
+ * delivered before it returns to user mode. The entry is consumed.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include <asb/event.h>
+
+#define SIGKILL		9
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct asb_exec_val);
+} asb_exec SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} asb_exec_kills SEC(".maps");
+
+/* Per-CPU scratch for the filename (too big for the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, char[ASB_EXEC_NAME_MAX]);
+} asb_exec_name SEC(".maps");
+
+static __always_inline __u32 kdev(const struct inode *inode)
+{
+	return inode->i_sb->s_dev;
+}
+
+static __always_inline bool same_name(const struct asb_exec_val *v,
+				      const char *filename)
+{
+	__u32 zero = 0;
+	char *buf = bpf_map_lookup_elem(&asb_exec_name, &zero);
+	long n;
+	int i;
+
+	if (!buf)
+		return false;
+	n = bpf_probe_read_kernel_str(buf, ASB_EXEC_NAME_MAX, filename);
+	if (n <= 0 || n - 1 != v->name_len)
+		return false;
+	for (i = 0; i < ASB_EXEC_NAME_MAX; i++) {
+		if (i >= n)
+			break;
+		if (buf[i] != v->name[i])
+			return false;
+	}
+	return true;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(asb_exec_check, struct task_struct *p, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	__u32 key = (__u32)old_pid, zero = 0;
+	struct asb_exec_val *v = bpf_map_lookup_elem(&asb_exec, &key);
+	struct inode *inode;
+	__u64 ino, *kills;
+	__u32 dev;
+	bool ok;
+
+	if (!v)
+		return 0;
+	inode = bprm->file->f_inode;
+	ino = inode->i_ino;
+	dev = kdev(inode);
+	ok = v->ino && ino == v->ino && dev == v->dev;
+	/* a script: the interpreter runs, named by the approved string */
+	if (!ok && v->interp_ino && ino == v->interp_ino &&
+	    dev == v->interp_dev)
+		ok = same_name(v, bprm->filename);
+	bpf_map_delete_elem(&asb_exec, &key);
+	if (ok)
+		return 0;
+	bpf_send_signal(SIGKILL);
+	kills = bpf_map_lookup_elem(&asb_exec_kills, &zero);
+	if (kills)
+		__sync_fetch_and_add(kills, 1);
+	bpf_printk("asb: exec of unapproved file killed pid=%d ino=%llu",
+		   old_pid, ino);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(asb_exec_exit, struct task_struct *p)
+{
+	__u32 key = (__u32)p->pid;
+
+	bpf_map_delete_elem(&asb_exec, &key);
+	return 0;
+}

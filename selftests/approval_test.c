@@ -1,0 +1,691 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * Human approval on the portable backend (seccomp user notification): a
+ * real agentd, programs run through `asbctl run` under
+ * selftests/policies/approval.ini, answered through asbctl. The sandboxed
+ * side is this binary itself (--helper MODE ...), copied into the
+ * sandbox's exec tree. Root only.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest/kselftest_harness.h"
+
+#define DIR	"/tmp/asb-appr"
+#define POLICY	"selftests/policies/approval.ini"
+#define HELPER	DIR "/bin/helper"
+#define HELD	DIR "/bin/held"
+#define EVIL	DIR "/bin/evil"
+#define WHELD	DIR "/ws/held"
+
+extern char **environ;
+static char bindir[PATH_MAX], self_exe[PATH_MAX];
+
+/* ---- the sandboxed side ---- */
+
+static char swap_buf[256];
+static struct sockaddr_in swap_sa;
+static const char *swap_to;
+static int swap_port, swap_ms;
+
+static void *swapper(void *arg)
+{
+	(void)arg;
+	usleep(swap_ms * 1000);
+	if (swap_to)
+		strcpy(swap_buf, swap_to);
+	else
+		swap_sa.sin_port = htons(swap_port);
+	return NULL;
+}
+
+static void start_swap(const char *to, int port, int ms)
+{
+	pthread_t th;
+
+	swap_to = to;
+	swap_port = port;
+	swap_ms = ms;
+	pthread_create(&th, NULL, swapper, NULL);
+}
+
+static int do_connect(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	swap_sa.sin_family = AF_INET;
+	swap_sa.sin_port = htons(port);
+	swap_sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return connect(fd, (struct sockaddr *)&swap_sa, sizeof(swap_sa)) ?
+	       -errno : 0;
+}
+
+static int do_write(const char *path, const char *data)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, data, strlen(data)) != (ssize_t)strlen(data))
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+static void *write_thread(void *arg)
+{
+	int r = do_write(WHELD, "t");
+
+	printf("%ld %d\n", (long)syscall(SYS_gettid), r);
+	return NULL;
+}
+
+static int result(int r)
+{
+	if (r)
+		printf("err=%d\n", -r);
+	else
+		printf("ok\n");
+	fflush(stdout);
+	return r ? 1 : 0;
+}
+
+static int helper(int argc, char **argv)
+{
+	const char *m = argv[0];
+
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (!strcmp(m, "exec")) {
+		execl(argv[1], argv[1], NULL);
+		return result(-errno);
+	}
+	if (!strcmp(m, "exec2")) {
+		/* the same exec twice, each in a child */
+		for (int i = 0; i < 2; i++) {
+			pid_t p = fork();
+			int st;
+
+			if (p == 0) {
+				execl(argv[1], argv[1], NULL);
+				_exit(100 + errno);
+			}
+			waitpid(p, &st, 0);
+			printf("run%d=%d\n", i, WEXITSTATUS(st));
+		}
+		sleep(1);	/* the sandbox lives on: asbctl status */
+		return 0;
+	}
+	if (!strcmp(m, "exec-swap")) {
+		/* ask for HELD, then make the memory say EVIL while waiting */
+		strcpy(swap_buf, HELD);
+		start_swap(EVIL, 0, atoi(argv[1]));
+		execl(swap_buf, swap_buf, DIR "/ws/marker", NULL);
+		return result(-errno);
+	}
+	if (!strcmp(m, "connect"))
+		return result(do_connect(atoi(argv[1])));
+	if (!strcmp(m, "connect2")) {
+		result(do_connect(atoi(argv[1])));
+		return result(do_connect(atoi(argv[1])));
+	}
+	if (!strcmp(m, "connect-swap")) {
+		start_swap(NULL, atoi(argv[2]), atoi(argv[3]));
+		return result(do_connect(atoi(argv[1])));
+	}
+	if (!strcmp(m, "write"))
+		return result(do_write(argv[1], "data"));
+	if (!strcmp(m, "write2")) {
+		result(do_write(argv[1], "data"));
+		return result(do_write(argv[1], "data"));
+	}
+	if (!strcmp(m, "write-swap")) {
+		strcpy(swap_buf, WHELD);
+		start_swap(DIR "/ws/evil", 0, atoi(argv[1]));
+		return result(do_write(swap_buf, "swapped"));
+	}
+	if (!strcmp(m, "threads")) {
+		int n = atoi(argv[1]);
+		pthread_t th[64];
+
+		for (int i = 0; i < n && i < 64; i++)
+			pthread_create(&th[i], NULL, write_thread, NULL);
+		for (int i = 0; i < n && i < 64; i++)
+			pthread_join(th[i], NULL);
+		return 0;
+	}
+	return 2;
+}
+
+/* ---- the test side ---- */
+
+static int listen_on(int port)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET,
+				  .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&in, sizeof(in)) || listen(fd, 512)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static pid_t start_agentd(void)
+{
+	char exe[PATH_MAX + 16];
+	pid_t pid;
+
+	snprintf(exe, sizeof(exe), "%s/agentd", bindir);
+	unlink(DIR "/agentd.sock");
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(DIR "/agentd.log", O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+		dup2(fd, 2);
+		dup2(fd, 1);
+		execl(exe, "agentd", "--policy", DIR "/policy.ini", "--socket",
+		      DIR "/agentd.sock", "--state-dir", DIR "/state",
+		      "--audit-log", DIR "/audit.jsonl", NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 100 && access(DIR "/agentd.sock", F_OK); i++)
+		usleep(50000);
+	return pid;
+}
+
+FIXTURE(appr) {
+	pid_t agentd;
+	int srv[3];
+};
+
+FIXTURE_SETUP(appr)
+{
+	if (geteuid())
+		SKIP(return, "needs root");
+	/* same pins, cgroups and ports as the e2e tests: one at a time */
+	ASSERT_EQ(0, flock(open("/tmp/asb-e2e.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600),
+			   LOCK_EX));
+	ASSERT_EQ(0, system("rm -rf " DIR " && mkdir -p " DIR "/bin " DIR "/ws "
+			    DIR "/state && cp /bin/true " HELD " && cp /usr/bin/touch "
+			    EVIL " && cp " POLICY " " DIR "/policy.ini"));
+	{
+		char cmd[PATH_MAX + 64];
+
+		snprintf(cmd, sizeof(cmd), "cp %s " HELPER, self_exe);
+		ASSERT_EQ(0, system(cmd));
+	}
+	for (int i = 0; i < 3; i++) {
+		self->srv[i] = listen_on(18180 + i);
+		ASSERT_LE(0, self->srv[i]);
+	}
+	self->agentd = start_agentd();
+	ASSERT_EQ(0, access(DIR "/agentd.sock", F_OK));
+}
+
+FIXTURE_TEARDOWN(appr)
+{
+	if (geteuid())
+		return;
+	if (self->agentd > 0) {
+		kill(self->agentd, SIGTERM);
+		waitpid(self->agentd, NULL, 0);
+	}
+	for (int i = 0; i < 3; i++)
+		if (self->srv[i] >= 0)
+			close(self->srv[i]);
+}
+
+/* asbctl run --sandbox @sb -- helper ARGS... in the background; output to @out. */
+static pid_t run_helper(const char *sb, const char *out, const char *const *args)
+{
+	char exe[PATH_MAX + 16];
+	const char *argv[16] = { "asbctl", "--socket", DIR "/agentd.sock", "run",
+				 "--sandbox", sb, "--", HELPER, "--helper" };
+	int n = 9;
+	pid_t pid;
+
+	for (; *args && n < 15; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	snprintf(exe, sizeof(exe), "%s/asbctl", bindir);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(exe, (char **)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+#define RUN(sb, out, ...) run_helper(sb, out, (const char *const[]){ __VA_ARGS__, NULL })
+
+static int wait_exit(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static char *slurp(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? 0 : read(fd, buf, len - 1);
+
+	buf[n > 0 ? n : 0] = 0;
+	if (fd >= 0)
+		close(fd);
+	return buf;
+}
+
+/* `asbctl pending` output, and its number of lines. */
+static int pending(char *buf, size_t len)
+{
+	char cmd[PATH_MAX + 64];
+	FILE *p;
+	size_t n;
+	int lines = 0;
+
+	snprintf(cmd, sizeof(cmd), "%s/asbctl --socket " DIR "/agentd.sock pending",
+		 bindir);
+	p = popen(cmd, "r");
+	n = fread(buf, 1, len - 1, p);
+	buf[n] = 0;
+	pclose(p);
+	for (char *c = buf; *c; c++)
+		lines += *c == '\n';
+	return lines;
+}
+
+/* Wait (5 s) until @n requests are pending; the first one's id. */
+static unsigned int wait_pending(int n)
+{
+	static char buf[65536];
+
+	for (int i = 0; i < 100; i++) {
+		if (pending(buf, sizeof(buf)) >= n)
+			return (unsigned int)strtoul(buf, NULL, 10);
+		usleep(50000);
+	}
+	return 0;
+}
+
+static int asbctl(const char *args)
+{
+	char cmd[PATH_MAX + 256];
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "%s/asbctl --socket " DIR "/agentd.sock %s >/dev/null 2>&1",
+		 bindir, args);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int answer(unsigned int id, const char *how)
+{
+	char a[64];
+
+	snprintf(a, sizeof(a), "%s %u", how, id);
+	return asbctl(a);
+}
+
+static bool audit_has(const char *a, const char *b, const char *c)
+{
+	char line[4096];
+
+	for (int tries = 0; tries < 40; tries++) {
+		FILE *f = fopen(DIR "/audit.jsonl", "r");
+
+		while (f && fgets(line, sizeof(line), f)) {
+			if (strstr(line, a) && (!b || strstr(line, b)) &&
+			    (!c || strstr(line, c))) {
+				fclose(f);
+				return true;
+			}
+		}
+		if (f)
+			fclose(f);
+		usleep(50000);
+	}
+	return false;
+}
+
+/* One ask of each kind, answered @how: the helper's exit and output. */
+static int ask_once(const char *sb, const char *how, const char *mode,
+		    const char *arg, char *out, size_t len)
+{
+	pid_t p = RUN(sb, DIR "/out", mode, arg);
+	unsigned int id = how ? wait_pending(1) : 0;
+	int st;
+
+	if (how && id)
+		answer(id, how);
+	st = wait_exit(p);
+	slurp(DIR "/out", out, len);
+	return st;
+}
+
+TEST_F(appr, exec_approve_deny_timeout)
+{
+	char out[4096];
+
+	EXPECT_EQ(0, ask_once("ask", "approve", "exec", HELD, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_TRUE(audit_has("\"action\":\"exec\"", "\"verdict\":\"ask\"", "policy.ini:9\""));
+	EXPECT_TRUE(audit_has("\"action\":\"exec\"", "\"verdict\":\"allow\"", "\"by\":\"uid:0\""));
+	EXPECT_EQ(1, ask_once("ask", "deny", "exec", HELD, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "err=13")) TH_LOG("%s", out);
+	/* nobody answers: approve.timeout = 2, default deny / allow */
+	EXPECT_EQ(1, ask_once("ask", NULL, "exec", HELD, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "err=13")) TH_LOG("%s", out);
+	EXPECT_TRUE(audit_has("\"action\":\"exec\"", "\"verdict\":\"deny\"", "\"by\":\"timeout\""));
+	EXPECT_EQ(0, ask_once("askallow", NULL, "exec", HELD, out, sizeof(out))) TH_LOG("%s", out);
+	/* not an approve.exec program: runs without asking */
+	EXPECT_EQ(0, ask_once("ask", NULL, "exec", "/usr/bin/true", out, sizeof(out)));
+}
+
+TEST_F(appr, connect_approve_deny_timeout)
+{
+	char out[4096];
+
+	EXPECT_EQ(0, ask_once("ask", "approve", "connect", "18181", out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(1, ask_once("ask", "deny", "connect", "18181", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "err=1")) TH_LOG("%s", out);
+	EXPECT_EQ(1, ask_once("ask", NULL, "connect", "18181", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "err=1")) TH_LOG("%s", out);
+	EXPECT_EQ(0, ask_once("askallow", NULL, "connect", "18181", out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(0, ask_once("ask", NULL, "connect", "18180", out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_TRUE(audit_has("\"object\":\"127.0.0.1:18181\"", "\"verdict\":\"allow\"", "\"by\":\"uid:0\""));
+}
+
+TEST_F(appr, write_approve_deny_timeout)
+{
+	char out[4096], data[64];
+
+	EXPECT_EQ(0, ask_once("ask", "approve", "write", WHELD, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_STREQ("data", slurp(WHELD, data, sizeof(data)));
+	unlink(WHELD);
+	EXPECT_EQ(1, ask_once("ask", "deny", "write", WHELD, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "err=13")) TH_LOG("%s", out);
+	EXPECT_NE(0, access(WHELD, F_OK));
+	EXPECT_EQ(1, ask_once("ask", NULL, "write", WHELD, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "err=13")) TH_LOG("%s", out);
+	EXPECT_EQ(0, ask_once("askallow", NULL, "write", WHELD, out, sizeof(out))) TH_LOG("%s", out);
+	/* elsewhere in fs.write: no question; outside: EACCES as Landlock */
+	EXPECT_EQ(0, ask_once("ask", NULL, "write", DIR "/ws/free", out, sizeof(out)));
+	EXPECT_EQ(1, ask_once("ask", NULL, "write", DIR "/bin/x", out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "err=13")) TH_LOG("%s", out);
+	EXPECT_TRUE(audit_has("\"object\":\"" WHELD "\"", "\"verdict\":\"deny\"", "\"by\":\"uid:0\""));
+}
+
+/* --always: the next identical action does not ask; status shows the rule. */
+TEST_F(appr, always_adds_runtime_rule)
+{
+	static const char *const modes[][2] = {
+		{ "exec2", HELD }, { "connect2", "18181" }, { "write2", WHELD },
+	};
+	char out[4096], cmd[PATH_MAX + 64];
+
+	for (int i = 0; i < 3; i++) {
+		pid_t p = RUN("askslow", DIR "/out", modes[i][0], modes[i][1]);
+		unsigned int id = wait_pending(1);
+
+		ASSERT_NE(0, id);
+		snprintf(cmd, sizeof(cmd), "approve %u --always", id);
+		EXPECT_EQ(0, asbctl(cmd));
+		if (i == 0) {
+			/* the sandbox lives: its runtime rule is listed */
+			FILE *f;
+			size_t n;
+
+			snprintf(cmd, sizeof(cmd), "%s/asbctl --socket " DIR "/agentd.sock status", bindir);
+			f = popen(cmd, "r");
+			n = fread(out, 1, sizeof(out) - 1, f);
+			out[n] = 0;
+			pclose(f);
+			EXPECT_NE(NULL, strstr(out, "runtime rule: approve.exec allow " HELD)) TH_LOG("%s", out);
+		}
+		/* nothing else is asked: the second action goes through */
+		EXPECT_EQ(0, wait_exit(p));
+		slurp(DIR "/out", out, sizeof(out));
+		if (i == 0) {
+			EXPECT_NE(NULL, strstr(out, "run0=0\nrun1=0")) TH_LOG("%s", out);
+		} else {
+			EXPECT_NE(NULL, strstr(out, "ok\nok")) TH_LOG("%s", out);
+		}
+		EXPECT_EQ(0, pending(out, sizeof(out)));
+	}
+	EXPECT_TRUE(audit_has("\"verdict\":\"allow\"", "\"by\":\"runtime-rule\"", "\"action\":\"write\""));
+}
+
+/* ---- what was approved is what happens ---- */
+
+TEST_F(appr, toctou_exec_path_swapped)
+{
+	char out[4096];
+	pid_t p = RUN("askslow", DIR "/out", "exec-swap", "300");
+	unsigned int id = wait_pending(1);
+
+	ASSERT_NE(0, id);
+	usleep(600000);		/* the memory now says EVIL */
+	EXPECT_EQ(0, answer(id, "approve"));
+	/* the kernel ran EVIL: killed before its first instruction */
+	EXPECT_EQ(128 + SIGKILL, wait_exit(p)) TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
+	EXPECT_NE(0, access(DIR "/ws/marker", F_OK));
+}
+
+TEST_F(appr, toctou_connect_address_swapped)
+{
+	char out[4096];
+	pid_t p = RUN("askslow", DIR "/out", "connect-swap", "18181", "18182", "300");
+	unsigned int id = wait_pending(1);
+
+	ASSERT_NE(0, id);
+	usleep(600000);		/* the sockaddr now says port 18182 */
+	EXPECT_EQ(0, answer(id, "approve"));
+	EXPECT_EQ(1, wait_exit(p));
+	EXPECT_NE(NULL, strstr(slurp(DIR "/out", out, sizeof(out)), "err=1\n")) TH_LOG("%s", out);
+	EXPECT_TRUE(audit_has("\"object\":\"127.0.0.1:18182\"", "\"verdict\":\"deny\"", "\"source\":\"bpf\""));
+}
+
+TEST_F(appr, toctou_write_path_swapped)
+{
+	char out[4096], data[64];
+	pid_t p = RUN("askslow", DIR "/out", "write-swap", "300");
+	unsigned int id = wait_pending(1);
+
+	ASSERT_NE(0, id);
+	usleep(600000);		/* the path now says ws/evil */
+	EXPECT_EQ(0, answer(id, "approve"));
+	EXPECT_EQ(0, wait_exit(p)) TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
+	/* the fd is the approved file, whatever the memory said later */
+	EXPECT_STREQ("swapped", slurp(WHELD, data, sizeof(data)));
+	EXPECT_NE(0, access(DIR "/ws/evil", F_OK));
+}
+
+/* ---- the operator's side ---- */
+
+TEST_F(appr, watch_through_a_pty)
+{
+	char exe[PATH_MAX + 16], buf[8192] = "", out[4096];
+	size_t off = 0;
+	int mfd, st;
+	pid_t w, p;
+
+	snprintf(exe, sizeof(exe), "%s/asbctl", bindir);
+	w = forkpty(&mfd, NULL, NULL, NULL);
+	ASSERT_LE(0, w);
+	if (w == 0) {
+		execl(exe, "asbctl", "--socket", DIR "/agentd.sock", "watch", NULL);
+		_exit(127);
+	}
+	p = RUN("askslow", DIR "/out", "write", WHELD);
+	/* the request and the prompt appear on the terminal */
+	for (int i = 0; i < 100 && !strstr(buf, "allow?"); i++) {
+		struct timeval tv = { 0, 50000 };
+		fd_set s;
+		ssize_t n;
+
+		FD_ZERO(&s);
+		FD_SET(mfd, &s);
+		if (select(mfd + 1, &s, NULL, NULL, &tv) > 0 &&
+		    (n = read(mfd, buf + off, sizeof(buf) - 1 - off)) > 0) {
+			off += n;
+			buf[off] = 0;
+		}
+	}
+	EXPECT_NE(NULL, strstr(buf, "write " WHELD)) TH_LOG("%s", buf);
+	EXPECT_NE(NULL, strstr(buf, "policy.ini:11")) TH_LOG("%s", buf);
+	ASSERT_NE(NULL, strstr(buf, "allow?"));
+	ASSERT_EQ(2, write(mfd, "y\n", 2));
+	EXPECT_EQ(0, wait_exit(p)) TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
+	kill(w, SIGTERM);
+	waitpid(w, &st, 0);
+	close(mfd);
+}
+
+TEST_F(appr, non_root_operator_refused)
+{
+	char exe[PATH_MAX + 16], out[1024];
+	int pfd[2], st;
+	ssize_t n;
+	pid_t p;
+
+	snprintf(exe, sizeof(exe), "%s/asbctl", bindir);
+	ASSERT_EQ(0, pipe(pfd));
+	p = fork();
+	if (p == 0) {
+		dup2(pfd[1], 2);
+		if (setgid(65534) || setuid(65534))
+			_exit(99);
+		execl(exe, "asbctl", "--socket", DIR "/agentd.sock", "approve", "1", NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	n = read(pfd[0], out, sizeof(out) - 1);
+	out[n > 0 ? n : 0] = 0;
+	waitpid(p, &st, 0);
+	EXPECT_EQ(1, WEXITSTATUS(st));
+	EXPECT_NE(NULL, strstr(out, "root only")) TH_LOG("%s", out);
+}
+
+/* ---- robustness ---- */
+
+TEST_F(appr, hundred_pending_from_four_sandboxes)
+{
+	static char buf[65536];
+	char outs[4][64], res[8192];
+	bool allow[1 << 16] = { false };
+	pid_t p[4];
+	int ok = 0, bad = 0, n;
+
+	for (int i = 0; i < 4; i++) {
+		snprintf(outs[i], sizeof(outs[i]), DIR "/out%d", i);
+		p[i] = RUN("askslow", outs[i], "threads", "25");
+	}
+	wait_pending(100);
+	n = pending(buf, sizeof(buf));
+	ASSERT_EQ(100, n) TH_LOG("%s", buf);
+	/* answer each: odd thread ids allowed, even denied */
+	for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		unsigned int id;
+		int tid;
+
+		ASSERT_EQ(2, sscanf(l, "%u %*s %d", &id, &tid));
+		allow[tid & 0xffff] = tid & 1;
+		EXPECT_EQ(0, answer(id, tid & 1 ? "approve" : "deny"));
+		/* a second answer finds nothing */
+		EXPECT_EQ(1, answer(id, "approve"));
+	}
+	for (int i = 0; i < 4; i++) {
+		EXPECT_EQ(0, wait_exit(p[i]));
+		slurp(outs[i], res, sizeof(res));
+		for (char *l = res; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+			int tid, r;
+
+			if (sscanf(l, "%d %d", &tid, &r) != 2)
+				continue;
+			if ((r == 0) == allow[tid & 0xffff] &&
+			    (r == 0 || r == -EACCES))
+				ok++;
+			else
+				bad++;
+		}
+	}
+	EXPECT_EQ(100, ok);
+	EXPECT_EQ(0, bad);
+	EXPECT_EQ(0, pending(buf, sizeof(buf)));
+}
+
+TEST_F(appr, killed_waiter_is_dropped)
+{
+	char buf[4096];
+	pid_t p = RUN("askslow", DIR "/out", "write", WHELD);
+	unsigned int id = wait_pending(1);
+	int tid = 0;
+
+	ASSERT_NE(0, id);
+	pending(buf, sizeof(buf));
+	ASSERT_EQ(1, sscanf(buf, "%*u %*s %d", &tid));
+	/* the waiting process can be killed */
+	ASSERT_EQ(0, kill(tid, SIGKILL));
+	EXPECT_EQ(128 + SIGKILL, wait_exit(p));
+	for (int i = 0; i < 20 && pending(buf, sizeof(buf)); i++)
+		usleep(100000);
+	EXPECT_EQ(0, pending(buf, sizeof(buf))) TH_LOG("%s", buf);
+	EXPECT_TRUE(audit_has("\"verdict\":\"gone\"", "\"by\":\"kernel\"", NULL));
+	EXPECT_EQ(1, answer(id, "approve"));
+}
+
+TEST_F(appr, agentd_killed_fails_closed)
+{
+	char out[4096];
+	pid_t p = RUN("askslow", DIR "/out", "write", WHELD);
+
+	ASSERT_NE(0, wait_pending(1));
+	kill(self->agentd, SIGKILL);
+	waitpid(self->agentd, NULL, 0);
+	self->agentd = 0;
+	/* the listener died with agentd: the held open fails (ENOSYS) */
+	EXPECT_EQ(1, wait_exit(p));
+	EXPECT_NE(NULL, strstr(slurp(DIR "/out", out, sizeof(out)), "err=38")) TH_LOG("%s", out);
+	EXPECT_NE(0, access(WHELD, F_OK));
+}
+
+int main(int argc, char **argv)
+{
+	ssize_t n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
+
+	if (n <= 0)
+		return 1;
+	self_exe[n] = 0;
+	if (argc >= 3 && !strcmp(argv[1], "--helper"))
+		return helper(argc - 2, argv + 2);
+	snprintf(bindir, sizeof(bindir), "%s", self_exe);
+	*strrchr(bindir, '/') = 0;
+	strcat(bindir, "/../bin");
+	return test_harness_run(argc, argv);
+}
