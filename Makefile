@@ -126,10 +126,12 @@ bench: all
 demo: all
 	scripts/demo
 
+# asb.ko with module BTF into build/kmod/<kver>/ (scripts/build-kmod): for
+# KDIR if given, else for every Debian kernel the VM lane boots.
 kmod:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	scripts/build-kmod $(KDIR)
 
-vm-check: all
+vm-check: all kmod
 	scripts/vm-check
 
 clean:

@@ -36,6 +36,7 @@
 #include "broker.h"
 #include "ctl.h"
 #include "execguard.h"
+#include "lsm.h"
 #include "landlock_audit.h"
 #include "notify.h"
 #include "policy.h"
@@ -142,6 +143,18 @@ static const char *action_name(int a)
 		return "bind";
 	case ASB_ACT_SOCKET:
 		return "socket";
+	case ASB_ACT_FILE_READ:
+		return "open";
+	case ASB_ACT_FILE_WRITE:
+	case ASB_ACT_FILE_CREATE:
+	case ASB_ACT_FILE_REMOVE:
+	case ASB_ACT_FILE_RENAME:
+	case ASB_ACT_FILE_LINK:
+		return "write";
+	case ASB_ACT_FILE_EXEC:
+		return "exec";
+	case ASB_ACT_MOUNT:
+		return "mount";
 	default:
 		return "?";
 	}
@@ -185,6 +198,30 @@ static int on_event(void *ctx, const struct asb_event *ev)
 			 (ev->family == AF_INET || ev->family == AF_INET6) ?
 			 "raw" : asb_family_name(ev->family) ?: "?");
 		break;
+	case ASB_ACT_FILE_READ:
+	case ASB_ACT_FILE_WRITE:
+	case ASB_ACT_FILE_EXEC:
+	case ASB_ACT_FILE_CREATE:
+	case ASB_ACT_FILE_REMOVE:
+	case ASB_ACT_FILE_RENAME:
+	case ASB_ACT_FILE_LINK:
+	case ASB_ACT_MOUNT: {
+		/* a full path, or the last component and the inode */
+		__u64 ino;
+		__u32 dev;
+
+		memcpy(&ino, ev->addr, 8);
+		memcpy(&dev, ev->addr + 8, 4);
+		if (ev->path[0] == '/' || ev->action == ASB_ACT_MOUNT)
+			snprintf(obj, sizeof(obj), "%.*s", ASB_UNIX_PATH_MAX,
+				 ev->path);
+		else
+			snprintf(obj, sizeof(obj), "%.*s (dev %u:%u ino %llu)",
+				 100, ev->path, dev >> 20, dev & 0xfffff,
+				 (unsigned long long)ino);
+		r.source = "bpf-lsm";
+		break;
+	}
 	default:
 		snprintf(obj, sizeof(obj), "%s%.*s",
 			 ev->flags & ASB_EVF_ABSTRACT ? "@" : "",
@@ -288,6 +325,10 @@ static void status(FILE *out)
 			break;
 		fprintf(out, "  %.*s\n", (int)(nl - p), p);
 	}
+	if (d.sbs.lsm)
+		fprintf(out, "  BPF-LSM: file rules on %d inodes; Landlock kept as a second layer; asks: %s\n",
+			asb_lsm_count(d.sbs.lsm), asb_lsm_has_ask_kfunc() ?
+			"asb.ko kfunc" : "seccomp (agentd-launched), else deny");
 	fprintf(out, "policy: %s\n  %s\n",
 		d.policy_path ?: ASB_DEFAULT_POLICY_NAME, d.policy_status);
 	fprintf(out, "audit: %s\n  dropped events: %llu, write errors: %llu\n",
@@ -633,6 +674,22 @@ int main(int argc, char **argv)
 	if (ret < 0)
 		logmsg("exec guard: %s: approve.exec rules will be refused",
 		       strerror(-ret));
+	if (d.probe.backend == ASB_BACKEND_FULL ||
+	    d.probe.backend == ASB_BACKEND_BPF_LSM) {
+		ret = asb_lsm_open(&d.sbs.lsm, d.sbs.sf, d.eg, PIN_DIR);
+		if (ret < 0) {
+			logmsg("BPF-LSM programs: %s: using the portable backend",
+			       strerror(-ret));
+			d.probe.backend = d.probe.landlock_abi > 0 ?
+				ASB_BACKEND_PORTABLE : ASB_BACKEND_NONE;
+			if (d.probe.backend == ASB_BACKEND_NONE)
+				return 1;
+		} else {
+			logmsg("BPF-LSM backend: programs attached, pinned under %s/lsm%s",
+			       PIN_DIR, asb_lsm_has_ask_kfunc() ?
+			       ", asb.ko approval kfunc found" : "");
+		}
+	}
 	asb_approval_init(&d.ap, &d.sbs);
 	lfd = asb_ctl_listen(d.socket);
 	if (lfd < 0) {

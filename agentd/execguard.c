@@ -70,3 +70,10 @@ int asb_execguard_kills(struct asb_execguard *eg, __u64 *n)
 		return -errno;
 	return 0;
 }
+
+int asb_execguard_map_fd(struct asb_execguard *eg)
+{
+	if (!eg)
+		return -EINVAL;
+	return bpf_map__fd(eg->skel->maps.asb_exec);
+}

@@ -25,4 +25,7 @@ int asb_execguard_expect(struct asb_execguard *eg, pid_t tid,
 /* Processes killed so far for running another file than the checked one. */
 int asb_execguard_kills(struct asb_execguard *eg, __u64 *n);
 
+/* The fd of asb_exec, shared with the BPF-LSM programs (agentd/lsm.c). */
+int asb_execguard_map_fd(struct asb_execguard *eg);
+
 #endif

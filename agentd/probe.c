@@ -139,9 +139,16 @@ void asb_probe(struct asb_probe *p)
 	p->cgroup_bpf = p->cgroup_root[0] != 0;
 	note(p, "cgroup v2: %s", p->cgroup_root[0] ? p->cgroup_root : "none");
 
-	/* The BPF-LSM backends are not part of this version: the portable
-	 * backend is used wherever it can run. */
-	if (p->landlock_abi >= 1 && p->cgroup_bpf && p->seccomp_notify)
+	/*
+	 * BPF-LSM when an LSM program really loads and attaches (with asb.ko:
+	 * backend 1, asks go to the module), else the portable backend. Both
+	 * need cgroup v2 (membership, socket programs) and seccomp (the
+	 * dangerous-syscall filter and the launcher's ask path); Landlock is
+	 * a second layer under BPF-LSM, the only file layer without it.
+	 */
+	if (p->bpf_lsm && p->cgroup_bpf && p->seccomp_notify)
+		p->backend = p->kmod ? ASB_BACKEND_FULL : ASB_BACKEND_BPF_LSM;
+	else if (p->landlock_abi >= 1 && p->cgroup_bpf && p->seccomp_notify)
 		p->backend = ASB_BACKEND_PORTABLE;
 	note(p, "backend: %s", asb_backend_name(p->backend));
 }
@@ -150,9 +157,9 @@ const char *asb_backend_name(enum asb_backend b)
 {
 	switch (b) {
 	case ASB_BACKEND_FULL:
-		return "kmod+bpf-lsm";
+		return "kmod+bpf-lsm (bpf-lsm+asb.ko approval gate+cgroup-bpf+seccomp)";
 	case ASB_BACKEND_BPF_LSM:
-		return "bpf-lsm";
+		return "bpf-lsm (bpf-lsm+cgroup-bpf+seccomp, asks via seccomp)";
 	case ASB_BACKEND_PORTABLE:
 		return "portable (landlock+cgroup-bpf+seccomp)";
 	default:

@@ -16,6 +16,7 @@
 
 #include <asb/event.h>
 
+#include "lsm.h"
 #include "sandbox.h"
 #include "seccomp.h"
 #include "sockfilter.h"
@@ -73,6 +74,13 @@ int asb_sandbox_create(struct asb_sandboxes *all, const struct asb_image *img,
 	snprintf(path, sizeof(path), "%s/cgroup.events", s->cgroup);
 	s->events_fd = open(path, O_RDONLY | O_CLOEXEC);
 	ret = asb_sockfilter_set_sandbox(all->sf, s->id, &s->img, s->sb);
+	/* file rules before membership: the cgroup never runs unconfined */
+	if (!ret && all->lsm) {
+		ret = asb_lsm_set_sandbox(all->lsm, s->id, &s->img, s->sb, err,
+					  errlen);
+		if (ret)
+			goto fail;
+	}
 	if (!ret)
 		ret = asb_sockfilter_attach(all->sf, s->cg_fd, s->cgid, s->id);
 	if (ret) {
@@ -114,6 +122,8 @@ void asb_sandbox_destroy(struct asb_sandboxes *all, struct asb_sandbox *s)
 		}
 		asb_sockfilter_detach(all->sf, s->cg_fd, s->cgid);
 		asb_sockfilter_remove_sandbox(all->sf, s->id);
+		if (all->lsm)
+			asb_lsm_remove_sandbox(all->lsm, s->id);
 	}
 	if (s->events_fd >= 0)
 		close(s->events_fd);

@@ -12,6 +12,7 @@
 #include "policy.h"
 
 struct asb_sockfilter;
+struct asb_lsm;
 
 /*
  * A runtime rule: `asbctl approve ID --always` allows every identical
@@ -51,6 +52,7 @@ struct asb_sandboxes {
 	const char *cgroup_root;	/* .../asb */
 	const char *state_dir;
 	struct asb_sockfilter *sf;
+	struct asb_lsm *lsm;	/* BPF-LSM backend, or NULL */
 };
 
 /* Adopt the cgroup tree: remove empty sandboxes of an earlier agentd. */

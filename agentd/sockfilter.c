@@ -354,6 +354,14 @@ out:
 	return 0;
 }
 
+int asb_sockfilter_map_fd(struct asb_sockfilter *sf, const char *name)
+{
+	for (int i = 0; sf && i < N_MAPS; i++)
+		if (!strcmp(map_names[i], name))
+			return sf->map_fd[i];
+	return -ENOENT;
+}
+
 void asb_sockfilter_close(struct asb_sockfilter *sf)
 {
 	if (!sf)

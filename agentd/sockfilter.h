@@ -84,6 +84,9 @@ int asb_sockfilter_drops(struct asb_sockfilter *sf, __u64 *drops);
 int asb_sockfilter_oneshot(struct asb_sockfilter *sf, __u32 sbid, __u32 tid,
 			   const struct asb_oneshot_val *v);
 
+/* The fd of map @name (e.g. "asb_member"), for programs that share it. */
+int asb_sockfilter_map_fd(struct asb_sockfilter *sf, const char *name);
+
 /* Remove the pins of @pin_dir (programs stay attached where they are). */
 int asb_sockfilter_unpin(const char *pin_dir);
 

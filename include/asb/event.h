@@ -34,7 +34,16 @@ enum asb_sock_action {
 	ASB_ACT_SOCKET,
 	ASB_ACT_UNIX_CONNECT,
 	ASB_ACT_UNIX_SENDMSG,
-	ASB_ACT_MAX = ASB_ACT_UNIX_SENDMSG,
+	/* BPF-LSM backend (bpf/lsm.bpf.c, see include/asb/lsm.h) */
+	ASB_ACT_FILE_READ,	/* open for reading */
+	ASB_ACT_FILE_WRITE,	/* open for writing, truncate */
+	ASB_ACT_FILE_EXEC,
+	ASB_ACT_FILE_CREATE,	/* mknod, mkdir, symlink, O_CREAT */
+	ASB_ACT_FILE_REMOVE,	/* unlink, rmdir */
+	ASB_ACT_FILE_RENAME,
+	ASB_ACT_FILE_LINK,
+	ASB_ACT_MOUNT,		/* mount, umount, move_mount, pivot_root */
+	ASB_ACT_MAX = ASB_ACT_MOUNT,
 };
 
 /* asb_event.verdict */

@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/*
+ * agentd <-> asb.ko over generic netlink (libnl-genl-3); see kgate.h.
+ *
+ * One socket: the registered agent's port id is the only one whose
+ * verdicts the kernel takes, so asks, acks and errors all arrive here.
+ * Sequence checks are off (asks are unsolicited, seq 0); requests are
+ * synchronous, and an ask that arrives while waiting for an ack is queued.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
+
+#include "kgate.h"
+
+struct kask {
+	struct asb_kgate_ask a;
+	struct kask *next;
+};
+
+#define KGATE_QUEUE_MAX 65536
+#define KGATE_BUF (64 << 10)
+
+struct asb_kgate {
+	struct nl_sock *sk;
+	struct nl_cb *cb;
+	int family;
+	int err;		/* errno of the last NLMSG_ERROR, 0: ack */
+	uint32_t seq;		/* of the request waiting for its ack */
+	bool done;		/* the ack or error of the request came */
+	struct asb_kgate_status *st;	/* STATUS reply goes here */
+	struct kask *head, *tail;
+	unsigned int n;
+	char *buf;		/* KGATE_BUF */
+};
+
+static struct nla_policy kgate_policy[ASB_A_MAX + 1] = {
+	[ASB_A_VERSION] = { .type = NLA_U32 },
+	[ASB_A_REQ_ID] = { .type = NLA_U32 },
+	[ASB_A_SANDBOX] = { .type = NLA_U32 },
+	[ASB_A_PID] = { .type = NLA_U32 },
+	[ASB_A_TGID] = { .type = NLA_U32 },
+	[ASB_A_ACTION] = { .type = NLA_U32 },
+	[ASB_A_TIMEOUT_MS] = { .type = NLA_U32 },
+	[ASB_A_EXE] = { .type = NLA_STRING, .maxlen = ASB_GENL_EXE_MAX + 1 },
+	[ASB_A_COMM] = { .type = NLA_STRING, .maxlen = 16 },
+	[ASB_A_OBJECT] = { .type = NLA_STRING,
+			   .maxlen = ASB_GENL_OBJECT_MAX + 1 },
+	[ASB_A_AGENT_PORTID] = { .type = NLA_U32 },
+	[ASB_A_PENDING] = { .type = NLA_U32 },
+	[ASB_A_ASKS] = { .type = NLA_U64 },
+	[ASB_A_ALLOWED] = { .type = NLA_U64 },
+	[ASB_A_DENIED] = { .type = NLA_U64 },
+	[ASB_A_TIMEOUTS] = { .type = NLA_U64 },
+	[ASB_A_NO_AGENT] = { .type = NLA_U64 },
+	[ASB_A_KILLED] = { .type = NLA_U64 },
+	[ASB_A_SEND_FAILED] = { .type = NLA_U64 },
+	[ASB_A_BAD_VERDICTS] = { .type = NLA_U64 },
+};
+
+bool asb_kgate_available(void)
+{
+	return access("/sys/module/asb", F_OK) == 0;
+}
+
+static uint32_t get32(struct nlattr **tb, int a)
+{
+	return tb[a] ? nla_get_u32(tb[a]) : 0;
+}
+
+static uint64_t get64(struct nlattr **tb, int a)
+{
+	return tb[a] ? nla_get_u64(tb[a]) : 0;
+}
+
+static void getstr(char *dst, size_t len, struct nlattr **tb, int a)
+{
+	dst[0] = 0;
+	if (tb[a])
+		nla_strlcpy(dst, tb[a], len);
+}
+
+static int on_valid(struct nl_msg *msg, void *arg)
+{
+	struct asb_kgate *g = arg;
+	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
+	struct nlattr *tb[ASB_A_MAX + 1];
+	struct kask *k;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, ASB_A_MAX, kgate_policy) < 0)
+		return NL_SKIP;	/* malformed: ignored, the kernel times out */
+	if (get32(tb, ASB_A_VERSION) != ASB_GENL_VERSION)
+		return NL_SKIP;
+	if (gh->cmd == ASB_CMD_STATUS && g->st) {
+		struct asb_kgate_status *st = g->st;
+
+		st->version = get32(tb, ASB_A_VERSION);
+		st->agent_portid = get32(tb, ASB_A_AGENT_PORTID);
+		st->pending = get32(tb, ASB_A_PENDING);
+		st->asks = get64(tb, ASB_A_ASKS);
+		st->allowed = get64(tb, ASB_A_ALLOWED);
+		st->denied = get64(tb, ASB_A_DENIED);
+		st->timeouts = get64(tb, ASB_A_TIMEOUTS);
+		st->no_agent = get64(tb, ASB_A_NO_AGENT);
+		st->killed = get64(tb, ASB_A_KILLED);
+		st->send_failed = get64(tb, ASB_A_SEND_FAILED);
+		st->bad_verdicts = get64(tb, ASB_A_BAD_VERDICTS);
+		return NL_OK;
+	}
+	if (gh->cmd != ASB_CMD_ASK || !tb[ASB_A_REQ_ID] || g->n >= KGATE_QUEUE_MAX)
+		return NL_SKIP;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return NL_SKIP;
+	k->a.id = get32(tb, ASB_A_REQ_ID);
+	k->a.sandbox = get32(tb, ASB_A_SANDBOX);
+	k->a.pid = get32(tb, ASB_A_PID);
+	k->a.tgid = get32(tb, ASB_A_TGID);
+	k->a.action = get32(tb, ASB_A_ACTION);
+	k->a.timeout_ms = get32(tb, ASB_A_TIMEOUT_MS);
+	getstr(k->a.comm, sizeof(k->a.comm), tb, ASB_A_COMM);
+	getstr(k->a.exe, sizeof(k->a.exe), tb, ASB_A_EXE);
+	getstr(k->a.object, sizeof(k->a.object), tb, ASB_A_OBJECT);
+	if (g->tail)
+		g->tail->next = k;
+	else
+		g->head = k;
+	g->tail = k;
+	g->n++;
+	return NL_OK;
+}
+
+int asb_kgate_open(struct asb_kgate **out)
+{
+	struct asb_kgate *g;
+	int ret;
+
+	*out = NULL;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	g->sk = nl_socket_alloc();
+	g->cb = nl_cb_alloc(NL_CB_DEFAULT);
+	g->buf = malloc(KGATE_BUF);
+	if (!g->sk || !g->cb || !g->buf) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	nl_socket_disable_seq_check(g->sk);
+	if (genl_connect(g->sk) < 0) {
+		ret = -errno ? -errno : -EIO;
+		goto fail;
+	}
+	/* a sandboxed child must never inherit the agent's socket */
+	if (fcntl(nl_socket_get_fd(g->sk), F_SETFD, FD_CLOEXEC) < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	nl_socket_set_buffer_size(g->sk, 4 << 20, 0);
+	g->family = genl_ctrl_resolve(g->sk, ASB_GENL_NAME);
+	if (g->family < 0) {
+		ret = -ENOENT;
+		goto fail;
+	}
+	if (nl_socket_set_nonblocking(g->sk) < 0) {
+		ret = -EIO;
+		goto fail;
+	}
+	*out = g;
+	return 0;
+fail:
+	asb_kgate_close(g);
+	return ret;
+}
+
+void asb_kgate_close(struct asb_kgate *g)
+{
+	struct kask *k;
+
+	if (!g)
+		return;
+	while ((k = g->head)) {
+		g->head = k->next;
+		free(k);
+	}
+	if (g->sk)
+		nl_socket_free(g->sk);
+	if (g->cb)
+		nl_cb_put(g->cb);
+	free(g->buf);
+	free(g);
+}
+
+int asb_kgate_fd(const struct asb_kgate *g)
+{
+	return nl_socket_get_fd(g->sk);
+}
+
+uint32_t asb_kgate_portid(const struct asb_kgate *g)
+{
+	return nl_socket_get_local_port(g->sk);
+}
+
+int asb_kgate_family(const struct asb_kgate *g)
+{
+	return g->family;
+}
+
+/*
+ * One datagram: acks and errors of our request, asks, the status reply.
+ * 0, -EAGAIN when nothing is there, or -errno. The socket's own recv, not
+ * libnl's: nl_recvmsgs() does not tell "nothing to read" from "read".
+ */
+static int kgate_read(struct asb_kgate *g)
+{
+	struct nlmsghdr *nh = (struct nlmsghdr *)g->buf;
+	ssize_t n = recv(asb_kgate_fd(g), g->buf, KGATE_BUF, MSG_DONTWAIT);
+
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return -EAGAIN;
+		/* overrun: asks were lost; the kernel denies them at their
+		 * timeout */
+		if (errno == EINTR || errno == ENOBUFS)
+			return 0;
+		return -errno;
+	}
+	for (; NLMSG_OK(nh, n); nh = NLMSG_NEXT(nh, n)) {
+		if (nh->nlmsg_type == NLMSG_ERROR) {
+			struct nlmsgerr *e = NLMSG_DATA(nh);
+
+			if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)) ||
+			    nh->nlmsg_seq != g->seq)
+				continue;
+			g->err = e->error;
+			g->done = true;
+		} else if (nh->nlmsg_type == g->family &&
+			   nh->nlmsg_len >= NLMSG_LENGTH(GENL_HDRLEN)) {
+			struct nl_msg *m = nlmsg_convert(nh);
+
+			if (m) {
+				on_valid(m, g);
+				nlmsg_free(m);
+			}
+		}
+	}
+	return 0;
+}
+
+static int kgate_wait_fd(struct asb_kgate *g, int timeout_ms)
+{
+	struct pollfd p = { .fd = asb_kgate_fd(g), .events = POLLIN };
+	int ret;
+
+	do
+		ret = poll(&p, 1, timeout_ms);
+	while (ret < 0 && errno == EINTR);
+	return ret < 0 ? -errno : ret;
+}
+
+/* Send @msg (consumed) and wait for its ack or error, queueing asks. */
+static int kgate_request(struct asb_kgate *g, struct nl_msg *msg)
+{
+	int ret, tries;
+
+	g->done = false;
+	g->err = 0;
+	ret = nl_send_auto(g->sk, msg);
+	g->seq = nlmsg_hdr(msg)->nlmsg_seq;
+	nlmsg_free(msg);
+	if (ret < 0)
+		return -EIO;
+	for (tries = 0; !g->done && tries < 100; tries++) {
+		ret = kgate_read(g);
+		if (ret == -EAGAIN) {
+			if (kgate_wait_fd(g, 100) < 0)
+				return -EIO;
+			continue;
+		}
+		if (ret < 0)
+			return ret;
+	}
+	return g->done ? g->err : -ETIMEDOUT;
+}
+
+static struct nl_msg *kgate_msg(struct asb_kgate *g, uint8_t cmd)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (!msg)
+		return NULL;
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, g->family, 0,
+			 NLM_F_REQUEST | NLM_F_ACK, cmd, ASB_GENL_VERSION) ||
+	    nla_put_u32(msg, ASB_A_VERSION, ASB_GENL_VERSION) < 0) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+static int kgate_simple(struct asb_kgate *g, uint8_t cmd)
+{
+	struct nl_msg *msg = kgate_msg(g, cmd);
+
+	return msg ? kgate_request(g, msg) : -ENOMEM;
+}
+
+int asb_kgate_register(struct asb_kgate *g)
+{
+	return kgate_simple(g, ASB_CMD_REGISTER);
+}
+
+int asb_kgate_unregister(struct asb_kgate *g)
+{
+	return kgate_simple(g, ASB_CMD_UNREGISTER);
+}
+
+int asb_kgate_verdict(struct asb_kgate *g, uint32_t id, bool allow)
+{
+	struct nl_msg *msg = kgate_msg(g, ASB_CMD_VERDICT);
+
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_u32(msg, ASB_A_REQ_ID, id) < 0 ||
+	    nla_put_u32(msg, ASB_A_VERDICT,
+			allow ? ASB_VERDICT_ALLOW : ASB_VERDICT_DENY) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	return kgate_request(g, msg);
+}
+
+int asb_kgate_status(struct asb_kgate *g, struct asb_kgate_status *st)
+{
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	g->st = st;
+	ret = kgate_simple(g, ASB_CMD_STATUS);
+	g->st = NULL;
+	if (!ret && st->version != ASB_GENL_VERSION)
+		ret = -EPROTO;
+	return ret;
+}
+
+int asb_kgate_recv(struct asb_kgate *g)
+{
+	int ret, i;
+
+	/* bounded: a flood of asks must not starve the caller's loop */
+	for (i = 0, ret = 0; ret == 0 && i < 4096; i++)
+		ret = kgate_read(g);
+	if (ret == 0)
+		return (int)g->n;
+	if (ret != -EAGAIN)
+		return ret;
+	return (int)g->n;
+}
+
+int asb_kgate_wait(struct asb_kgate *g, int timeout_ms)
+{
+	int ret;
+
+	if (g->n)
+		return (int)g->n;
+	ret = kgate_wait_fd(g, timeout_ms);
+	if (ret < 0)
+		return ret;
+	return asb_kgate_recv(g);
+}
+
+int asb_kgate_next(struct asb_kgate *g, struct asb_kgate_ask *a)
+{
+	struct kask *k = g->head;
+
+	if (!k)
+		return 0;
+	g->head = k->next;
+	if (!g->head)
+		g->tail = NULL;
+	g->n--;
+	*a = k->a;
+	free(k);
+	return 1;
+}

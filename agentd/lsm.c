@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: BSD-3-Clause
+/* Loader of bpf/lsm.bpf.c, the BPF-LSM backend. See lsm.h, docs/bpf-lsm.md. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <linux/magic.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "execguard.h"
+#include "lsm.h"
+#include "sockfilter.h"
+#include "lsm.skel.h"
+
+#ifndef OVERLAYFS_SUPER_MAGIC
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+#endif
+
+#define MAX_LINKS	32
+
+struct asb_lsm {
+	struct lsm_bpf *skel;
+	struct bpf_link *links[MAX_LINKS];
+	int n_links;
+	char pin[PATH_MAX];	/* PIN_DIR/lsm or "" */
+};
+
+/* Maps of the socket filter the programs share. */
+static const char *const shared[] = {
+	"asb_member", "asb_sandbox", "asb_net4", "asb_net6", "asb_denies",
+	"asb_drops", "asb_events", "asb_oneshot",
+};
+
+static int pin_path(char *buf, size_t len, const char *dir, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int asb_lsm_has_ask_kfunc(void)
+{
+	struct btf *vmlinux, *mod;
+	int found = 0;
+
+	if (access("/sys/kernel/btf/asb", F_OK))
+		return 0;
+	vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux)
+		return 0;
+	mod = btf__load_module_btf("asb", vmlinux);
+	if (mod) {
+		found = btf__find_by_name_kind(mod, ASB_ASK_KFUNC,
+					       BTF_KIND_FUNC) > 0;
+		btf__free(mod);
+	}
+	btf__free(vmlinux);
+	return found;
+}
+
+static int reuse_shared(struct lsm_bpf *skel, struct asb_sockfilter *sf,
+			struct asb_execguard *eg)
+{
+	struct bpf_map *m;
+	int fd;
+
+	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
+		m = bpf_object__find_map_by_name(skel->obj, shared[i]);
+		fd = asb_sockfilter_map_fd(sf, shared[i]);
+		if (!m || fd < 0)
+			return -ENOENT;
+		if (bpf_map__reuse_fd(m, fd))
+			return -errno ? -errno : -EINVAL;
+	}
+	fd = asb_execguard_map_fd(eg);
+	if (fd >= 0 && bpf_map__reuse_fd(skel->maps.asb_exec, fd))
+		return -errno ? -errno : -EINVAL;
+	return 0;
+}
+
+/* Attach every program; with pins, replace the old links after. */
+static int attach_all(struct asb_lsm *lsm)
+{
+	struct bpf_program *prog;
+	char path[PATH_MAX];
+	int err;
+
+	bpf_object__for_each_program(prog, lsm->skel->obj) {
+		struct bpf_link *link;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		if (lsm->n_links >= MAX_LINKS)
+			return -E2BIG;
+		link = bpf_program__attach_lsm(prog);
+		if (!link)
+			return -errno ? -errno : -EINVAL;
+		lsm->links[lsm->n_links++] = link;
+		if (!lsm->pin[0])
+			continue;
+		err = pin_path(path, sizeof(path), lsm->pin,
+			       bpf_program__name(prog));
+		if (err)
+			return err;
+		/* ours is attached: the old link (an earlier agentd's) may go */
+		if (unlink(path) && errno != ENOENT)
+			return -errno;
+		if (bpf_link__pin(link, path))
+			return -errno ? -errno : -EINVAL;
+	}
+	return 0;
+}
+
+int asb_lsm_open(struct asb_lsm **out, struct asb_sockfilter *sf,
+		 struct asb_execguard *eg, const char *pin_dir)
+{
+	struct asb_lsm *lsm;
+	char path[PATH_MAX];
+	int err, fd = -1;
+
+	*out = NULL;
+	lsm = calloc(1, sizeof(*lsm));
+	if (!lsm)
+		return -ENOMEM;
+	if (pin_dir) {
+		err = pin_path(lsm->pin, sizeof(lsm->pin), pin_dir, "lsm");
+		if (err)
+			goto fail_free;
+		if (mkdir(pin_dir, 0700) && errno != EEXIST) {
+			err = -errno;
+			goto fail_free;
+		}
+		if (mkdir(lsm->pin, 0700) && errno != EEXIST) {
+			err = -errno;
+			goto fail_free;
+		}
+	}
+	lsm->skel = lsm_bpf__open();
+	if (!lsm->skel) {
+		err = -errno ? -errno : -EINVAL;
+		goto fail_free;
+	}
+	lsm->skel->rodata->asb_debug = getenv("ASB_LSM_DEBUG") != NULL;
+	err = reuse_shared(lsm->skel, sf, eg);
+	if (err)
+		goto fail;
+	/* file_truncate is 6.2+: older kernels check O_TRUNC and ftruncate
+	 * at path_truncate */
+	if (libbpf_find_vmlinux_btf_id("file_truncate", BPF_LSM_MAC) < 0)
+		bpf_program__set_autoload(lsm->skel->progs.asb_file_truncate,
+					  false);
+	if (lsm->pin[0]) {
+		err = pin_path(path, sizeof(path), lsm->pin, "asb_fs");
+		if (err)
+			goto fail;
+		fd = bpf_obj_get(path);
+		if (fd >= 0 && bpf_map__reuse_fd(lsm->skel->maps.asb_fs, fd)) {
+			err = -errno ? -errno : -EINVAL;
+			goto fail;
+		}
+	}
+	if (lsm_bpf__load(lsm->skel)) {
+		err = -errno ? -errno : -EINVAL;
+		goto fail;
+	}
+	if (lsm->pin[0] && fd < 0 && bpf_map__pin(lsm->skel->maps.asb_fs, path)) {
+		err = -errno ? -errno : -EINVAL;
+		goto fail;
+	}
+	err = attach_all(lsm);
+	if (err)
+		goto fail;
+	if (fd >= 0)
+		close(fd);
+	*out = lsm;
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	asb_lsm_close(lsm);
+	return err;
+fail_free:
+	free(lsm);
+	return err;
+}
+
+void asb_lsm_close(struct asb_lsm *lsm)
+{
+	if (!lsm)
+		return;
+	for (int i = 0; i < lsm->n_links; i++)
+		bpf_link__destroy(lsm->links[i]);	/* pinned: stays */
+	lsm_bpf__destroy(lsm->skel);
+	free(lsm);
+}
+
+int asb_lsm_unpin(const char *pin_dir)
+{
+	char dir[PATH_MAX], path[PATH_MAX * 2];
+	struct dirent *de;
+	DIR *d;
+
+	if (pin_path(dir, sizeof(dir), pin_dir, "lsm"))
+		return -ENAMETOOLONG;
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.') {
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			unlink(path);
+		}
+	closedir(d);
+	rmdir(dir);
+	return 0;
+}
+
+int asb_lsm_resolve(const char *path, __u32 *dev, __u64 *ino, int *is_dir)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	*ino = st.st_ino;
+	*is_dir = S_ISDIR(st.st_mode);
+	/*
+	 * overlayfs reports a non-directory with the st_dev of the layer it
+	 * lives on, while its inode belongs to the overlay's superblock,
+	 * which is what its directories report: take the directory's.
+	 */
+	if (!*is_dir && statfs(path, &sfs) == 0 &&
+	    sfs.f_type == OVERLAYFS_SUPER_MAGIC) {
+		char parent[PATH_MAX], *slash;
+		struct stat pst;
+
+		if (!realpath(path, parent))
+			return -errno;
+		slash = strrchr(parent, '/');
+		if (slash == parent)
+			slash[1] = 0;
+		else if (slash)
+			*slash = 0;
+		if (stat(parent, &pst) == 0 && statfs(parent, &sfs) == 0 &&
+		    sfs.f_type == OVERLAYFS_SUPER_MAGIC)
+			st.st_dev = pst.st_dev;
+	}
+	*dev = (major(st.st_dev) << 20) | minor(st.st_dev);
+	return 0;
+}
+
+static __u32 kind_rights(__u16 kind)
+{
+	switch (kind) {
+	case ASB_RULE_FS_READ:
+		return ASB_FS_READ;
+	case ASB_RULE_FS_WRITE:
+		return ASB_FS_READ | ASB_FS_WRITE;
+	case ASB_RULE_FS_EXEC:
+		return ASB_FS_READ | ASB_FS_EXEC;
+	case ASB_RULE_ASK_EXEC:
+		return ASB_FS_READ | ASB_FS_ASK_EXEC;
+	case ASB_RULE_ASK_WRITE:
+		return ASB_FS_READ | ASB_FS_ASK_WRITE;
+	default:
+		return 0;
+	}
+}
+
+int asb_lsm_remove_sandbox(struct asb_lsm *lsm, __u32 sbid)
+{
+	int fd = bpf_map__fd(lsm->skel->maps.asb_fs);
+	struct asb_fs_key key, next, *del = NULL;
+	size_t n = 0, cap = 0;
+	void *prev = NULL;
+	int err = 0;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		if (next.sandbox == sbid) {
+			if (n == cap) {
+				struct asb_fs_key *nd;
+
+				cap = cap ? cap * 2 : 64;
+				nd = realloc(del, cap * sizeof(*del));
+				if (!nd) {
+					free(del);
+					return -ENOMEM;
+				}
+				del = nd;
+			}
+			del[n++] = next;
+		}
+		key = next;
+		prev = &key;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (bpf_map_delete_elem(fd, &del[i]) && errno != ENOENT)
+			err = -errno;
+	free(del);
+	return err;
+}
+
+int asb_lsm_set_sandbox(struct asb_lsm *lsm, __u32 sbid,
+			const struct asb_image *img,
+			const struct asb_image_sandbox *sb, char *err,
+			size_t errlen)
+{
+	int fd = bpf_map__fd(lsm->skel->maps.asb_fs);
+	const struct asb_image_rule *rules = asb_image_rules(img);
+	int ret;
+
+	ret = asb_lsm_remove_sandbox(lsm, sbid);
+	if (ret)
+		goto fail;
+	for (__u32 i = 0; i < sb->n_rules; i++) {
+		__u32 idx = sb->first_rule + i;
+		const struct asb_image_rule *r = &rules[idx];
+		__u32 rights = kind_rights(r->kind);
+		struct asb_fs_key key = { .sandbox = sbid };
+		struct asb_fs_val val;
+		const char *path;
+		int is_dir;
+
+		if (!rights || r->family != ASB_NET_NONE)
+			continue;
+		path = asb_image_str(img, r->path);
+		ret = asb_lsm_resolve(path, &key.dev, &key.ino, &is_dir);
+		if (ret == -ENOENT || ret == -ENOTDIR || ret == -EACCES ||
+		    ret == -ELOOP)
+			continue;	/* grants nothing, as with Landlock */
+		if (ret) {
+			snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+			goto fail;
+		}
+		if (bpf_map_lookup_elem(fd, &key, &val) == 0) {
+			val.rights |= rights;
+		} else {
+			val.rights = rights;
+			val.rule = idx;
+		}
+		if (bpf_map_update_elem(fd, &key, &val, BPF_ANY)) {
+			ret = -errno;
+			snprintf(err, errlen, "%s: file rule map: %s", path,
+				 strerror(errno));
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	if (err[0] == 0)
+		snprintf(err, errlen, "file rules: %s", strerror(-ret));
+	asb_lsm_remove_sandbox(lsm, sbid);
+	return ret;
+}
+
+int asb_lsm_count(struct asb_lsm *lsm)
+{
+	int fd = bpf_map__fd(lsm->skel->maps.asb_fs), n = 0;
+	struct asb_fs_key key, next;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		n++;
+		key = next;
+		prev = &key;
+	}
+	return n;
+}

@@ -1,0 +1,883 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * asb BPF-LSM backend (backends 1 and 2 of DESIGN.md).
+ *
+ * Every task whose cgroup (or an ancestor cgroup, ASB_CGROUP_DEPTH deep) is
+ * registered in asb_member belongs to that sandbox and is confined here,
+ * whoever started it. Tasks of no sandbox are not looked at further.
+ *
+ * Files and exec: inode ancestry (include/asb/lsm.h). Rights mean what
+ * they mean to the portable backend's Landlock rules: fs.read opens for
+ * reading (files and directories), fs.write also writes, creates, removes,
+ * renames, links and truncates beneath, fs.exec also executes. mknod of
+ * character and block devices is never granted. A rename or link must not
+ * give the object more rights at its destination than it had at its
+ * source (Landlock's REFER). Files of internal filesystems (pipes, sockets,
+ * anonymous inodes) and private inodes are not path-checked.
+ *
+ * Sockets: socket() of a family in net.deny_families (any family, not only
+ * inet) and raw IP sockets with `raw`; connect() and bind() of IPv4/IPv6
+ * judged by the socket filter's tries (the cgroup programs of
+ * bpf/sock.bpf.c stay attached as the second layer and for sendmsg and
+ * unix names). mount, umount, move_mount, pivot_root: refused.
+ *
+ * Denials: -EACCES for files and exec, -EPERM for sockets and mounts, a
+ * ring-buffer record (struct asb_event) and one trace-pipe line:
+ *   asb: deny sb=3 pid=123 open /etc/shadow rule=-1
+ *
+ * Ask verdicts (approve.exec on bprm_check_security, approve.write on
+ * file_open) call asb.ko's sleepable kfunc when the module is loaded;
+ * without it, approve.exec is allowed only for the exact file agentd's
+ * seccomp broker approved for this thread (asb_exec of bpf/exec.bpf.c),
+ * and approve.write only through the descriptor agentd itself opens (its
+ * opens are outside every sandbox): everything else is denied and audited.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+
+#include <asb/image.h>
+#include <asb/event.h>
+#include <asb/lsm.h>
+
+#define EACCES		13
+#define EPERM		1
+#define AF_UNIX		1
+#define AF_INET		2
+#define AF_INET6	10
+#define SOCK_RAW	3
+#define FMODE_READ	0x1
+#define FMODE_WRITE	0x2
+#define __FMODE_EXEC	0x20
+#define FMODE_BACKING	(1u << 24)	/* 6.6+, with struct backing_file */
+#define S_IFMT		00170000
+#define S_IFCHR		0020000
+#define S_IFBLK		0060000
+#define S_PRIVATE	(1u << 9)
+#define SB_NOUSER	(1ul << 31)
+#define RENAME_EXCHANGE	(1u << 1)
+
+#ifndef bpf_ksym_exists
+#define bpf_ksym_exists(sym) (!!(sym))
+#endif
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by agentd from ASB_LSM_DEBUG=1: each walk step on the trace pipe. */
+const volatile bool asb_debug = false;
+
+/* The socket filter's maps: agentd hands their fds over (bpf_map__reuse_fd). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u32);
+} asb_member SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct asb_sb_conf);
+} asb_sandbox SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct asb_net4_key);
+	__type(value, struct asb_net_val);
+} asb_net4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct asb_net6_key);
+	__type(value, struct asb_net_val);
+} asb_net6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} asb_denies SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} asb_drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} asb_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct asb_oneshot_key);
+	__type(value, struct asb_oneshot_val);
+} asb_oneshot SEC(".maps");
+
+/* The exec guard's map (bpf/exec.bpf.c): what agentd approved, by thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct asb_exec_val);
+} asb_exec SEC(".maps");
+
+/* Ours: the file rules. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 262144);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct asb_fs_key);
+	__type(value, struct asb_fs_val);
+} asb_fs SEC(".maps");
+
+extern int bpf_asb_ask(struct asb_ask_req *req, __u32 req__sz) __ksym __weak;
+
+/* ---- membership ---- */
+
+static __always_inline bool member(__u32 *sbid)
+{
+	__u64 id = bpf_get_current_cgroup_id();
+	__u32 *sb = bpf_map_lookup_elem(&asb_member, &id);
+	int lvl;
+
+	for (lvl = ASB_CGROUP_DEPTH - 1; !sb && lvl > 0; lvl--) {
+		id = bpf_get_current_ancestor_cgroup_id(lvl);
+		if (id)
+			sb = bpf_map_lookup_elem(&asb_member, &id);
+	}
+	if (!sb)
+		return false;
+	*sbid = *sb;
+	return true;
+}
+
+/* ---- events ---- */
+
+static __always_inline void count_deny(__u32 sbid)
+{
+	__u64 *n = bpf_map_lookup_elem(&asb_denies, &sbid);
+
+	if (n)
+		__sync_fetch_and_add(n, 1);
+}
+
+static __always_inline void count_drop(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&asb_drops, &zero);
+
+	if (n)
+		__sync_fetch_and_add(n, 1);
+}
+
+static __always_inline struct asb_event *ev_new(__u32 sbid, __u32 action,
+						__u32 rule, bool deny)
+{
+	struct asb_event *ev;
+
+	if (deny)
+		count_deny(sbid);
+	ev = bpf_ringbuf_reserve(&asb_events, sizeof(*ev), 0);
+	if (!ev) {
+		count_drop();
+		return NULL;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->time_ns = bpf_ktime_get_boot_ns();
+	ev->sandbox = sbid;
+	ev->pid = bpf_get_current_pid_tgid() >> 32;
+	ev->tid = (__u32)bpf_get_current_pid_tgid();
+	ev->uid = (__u32)bpf_get_current_uid_gid();
+	ev->rule = rule;
+	ev->action = action;
+	ev->verdict = deny ? ASB_EV_DENY : ASB_EV_ALLOW;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	return ev;
+}
+
+
+static __always_inline void ev_send(struct asb_event *ev)
+{
+	const char *verdict = ev->verdict == ASB_EV_DENY ? "deny" : "allow";
+
+	switch (ev->action) {
+	case ASB_ACT_FILE_READ:
+		bpf_printk("asb: %s sb=%d pid=%u open %s rule=%d", verdict,
+			   (int)ev->sandbox, ev->pid, ev->path, (int)ev->rule);
+		break;
+	case ASB_ACT_FILE_WRITE:
+		bpf_printk("asb: %s sb=%d pid=%u write %s rule=%d", verdict,
+			   (int)ev->sandbox, ev->pid, ev->path, (int)ev->rule);
+		break;
+	case ASB_ACT_FILE_EXEC:
+		bpf_printk("asb: %s sb=%d pid=%u exec %s rule=%d", verdict,
+			   (int)ev->sandbox, ev->pid, ev->path, (int)ev->rule);
+		break;
+	case ASB_ACT_CONNECT4:
+	case ASB_ACT_BIND4:
+		bpf_printk("asb: %s sb=%d pid=%u lsm %pI4:%u rule=%d", verdict,
+			   (int)ev->sandbox, ev->pid, ev->addr, ev->port,
+			   (int)ev->rule);
+		break;
+	case ASB_ACT_CONNECT6:
+	case ASB_ACT_BIND6:
+		bpf_printk("asb: %s sb=%d pid=%u lsm [%pI6]:%u rule=%d", verdict,
+			   (int)ev->sandbox, ev->pid, ev->addr, ev->port,
+			   (int)ev->rule);
+		break;
+	case ASB_ACT_SOCKET:
+		bpf_printk("asb: %s sb=%d pid=%u socket family=%u type=%u rule=%d",
+			   verdict, (int)ev->sandbox, ev->pid, ev->family,
+			   ev->sock_type, (int)ev->rule);
+		break;
+	case ASB_ACT_FILE_CREATE:
+		bpf_printk("asb: %s sb=%d pid=%u create %s", verdict,
+			   (int)ev->sandbox, ev->pid, ev->path);
+		break;
+	case ASB_ACT_FILE_REMOVE:
+		bpf_printk("asb: %s sb=%d pid=%u remove %s", verdict,
+			   (int)ev->sandbox, ev->pid, ev->path);
+		break;
+	case ASB_ACT_FILE_RENAME:
+	case ASB_ACT_FILE_LINK:
+		bpf_printk("asb: %s sb=%d pid=%u rename/link %s", verdict,
+			   (int)ev->sandbox, ev->pid, ev->path);
+		break;
+	default:
+		bpf_printk("asb: %s sb=%d pid=%u mount", verdict,
+			   (int)ev->sandbox, ev->pid);
+		break;
+	}
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/* ---- inode ancestry ---- */
+
+struct walk {
+	struct vfsmount *mnt;
+	struct dentry *d;
+	__u32 sbid;
+	__u32 need;	/* stop early once all of these are found */
+	__u32 got;	/* union of the rights on the way */
+	__u32 rule;	/* first rule that contributed */
+	__u32 skip;	/* d is a covered mount point: not checked */
+	__u32 done;
+};
+
+static long walk_step(__u32 idx, void *arg)
+{
+	struct walk *w = arg;
+	struct dentry *d = w->d, *parent;
+	struct vfsmount *mnt = w->mnt;
+	struct asb_fs_key key = { .sandbox = w->sbid };
+	struct asb_fs_val *v;
+
+	if (!w->skip) {
+		key.dev = BPF_CORE_READ(d, d_sb, s_dev);
+		key.ino = BPF_CORE_READ(d, d_inode, i_ino);
+		v = bpf_map_lookup_elem(&asb_fs, &key);
+		if (asb_debug)
+			bpf_printk("asb: walk %u dev=%x ino=%lu", idx, key.dev,
+				   key.ino);
+		if (v) {
+			if (!w->got)
+				w->rule = v->rule;
+			w->got |= v->rights;
+			if ((w->got & w->need) == w->need) {
+				w->done = 1;
+				return 1;
+			}
+		}
+	}
+	if (d == BPF_CORE_READ(mnt, mnt_root)) {
+		/* the root of its mount: on to the mount point, unchecked */
+		struct mount *m = (void *)((char *)mnt -
+					   bpf_core_field_offset(struct mount, mnt));
+		struct mount *up = BPF_CORE_READ(m, mnt_parent);
+
+		if (!up || up == m) {
+			w->done = 1;	/* the root of the mount tree */
+			return 1;
+		}
+		w->d = BPF_CORE_READ(m, mnt_mountpoint);
+		w->mnt = (void *)((char *)up +
+				  bpf_core_field_offset(struct mount, mnt));
+		w->skip = 1;
+		return 0;
+	}
+	parent = BPF_CORE_READ(d, d_parent);
+	if (!parent || parent == d) {
+		w->done = 1;	/* a disconnected root */
+		return 1;
+	}
+	w->d = parent;
+	w->skip = 0;
+	return 0;
+}
+
+/* The rights the sandbox has on (@mnt, @d): union over its ancestors. */
+static __always_inline __u32 rights_of(__u32 sbid, struct vfsmount *mnt,
+				       struct dentry *d, __u32 need,
+				       __u32 *rule)
+{
+	struct walk w = {
+		.mnt = mnt, .d = d, .sbid = sbid, .need = need,
+		.rule = ASB_RULE_NONE,
+	};
+
+	if (!mnt || !d)
+		return 0;
+	bpf_loop(ASB_FS_WALK_MAX, walk_step, &w, 0);
+	*rule = w.rule;
+	return w.got;
+}
+
+/* Internal filesystems and private inodes are not path-checked (Landlock). */
+static __always_inline bool unchecked(struct dentry *d)
+{
+	unsigned long sflags = BPF_CORE_READ(d, d_sb, s_flags);
+	struct inode *inode = BPF_CORE_READ(d, d_inode);
+
+	if (sflags & SB_NOUSER)
+		return true;
+	return inode && (BPF_CORE_READ(inode, i_flags) & S_PRIVATE);
+}
+
+static __always_inline void ev_file(struct asb_event *ev, struct dentry *d)
+{
+	__u64 ino = BPF_CORE_READ(d, d_inode, i_ino);
+	__u32 dev = BPF_CORE_READ(d, d_sb, s_dev);
+	const unsigned char *name = BPF_CORE_READ(d, d_name.name);
+
+	__builtin_memcpy(ev->addr, &ino, 8);
+	__builtin_memcpy(ev->addr + 8, &dev, 4);
+	if (!ev->path[0])
+		bpf_probe_read_kernel_str(ev->path, sizeof(ev->path), name);
+}
+
+/*
+ * Decide an access that needs @need on (@mnt, @d); on deny send an event
+ * naming @name_d (the object; @d may be its parent directory).
+ */
+static int check_path(__u32 sbid, struct vfsmount *mnt, struct dentry *d,
+		      struct dentry *name_d, __u32 need, __u32 action)
+{
+	struct asb_event *ev;
+	__u32 rule, got;
+
+	got = rights_of(sbid, mnt, d, need, &rule);
+	if ((got & need) == need)
+		return 0;
+	ev = ev_new(sbid, action, ASB_RULE_NONE, true);
+	if (ev) {
+		ev_file(ev, name_d);
+		ev_send(ev);
+	}
+	return -EACCES;
+}
+
+static __always_inline struct vfsmount *path_mnt(const struct path *p)
+{
+	return BPF_CORE_READ(p, mnt);
+}
+
+static __always_inline struct dentry *path_dentry(const struct path *p)
+{
+	return BPF_CORE_READ(p, dentry);
+}
+
+/* ---- ask ---- */
+
+static __always_inline int ask_kfunc(__u32 sbid, __u32 kind, __u32 rule,
+				     struct inode *inode)
+{
+	struct asb_ask_req req = {
+		.sandbox = sbid, .kind = kind, .rule = rule,
+	};
+
+	if (!bpf_ksym_exists(bpf_asb_ask))
+		return -EACCES;
+	req.ino = BPF_CORE_READ(inode, i_ino);
+	req.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	return bpf_asb_ask(&req, sizeof(req)) ? -EACCES : 0;
+}
+
+/* Without the module: the exec agentd approved for this very thread. */
+static __always_inline bool exec_approved(struct inode *inode)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct asb_exec_val *v = bpf_map_lookup_elem(&asb_exec, &tid);
+	__u64 ino = BPF_CORE_READ(inode, i_ino);
+	__u32 dev = BPF_CORE_READ(inode, i_sb, s_dev);
+
+	if (!v || !v->ino)
+		return false;
+	return (v->ino == ino && v->dev == dev) ||
+	       (v->interp_ino == ino && v->interp_dev == dev);
+}
+
+/* @name: the name exec was called with (bprm_check: no bpf_d_path there) */
+static __always_inline int deny_file_ev(__u32 sbid, __u32 action, __u32 rule,
+					struct file *file, bool ask,
+					const char *name)
+{
+	struct asb_event *ev = ev_new(sbid, action, rule, true);
+	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
+
+	if (ev) {
+		if (ask)
+			ev->flags |= ASB_EVF_ASK;
+		if (name) {
+			if (bpf_probe_read_kernel_str(ev->path,
+						      sizeof(ev->path), name) < 0)
+				ev->path[0] = 0;
+		} else if (bpf_d_path((struct path *)&file->f_path, ev->path,
+				      sizeof(ev->path)) < 0) {
+			ev->path[0] = 0;
+		}
+		ev_file(ev, d);
+		ev_send(ev);
+	}
+	return -EACCES;
+}
+
+/* ---- hooks: files ---- */
+
+SEC("lsm.s/file_open")
+int BPF_PROG(asb_file_open, struct file *file, int ret)
+{
+	struct dentry *d = file->f_path.dentry;
+	struct vfsmount *mnt = file->f_path.mnt;
+	__u32 sbid, rule, need = 0, got, action;
+	unsigned int fmode = file->f_mode, fflags = file->f_flags;
+
+	if (ret || !member(&sbid))
+		return ret;
+	/*
+	 * overlayfs opening its real file: the overlay's own file was checked
+	 * (6.6+: the backing file's f_path is the layer's, outside the tree)
+	 */
+	if (bpf_core_type_exists(struct backing_file) &&
+	    (fmode & FMODE_BACKING))
+		return 0;
+	if (unchecked(d))
+		return 0;
+	if (fflags & __FMODE_EXEC) {
+		/* approve.exec: decided at bprm_check_security */
+		got = rights_of(sbid, mnt, d, ASB_FS_EXEC, &rule);
+		if (got & (ASB_FS_EXEC | ASB_FS_ASK_EXEC))
+			return 0;
+		return deny_file_ev(sbid, ASB_ACT_FILE_EXEC, ASB_RULE_NONE,
+				    file, false, NULL);
+	}
+	if (fmode & FMODE_READ)
+		need |= ASB_FS_READ;
+	if (fmode & FMODE_WRITE)
+		need |= ASB_FS_WRITE;
+	if (!need)
+		return 0;
+	action = need & ASB_FS_WRITE ? ASB_ACT_FILE_WRITE : ASB_ACT_FILE_READ;
+	got = rights_of(sbid, mnt, d, need, &rule);
+	if ((got & need) == need)
+		return 0;
+	if ((need & ASB_FS_WRITE) && (got & ASB_FS_ASK_WRITE) &&
+	    (got | ASB_FS_WRITE) & need) {
+		if (!ask_kfunc(sbid, ASB_RULE_ASK_WRITE, rule, file->f_inode))
+			return 0;
+		return deny_file_ev(sbid, action, rule, file, true, NULL);
+	}
+	return deny_file_ev(sbid, action, ASB_RULE_NONE, file, false,
+			    NULL);
+}
+
+SEC("lsm.s/bprm_check_security")
+int BPF_PROG(asb_bprm_check, struct linux_binprm *bprm, int ret)
+{
+	struct file *file = bprm->file;
+	struct inode *inode = file->f_inode;
+	__u32 sbid, rule, got;
+
+	if (ret || !member(&sbid))
+		return ret;
+	got = rights_of(sbid, file->f_path.mnt, file->f_path.dentry,
+			ASB_FS_EXEC, &rule);
+	if (got & ASB_FS_EXEC)
+		return 0;
+	if (got & ASB_FS_ASK_EXEC) {
+		if (bpf_ksym_exists(bpf_asb_ask)) {
+			if (!ask_kfunc(sbid, ASB_RULE_ASK_EXEC, rule, inode))
+				return 0;
+		} else if (exec_approved(inode)) {
+			return 0;
+		}
+		return deny_file_ev(sbid, ASB_ACT_FILE_EXEC, rule, file, true,
+				    bprm->filename);
+	}
+	return deny_file_ev(sbid, ASB_ACT_FILE_EXEC, ASB_RULE_NONE, file,
+			    false, bprm->filename);
+}
+
+/* Creating, removing: fs.write on the directory. */
+static __always_inline int dir_write(const struct path *dir, struct dentry *d,
+				     __u32 action)
+{
+	__u32 sbid;
+
+	if (!member(&sbid))
+		return 0;
+	return check_path(sbid, path_mnt(dir), path_dentry(dir), d,
+			  ASB_FS_WRITE, action);
+}
+
+SEC("lsm/path_mknod")
+int BPF_PROG(asb_path_mknod, const struct path *dir, struct dentry *dentry,
+	     umode_t mode, unsigned int dev, int ret)
+{
+	__u32 sbid;
+	struct asb_event *ev;
+
+	if (ret)
+		return ret;
+	if (((mode & S_IFMT) == S_IFCHR || (mode & S_IFMT) == S_IFBLK) &&
+	    member(&sbid)) {
+		ev = ev_new(sbid, ASB_ACT_FILE_CREATE, ASB_RULE_NONE, true);
+		if (ev) {
+			ev_file(ev, dentry);
+			ev_send(ev);
+		}
+		return -EACCES;	/* device nodes: never */
+	}
+	return dir_write(dir, dentry, ASB_ACT_FILE_CREATE);
+}
+
+SEC("lsm/path_mkdir")
+int BPF_PROG(asb_path_mkdir, const struct path *dir, struct dentry *dentry,
+	     umode_t mode, int ret)
+{
+	return ret ?: dir_write(dir, dentry, ASB_ACT_FILE_CREATE);
+}
+
+SEC("lsm/path_symlink")
+int BPF_PROG(asb_path_symlink, const struct path *dir, struct dentry *dentry,
+	     const char *old_name, int ret)
+{
+	return ret ?: dir_write(dir, dentry, ASB_ACT_FILE_CREATE);
+}
+
+SEC("lsm/path_unlink")
+int BPF_PROG(asb_path_unlink, const struct path *dir, struct dentry *dentry,
+	     int ret)
+{
+	return ret ?: dir_write(dir, dentry, ASB_ACT_FILE_REMOVE);
+}
+
+SEC("lsm/path_rmdir")
+int BPF_PROG(asb_path_rmdir, const struct path *dir, struct dentry *dentry,
+	     int ret)
+{
+	return ret ?: dir_write(dir, dentry, ASB_ACT_FILE_REMOVE);
+}
+
+SEC("lsm/path_truncate")
+int BPF_PROG(asb_path_truncate, const struct path *path, int ret)
+{
+	__u32 sbid;
+	struct dentry *d = path_dentry(path);
+
+	if (ret || !member(&sbid) || unchecked(d))
+		return ret;
+	return check_path(sbid, path_mnt(path), d, d, ASB_FS_WRITE,
+			  ASB_ACT_FILE_WRITE);
+}
+
+/* 6.2+: ftruncate and O_TRUNC; agentd disables it where it is missing. */
+SEC("lsm/file_truncate")
+int BPF_PROG(asb_file_truncate, struct file *file, int ret)
+{
+	__u32 sbid;
+	struct dentry *d = file->f_path.dentry;
+
+	if (ret || !member(&sbid) || unchecked(d))
+		return ret;
+	return check_path(sbid, file->f_path.mnt, d, d, ASB_FS_WRITE,
+			  ASB_ACT_FILE_WRITE);
+}
+
+#define RW	(ASB_FS_READ | ASB_FS_WRITE | ASB_FS_EXEC)
+
+/*
+ * Moving @obj (in @src) to @dst: fs.write on both directories, and the
+ * rights the object gets from @dst's ancestors must be ones it had at its
+ * source (inherited from @src's, or on the object itself, which moves along).
+ */
+static __always_inline int refer(__u32 sbid, struct vfsmount *mnt,
+				 struct dentry *src, struct dentry *dst,
+				 struct dentry *obj, __u32 action)
+{
+	__u32 r1, r2, rs, rd, rule;
+	struct asb_event *ev;
+
+	rs = rights_of(sbid, mnt, src, ~0u, &r1);
+	rd = rights_of(sbid, mnt, dst, ~0u, &r2);
+	if ((rs & ASB_FS_WRITE) && (rd & ASB_FS_WRITE) &&
+	    !((rd & RW) & ~(rights_of(sbid, mnt, obj, ~0u, &rule) & RW)))
+		return 0;
+	ev = ev_new(sbid, action, ASB_RULE_NONE, true);
+	if (ev) {
+		ev_file(ev, obj);
+		ev_send(ev);
+	}
+	return -EACCES;
+}
+
+SEC("lsm/path_link")
+int BPF_PROG(asb_path_link, struct dentry *old_dentry,
+	     const struct path *new_dir, struct dentry *new_dentry, int ret)
+{
+	__u32 sbid;
+	struct vfsmount *mnt = path_mnt(new_dir);
+
+	if (ret || !member(&sbid))
+		return ret;
+	return refer(sbid, mnt, BPF_CORE_READ(old_dentry, d_parent),
+		     path_dentry(new_dir), old_dentry, ASB_ACT_FILE_LINK);
+}
+
+SEC("lsm/path_rename")
+int BPF_PROG(asb_path_rename, const struct path *old_dir,
+	     struct dentry *old_dentry, const struct path *new_dir,
+	     struct dentry *new_dentry, unsigned int flags, int ret)
+{
+	__u32 sbid;
+	struct vfsmount *mnt = path_mnt(old_dir);
+	int err;
+
+	if (ret || !member(&sbid))
+		return ret;
+	err = refer(sbid, mnt, path_dentry(old_dir), path_dentry(new_dir),
+		    old_dentry, ASB_ACT_FILE_RENAME);
+	if (err || !(flags & RENAME_EXCHANGE))
+		return err;
+	return refer(sbid, mnt, path_dentry(new_dir), path_dentry(old_dir),
+		     new_dentry, ASB_ACT_FILE_RENAME);
+}
+
+/* ---- hooks: mounts ---- */
+
+static __always_inline int no_mount(void)
+{
+	struct asb_event *ev;
+	__u32 sbid;
+
+	if (!member(&sbid))
+		return 0;
+	ev = ev_new(sbid, ASB_ACT_MOUNT, ASB_RULE_NONE, true);
+	if (ev)
+		ev_send(ev);
+	return -EPERM;
+}
+
+SEC("lsm/sb_mount")
+int BPF_PROG(asb_sb_mount, const char *dev_name, const struct path *path,
+	     const char *type, unsigned long flags, void *data, int ret)
+{
+	return ret ?: no_mount();
+}
+
+SEC("lsm/sb_umount")
+int BPF_PROG(asb_sb_umount, struct vfsmount *mnt, int flags, int ret)
+{
+	return ret ?: no_mount();
+}
+
+SEC("lsm/move_mount")
+int BPF_PROG(asb_move_mount, const struct path *from, const struct path *to,
+	     int ret)
+{
+	return ret ?: no_mount();
+}
+
+SEC("lsm/sb_pivotroot")
+int BPF_PROG(asb_sb_pivotroot, const struct path *old, const struct path *new,
+	     int ret)
+{
+	return ret ?: no_mount();
+}
+
+/* ---- hooks: sockets ---- */
+
+SEC("lsm/socket_create")
+int BPF_PROG(asb_socket_create, int family, int type, int protocol, int kern,
+	     int ret)
+{
+	const struct asb_sb_conf *conf;
+	struct asb_event *ev;
+	__u32 sbid;
+	bool deny;
+
+	if (ret || kern || !member(&sbid))
+		return ret;
+	conf = bpf_map_lookup_elem(&asb_sandbox, &sbid);
+	deny = !conf;
+	if (conf && family >= 0 && family < 64 &&
+	    ((conf->deny_families >> family) & 1))
+		deny = true;
+	if (conf && (family == AF_INET || family == AF_INET6) &&
+	    (type & 0xf) == SOCK_RAW && (conf->flags & ASB_SB_DENY_RAW))
+		deny = true;
+	if (!deny)
+		return 0;
+	ev = ev_new(sbid, ASB_ACT_SOCKET, ASB_RULE_FAMILIES, true);
+	if (ev) {
+		ev->family = family;
+		ev->sock_type = type & 0xf;
+		ev->protocol = protocol;
+		ev_send(ev);
+	}
+	return -EPERM;
+}
+
+/* First range of @v holding @port: 1 allow, 2 allow if approved, 0 deny. */
+static __always_inline int match_ports(const struct asb_net_val *v, __u16 port,
+				       __u32 *rule)
+{
+	int i;
+
+	if (!v)
+		return 0;
+	for (i = 0; i < ASB_NET_RANGES; i++) {
+		if (i >= v->n)
+			break;
+		if (port >= v->r[i].lo && port <= v->r[i].hi) {
+			*rule = v->r[i].rule;
+			return v->ask & (1u << i) ? 2 : 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * approve.connect: the one-shot entry agentd left for this thread and this
+ * address. Only looked at: the cgroup connect program, which runs after
+ * this hook, consumes it.
+ */
+static __always_inline bool oneshot_ok(__u32 sbid, __u32 family,
+				       const __u8 *addr, int alen, __u16 port)
+{
+	struct asb_oneshot_key key = {
+		.sandbox = sbid,
+		.tid = (__u32)bpf_get_current_pid_tgid(),
+	};
+	struct asb_oneshot_val *v = bpf_map_lookup_elem(&asb_oneshot, &key);
+	int i;
+
+	if (!v || v->family != family || v->port != port)
+		return false;
+	for (i = 0; i < 16; i++)
+		if (i < alen && v->addr[i] != addr[i])
+			return false;
+	return true;
+}
+
+static int sock_addr(struct sockaddr *address, int addrlen, __u32 kind,
+		     __u32 act4, __u32 act6)
+{
+	const struct asb_sb_conf *conf;
+	struct asb_event *ev;
+	__u32 sbid, rule = ASB_RULE_NONE, w[4] = {};
+	__u16 family, port = 0;
+	int verdict = 0, alen = 4, act;
+	bool v4 = true;
+
+	if (!member(&sbid))
+		return 0;
+	family = BPF_CORE_READ(address, sa_family);
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (void *)address;
+
+		if (addrlen < (int)sizeof(*in))
+			return 0;	/* the kernel refuses it */
+		port = bpf_ntohs(BPF_CORE_READ(in, sin_port));
+		w[0] = BPF_CORE_READ(in, sin_addr.s_addr);
+	} else if (family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (void *)address;
+
+		if (addrlen < 24)
+			return 0;
+		port = bpf_ntohs(BPF_CORE_READ(in6, sin6_port));
+		bpf_probe_read_kernel(w, 16, &in6->sin6_addr);
+		v4 = !w[0] && !w[1] && w[2] == bpf_htonl(0xffff);
+		if (v4)
+			w[0] = w[3];
+		else
+			alen = 16;
+	} else {
+		return 0;	/* unix names: the cgroup programs */
+	}
+	act = v4 ? act4 : act6;
+	conf = bpf_map_lookup_elem(&asb_sandbox, &sbid);
+	if (conf && v4) {
+		struct asb_net4_key k4 = {
+			.prefixlen = ASB_NET_KEY_BITS + 32,
+			.set = conf->set, .kind = kind,
+		};
+
+		__builtin_memcpy(k4.addr, w, 4);
+		verdict = match_ports(bpf_map_lookup_elem(&asb_net4, &k4),
+				      port, &rule);
+	} else if (conf) {
+		struct asb_net6_key k6 = {
+			.prefixlen = ASB_NET_KEY_BITS + 128,
+			.set = conf->set, .kind = kind,
+		};
+
+		__builtin_memcpy(k6.addr, w, 16);
+		verdict = match_ports(bpf_map_lookup_elem(&asb_net6, &k6),
+				      port, &rule);
+	}
+	if (verdict == 2 && oneshot_ok(sbid, v4 ? AF_INET : AF_INET6,
+				       (__u8 *)w, alen, port))
+		verdict = 1;
+	if (verdict == 1)
+		return 0;
+	ev = ev_new(sbid, act, verdict == 2 ? rule : ASB_RULE_NONE, true);
+	if (ev) {
+		if (verdict == 2)
+			ev->flags |= ASB_EVF_ASK;
+		ev->family = v4 ? AF_INET : AF_INET6;
+		ev->port = port;
+		__builtin_memcpy(ev->addr, w, 16);
+		if (v4)
+			__builtin_memset(ev->addr + 4, 0, 12);
+		ev_send(ev);
+	}
+	return -EPERM;
+}
+
+SEC("lsm/socket_connect")
+int BPF_PROG(asb_socket_connect, struct socket *sock,
+	     struct sockaddr *address, int addrlen, int ret)
+{
+	return ret ?: sock_addr(address, addrlen, ASB_RULE_NET_CONNECT,
+				ASB_ACT_CONNECT4, ASB_ACT_CONNECT6);
+}
+
+SEC("lsm/socket_bind")
+int BPF_PROG(asb_socket_bind, struct socket *sock, struct sockaddr *address,
+	     int addrlen, int ret)
+{
+	return ret ?: sock_addr(address, addrlen, ASB_RULE_NET_BIND,
+				ASB_ACT_BIND4, ASB_ACT_BIND6);
+}
