@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -20,7 +22,9 @@
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
 
+#include "approval.h"
 #include "kgate.h"
+#include "sandbox.h"
 
 struct kask {
 	struct asb_kgate_ask a;
@@ -391,4 +395,101 @@ int asb_kgate_next(struct asb_kgate *g, struct asb_kgate_ask *a)
 	*a = k->a;
 	free(k);
 	return 1;
+}
+
+/* ---- asks from the gate, held in agentd's approval queue ---- */
+
+struct held_ask {
+	struct asb_kgate *g;
+	uint32_t id;
+};
+
+static void kask_resolve(struct asb_ask *a, bool allow)
+{
+	struct held_ask *k = a->priv;
+
+	asb_kgate_verdict(k->g, k->id, allow);
+}
+
+/* The kernel ends the wait itself (timeout, fatal signal): until the
+ * thread is gone the request stands; a late verdict is refused by id. */
+static bool kask_alive(struct asb_ask *a)
+{
+	return kill(a->pid, 0) == 0 || errno == EPERM;
+}
+
+static void kask_release(struct asb_ask *a)
+{
+	free(a->priv);
+}
+
+static const struct asb_ask_ops kask_ops = {
+	.resolve = kask_resolve,
+	.alive = kask_alive,
+	.release = kask_release,
+};
+
+static bool is_path_kind(uint32_t kind)
+{
+	return kind == ASB_RULE_ASK_EXEC || kind == ASB_RULE_ASK_WRITE;
+}
+
+int asb_kgate_serve(struct asb_kgate *g, struct asb_approvals *ap,
+		    struct asb_sandboxes *sbs)
+{
+	struct asb_kgate_ask k;
+	int ret = asb_kgate_recv(g);
+
+	while (asb_kgate_next(g, &k) > 0) {
+		struct asb_sandbox *s = asb_sandbox_by_id(sbs, k.sandbox);
+		const struct asb_image_rule *r = NULL;
+		struct asb_ask *a;
+		struct held_ask *priv;
+		unsigned int secs;
+
+		/* not ours, or not an ask: deny */
+		if (!s || k.action < ASB_RULE_ASK_EXEC ||
+		    k.action > ASB_RULE_ASK_WRITE) {
+			asb_kgate_verdict(g, k.id, false);
+			continue;
+		}
+		if (asb_sandbox_rt_match(s, k.action, k.object)) {
+			asb_kgate_verdict(g, k.id, true);
+			continue;
+		}
+		a = calloc(1, sizeof(*a));
+		priv = malloc(sizeof(*priv));
+		if (!a || !priv) {
+			free(a);
+			free(priv);
+			asb_kgate_verdict(g, k.id, false);
+			continue;
+		}
+		*priv = (struct held_ask){ .g = g, .id = k.id };
+		a->sbid = s->id;
+		snprintf(a->sandbox, sizeof(a->sandbox), "%s", s->name);
+		a->pid = k.pid;
+		snprintf(a->exe, sizeof(a->exe), "%.*s", (int)sizeof(a->exe) - 1,
+			 k.exe);
+		snprintf(a->comm, sizeof(a->comm), "%s", k.comm);
+		a->kind = k.action;
+		snprintf(a->object, sizeof(a->object), "%.*s", (int)sizeof(a->object) - 1,
+			 k.object);
+		snprintf(a->key, sizeof(a->key), "%.*s", (int)sizeof(a->key) - 1,
+			 k.object);
+		if (is_path_kind(k.action))
+			r = asb_image_match_path(&s->img, s->sb, k.action,
+						 k.object);
+		asb_sandbox_rule_src(s, r ? (uint32_t)(r - asb_image_rules(&s->img)) :
+				     UINT32_MAX, a->rule, sizeof(a->rule));
+		a->default_allow = s->sb->flags & ASB_SB_ASK_ALLOW;
+		/* the kernel denies at its own timeout: answer before it */
+		secs = k.timeout_ms / 1000;
+		a->timeout = secs && secs < s->sb->ask_timeout ? secs :
+			     s->sb->ask_timeout;
+		a->ops = &kask_ops;
+		a->priv = priv;
+		asb_approval_add(ap, a);
+	}
+	return ret;
 }

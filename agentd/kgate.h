@@ -68,4 +68,15 @@ int asb_kgate_wait(struct asb_kgate *g, int timeout_ms);
 /* Pop the oldest queued ask into *a: 1, or 0 if none. */
 int asb_kgate_next(struct asb_kgate *g, struct asb_kgate_ask *a);
 
+/*
+ * Drain the socket and hold every ask in @ap, agentd's approval queue
+ * (agentd/approval.h): an operator's answer, the sandbox's approve.default
+ * at the deadline, or a runtime --always rule decides, and the verdict goes
+ * back to the gate. Asks for unknown sandboxes are denied at once.
+ */
+struct asb_approvals;
+struct asb_sandboxes;
+int asb_kgate_serve(struct asb_kgate *g, struct asb_approvals *ap,
+		    struct asb_sandboxes *sbs);
+
 #endif
