@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -49,6 +50,7 @@
  * (v2: approve.connect one-shot entries): a restarted agentd must never
  * adopt programs of an older build that let approve.connect through.
  */
+#define LOCK_FILE "/run/asb-agentd.lock"
 #define PIN_DIR "/sys/fs/bpf/asb-v2"
 
 static struct {
@@ -401,7 +403,9 @@ static void handle_attach(int fd, const struct asb_ctl_req *req)
 	}
 	ret = asb_sandbox_attach_pid(s, req->pid);
 	snprintf(msg, sizeof(msg), "pid %u: %s", req->pid,
-		 ret ? strerror(-ret) : "attached (socket rules; file rules "
+		 ret ? strerror(-ret) : d.sbs.lsm ?
+		 "attached (BPF-LSM: file, exec, socket and mount rules)" :
+		 "attached (socket rules; file rules "
 		 "apply to processes started by asbctl run)");
 	asb_ctl_reply(fd, ret, msg, strlen(msg));
 }
@@ -605,6 +609,20 @@ int main(int argc, char **argv)
 	if (geteuid() != 0) {
 		logmsg("must run as root");
 		return 1;
+	}
+	/*
+	 * The kernel side (pinned BPF programs and maps, the ring buffer,
+	 * asb.ko's agent slot) is one per host: so is agentd.
+	 */
+	{
+		int lk = open(LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+		if (lk < 0 || flock(lk, LOCK_EX | LOCK_NB) < 0) {
+			logmsg("%s: %s", LOCK_FILE, errno == EWOULDBLOCK ?
+			       "another agentd is running on this host" :
+			       strerror(errno));
+			return 1;
+		}
 	}
 	/* no core dumps, no ptrace by non-root, secrets stay in memory */
 	prctl(PR_SET_DUMPABLE, 0);

@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kselftest/kselftest_harness.h"
+#include "asb_test.h"
 
 #define DIR	"/tmp/asb-appr"
 #define POLICY	"selftests/policies/approval.ini"
@@ -208,7 +208,7 @@ static pid_t start_agentd(void)
 		      "--audit-log", DIR "/audit.jsonl", NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 100 && access(DIR "/agentd.sock", F_OK); i++)
+	for (int i = 0; i < 1200 && access(DIR "/agentd.sock", F_OK); i++)
 		usleep(50000);
 	return pid;
 }
@@ -326,7 +326,7 @@ static unsigned int wait_pending(int n)
 {
 	static char buf[65536];
 
-	for (int i = 0; i < 100; i++) {
+	for (int i = 0; i < 600; i++) {
 		if (pending(buf, sizeof(buf)) >= n)
 			return (unsigned int)strtoul(buf, NULL, 10);
 		usleep(50000);
@@ -357,7 +357,7 @@ static bool audit_has(const char *a, const char *b, const char *c)
 {
 	char line[4096];
 
-	for (int tries = 0; tries < 40; tries++) {
+	for (int tries = 0; tries < 300; tries++) {
 		FILE *f = fopen(DIR "/audit.jsonl", "r");
 
 		while (f && fgets(line, sizeof(line), f)) {

@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "kselftest/kselftest_harness.h"
+#include "asb_test.h"
 
 #include "broker.h"
 #include "policy.h"
@@ -126,7 +126,7 @@ static pid_t start_agentd(void)
 		      "--broker", DIR "/broker.sock", NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 100; i++) {
+	for (int i = 0; i < 1200; i++) {	/* 60 s: slow guests */
 		if (access(DIR "/broker.sock", F_OK) == 0 &&
 		    access(DIR "/agentd.sock", F_OK) == 0)
 			return pid;

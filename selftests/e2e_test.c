@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kselftest/kselftest_harness.h"
+#include "asb_test.h"
 
 #define DIR	"/tmp/asb-e2e"
 #define POLICY	"selftests/policies/e2e.ini"
@@ -105,7 +105,7 @@ static pid_t start_agentd(const char *policy, const char *sock,
 		      "--state-dir", DIR "/state", "--audit-log", audit, NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 100; i++) {
+	for (int i = 0; i < 1200; i++) {	/* 60 s: slow guests */
 		if (access(sock, F_OK) == 0)
 			return pid;
 		usleep(50000);
@@ -183,7 +183,7 @@ static bool audit_has(const char *audit, const char *const *needles)
 {
 	char line[4096];
 
-	for (int tries = 0; tries < 60; tries++) {
+	for (int tries = 0; tries < 300; tries++) {
 		FILE *f = fopen(audit, "r");
 
 		while (f && fgets(line, sizeof(line), f)) {
@@ -409,12 +409,20 @@ TEST_F(e2e, kill_agentd_sandbox_stays_confined)
 		close(in[1]);
 		execl(exe, "asbctl", "--socket", self->sock, "run", "--sandbox",
 		      "base", "--", "/bin/bash", "-c",
-		      "read x; cat " DIR "/secret/key; exec 3<>/dev/tcp/127.0.0.1/18082",
+		      "echo ready; read x; cat " DIR "/secret/key; exec 3<>/dev/tcp/127.0.0.1/18082",
 		      NULL);
 		_exit(127);
 	}
 	close(in[0]);
-	usleep(500000);
+	/* wait until the sandboxed shell runs */
+	for (int i = 0; i < 1200; i++) {
+		n = pread(outfd, out, sizeof(out) - 1, 0);
+		out[n > 0 ? n : 0] = 0;
+		if (strstr(out, "ready"))
+			break;
+		usleep(50000);
+	}
+	ASSERT_NE(NULL, strstr(out, "ready"));
 	/* the sandbox is running and waiting: agentd dies */
 	kill(self->agentd, SIGKILL);
 	waitpid(self->agentd, NULL, 0);
@@ -439,13 +447,17 @@ TEST_F(e2e, bad_policy_on_sighup_keeps_the_old_one)
 
 	ASSERT_EQ(0, system("printf '[sandbox.base]\\nfs.read = relative\\n' > " DIR "/policy.ini"));
 	ASSERT_EQ(0, kill(self->agentd, SIGHUP));
-	usleep(300000);
 	snprintf(cmd, sizeof(cmd), "%s/asbctl --socket %s status", bindir, self->sock);
-	p = popen(cmd, "r");
-	ASSERT_NE(NULL, p);
-	n = fread(out, 1, sizeof(out) - 1, p);
-	out[n] = 0;
-	EXPECT_EQ(0, pclose(p));
+	for (int i = 0; i < 300; i++) {
+		p = popen(cmd, "r");
+		ASSERT_NE(NULL, p);
+		n = fread(out, 1, sizeof(out) - 1, p);
+		out[n] = 0;
+		EXPECT_EQ(0, pclose(p));
+		if (strstr(out, "REFUSED"))
+			break;
+		usleep(100000);
+	}
 	EXPECT_NE(NULL, strstr(out, "REFUSED")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "policy.ini:2: fs.read: 'relative' is not an absolute path")) TH_LOG("%s", out);
 	/* the old policy is still the one sandboxes get */

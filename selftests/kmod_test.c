@@ -29,7 +29,7 @@
 #include <asb/image.h>
 
 #include "kgate.h"
-#include "kselftest/kselftest_harness.h"
+#include "asb_test.h"
 
 #define HOOK "/proc/fs/asb/gate_test"
 

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kselftest/kselftest_harness.h"
+#include "asb_test.h"
 
 #include "landlock.h"
 #include "landlock_audit.h"

@@ -35,7 +35,7 @@
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 
-#include "kselftest/kselftest_harness.h"
+#include "asb_test.h"
 
 #include "landlock.h"
 #include "launch.h"

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "kselftest/kselftest_harness.h"
+#include "asb_test.h"
 #include "policy.h"
 
 /* Compile @text as the file "t.ini" in a fresh directory; diagnostics go

@@ -26,7 +26,7 @@
 #include <unistd.h>
 #include <linux/magic.h>
 
-#include "kselftest/kselftest_harness.h"
+#include "asb_test.h"
 
 #include "policy.h"
 #include "sockfilter.h"

@@ -20,7 +20,7 @@
 
 #include <sodium.h>
 
-#include "kselftest/kselftest_harness.h"
+#include "asb_test.h"
 
 #include "vault.h"
 
@@ -239,6 +239,8 @@ TEST(crash_during_write)
 	struct asb_vault_keys *k = asb_vault_keys_new();
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	int last_done = -1, killed = 0;
+	long put_us = 25000;	/* measured on the first, unkilled put */
+	struct timespec t0, t1;
 
 	ASSERT_LT(0, n);
 	exe[n] = 0;
@@ -252,6 +254,7 @@ TEST(crash_during_write)
 		pid_t pid;
 
 		ASSERT_EQ(0, pipe(pfd));
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		pid = fork();
 		if (pid == 0) {
 			dup2(pfd[0], 0);
@@ -273,11 +276,16 @@ TEST(crash_during_write)
 		if (write(pfd[1], val, strlen(val)) < 0)
 			abort();
 		close(pfd[1]);
-		if (i > 0) {	/* the first one makes the vault */
-			usleep(rand() % 40000);	/* a put takes ~25 ms */
+		if (i > 0) {	/* the first one makes the vault and is timed */
+			usleep(rand() % (2 * put_us));
 			kill(pid, SIGKILL);
 		}
 		waitpid(pid, &st, 0);
+		if (i == 0) {
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			put_us = (t1.tv_sec - t0.tv_sec) * 1000000L +
+				 (t1.tv_nsec - t0.tv_nsec) / 1000 + 1;
+		}
 		if (WIFSIGNALED(st))
 			killed++;
 		if (!rekey && WIFEXITED(st) && WEXITSTATUS(st) == 0)
