@@ -101,11 +101,11 @@ $(O)/kselftest/kselftest_harness.h:
 
 tests: deps $(TESTS) $(BINS)
 
-# The tests, plain and under ASan+UBSan, after a bounded fuzzing run.
-check test: all
+# Every test lane (scripts/check): host (plain and ASan+UBSan, after a
+# bounded fuzzing run) and VM (Debian's kernels under qemu, with asb.ko).
+check test: all kmod
 	$(MAKE) SAN=1 tests
-	$(MAKE) fuzz
-	selftests/run build/selftests build-san/selftests
+	scripts/check
 
 # libFuzzer target for the parser and compiler, bounded time.
 FUZZ_TIME ?= 60
@@ -132,7 +132,7 @@ kmod:
 	scripts/build-kmod $(KDIR)
 
 vm-check: all kmod
-	scripts/vm-check
+	ASB_LANES=vm scripts/check
 
 clean:
 	rm -rf build build-san
