@@ -81,7 +81,11 @@ int BPF_PROG(asb_exec_check, struct task_struct *p, pid_t old_pid,
 
 	if (!v)
 		return 0;
-	inode = bprm->file->f_inode;
+	/*
+	 * The inode the path names, as stat() sees it: on overlayfs f_inode
+	 * is the lower file's, the dentry's is the overlay's.
+	 */
+	inode = bprm->file->f_path.dentry->d_inode;
 	ino = inode->i_ino;
 	dev = kdev(inode);
 	ok = v->ino && ino == v->ino && dev == v->dev;
