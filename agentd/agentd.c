@@ -38,6 +38,7 @@
 #include "ctl.h"
 #include "execguard.h"
 #include "lsm.h"
+#include "kgate.h"
 #include "landlock_audit.h"
 #include "notify.h"
 #include "policy.h"
@@ -66,6 +67,7 @@ static struct {
 	struct asb_probe probe;
 	struct asb_sandboxes sbs;
 	struct asb_ll_audit *ll;	/* Landlock denials from kernel audit */
+	struct asb_kgate *kg;		/* asb.ko's approval gate, if loaded */
 	struct asb_approvals ap;	/* human approval: pending requests */
 	struct asb_notifier nt;		/* their seccomp listeners */
 	struct asb_execguard *eg;	/* approve.exec's final check */
@@ -339,6 +341,20 @@ static void status(FILE *out)
 	asb_broker_status(&d.broker, out);
 	fprintf(out, "approvals: %u pending, %u listeners, exec guard %s\n",
 		d.ap.n, d.nt.n, d.eg ? "loaded" : "NOT loaded (approve.exec refused)");
+	if (d.kg) {
+		struct asb_kgate_status st;
+
+		if (asb_kgate_status(d.kg, &st) == 0)
+			fprintf(out, "asb.ko gate: version %u, %u pending, asks %llu, "
+				"allowed %llu, denied %llu, timeouts %llu, no agent %llu, "
+				"killed %llu\n", st.version, st.pending,
+				(unsigned long long)st.asks,
+				(unsigned long long)st.allowed,
+				(unsigned long long)st.denied,
+				(unsigned long long)st.timeouts,
+				(unsigned long long)st.no_agent,
+				(unsigned long long)st.killed);
+	}
 	fprintf(out, "sandboxes:\n");
 	asb_sandbox_print(&d.sbs, out);
 }
@@ -688,6 +704,16 @@ int main(int argc, char **argv)
 		if (!d.ll)
 			logmsg("Landlock denials will not be audited: %s", why);
 	}
+	if (asb_kgate_available()) {
+		ret = asb_kgate_open(&d.kg);
+		if (!ret)
+			ret = asb_kgate_register(d.kg);
+		if (ret) {
+			logmsg("asb.ko gate: %s: its asks are denied", strerror(-ret));
+			asb_kgate_close(d.kg);
+			d.kg = NULL;
+		}
+	}
 	ret = asb_execguard_open(&d.eg);
 	if (ret < 0)
 		logmsg("exec guard: %s: approve.exec rules will be refused",
@@ -749,6 +775,10 @@ int main(int argc, char **argv)
 		ev.data.fd = asb_ll_audit_fd(d.ll);
 		epoll_ctl(d.epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	}
+	if (d.kg) {
+		ev.data.fd = asb_kgate_fd(d.kg);
+		epoll_ctl(d.epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	}
 	logmsg("ready on %s, audit log %s, broker %s, vault %s", d.socket,
 	       d.audit_log, d.broker_path, d.vault_path);
 
@@ -769,6 +799,8 @@ int main(int argc, char **argv)
 			} else if (asb_broker_handle(&d.broker, fd,
 						     evs[i].events)) {
 				continue;
+			} else if (d.kg && fd == asb_kgate_fd(d.kg)) {
+				asb_kgate_serve(d.kg, &d.ap, &d.sbs);
 			} else if (d.ll && fd == asb_ll_audit_fd(d.ll)) {
 				on_landlock();
 			} else if (fd == rbfd) {

@@ -68,6 +68,12 @@ static __always_inline bool same_name(const struct asb_exec_val *v,
 	return true;
 }
 
+static __always_inline bool same_file(__u64 ino, __u32 dev,
+				      const struct inode *inode)
+{
+	return ino && inode->i_ino == ino && kdev(inode) == dev;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(asb_exec_check, struct task_struct *p, pid_t old_pid,
 	     struct linux_binprm *bprm)
@@ -82,17 +88,21 @@ int BPF_PROG(asb_exec_check, struct task_struct *p, pid_t old_pid,
 	if (!v)
 		return 0;
 	/*
-	 * The inode the path names, as stat() sees it: on overlayfs f_inode
-	 * is the lower file's, the dentry's is the overlay's.
+	 * The executed file, as the kernel holds it (f_inode) or as its path
+	 * names it (the dentry's inode): they differ on stacked filesystems
+	 * (overlayfs), and stat() in agentd may report either.
 	 */
-	inode = bprm->file->f_path.dentry->d_inode;
+	ok = same_file(v->ino, v->dev, bprm->file->f_inode) ||
+	     same_file(v->ino, v->dev, bprm->file->f_path.dentry->d_inode);
+	/* a script: the interpreter runs, named by the approved string */
+	if (!ok && v->interp_ino &&
+	    (same_file(v->interp_ino, v->interp_dev, bprm->file->f_inode) ||
+	     same_file(v->interp_ino, v->interp_dev,
+		       bprm->file->f_path.dentry->d_inode)))
+		ok = same_name(v, bprm->filename);
+	inode = bprm->file->f_inode;
 	ino = inode->i_ino;
 	dev = kdev(inode);
-	ok = v->ino && ino == v->ino && dev == v->dev;
-	/* a script: the interpreter runs, named by the approved string */
-	if (!ok && v->interp_ino && ino == v->interp_ino &&
-	    dev == v->interp_dev)
-		ok = same_name(v, bprm->filename);
 	bpf_map_delete_elem(&asb_exec, &key);
 	if (ok)
 		return 0;
@@ -100,8 +110,8 @@ int BPF_PROG(asb_exec_check, struct task_struct *p, pid_t old_pid,
 	kills = bpf_map_lookup_elem(&asb_exec_kills, &zero);
 	if (kills)
 		__sync_fetch_and_add(kills, 1);
-	bpf_printk("asb: exec of unapproved file killed pid=%d ino=%llu",
-		   old_pid, ino);
+	bpf_printk("asb: exec of unapproved file killed pid=%d dev=%u ino=%llu",
+		   old_pid, dev, ino);
 	return 0;
 }
 

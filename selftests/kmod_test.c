@@ -704,4 +704,95 @@ TEST(unload_with_pending_asks)
 	EXPECT_EQ(-EACCES, ask_here(1000, "/after/reload"));
 }
 
+/*
+ * The whole path: a gate ask reaches a real agentd, waits in its pending
+ * list, and the operator's `asbctl approve` / `asbctl deny` ends the wait.
+ */
+static int sh(const char *cmd, char *out, size_t len)
+{
+	FILE *p = popen(cmd, "r");
+	size_t n;
+
+	if (!p)
+		return -1;
+	n = fread(out, 1, len - 1, p);
+	out[n] = 0;
+	return pclose(p);
+}
+
+TEST(agentd_holds_gate_asks_for_the_operator)
+{
+	char exe[4096], cmd[8192], out[8192], bin[4096];
+	unsigned int sbid = 0, id;
+	pid_t agentd, sleeper, asker;
+	ssize_t n;
+
+	NEED_HOOK();
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	ASSERT_LT(0, n);
+	exe[n] = 0;
+	*strrchr(exe, '/') = 0;
+	snprintf(bin, sizeof(bin), "%s/../bin", exe);
+	ASSERT_EQ(0, system("rm -rf /tmp/asb-kg && mkdir -p /tmp/asb-kg"));
+	agentd = fork();
+	if (agentd == 0) {
+		snprintf(cmd, sizeof(cmd), "%s/agentd", bin);
+		int fd = open("/tmp/asb-kg/agentd.log", O_WRONLY | O_CREAT, 0600);
+
+		dup2(fd, 2);
+		execl(cmd, "agentd", "--socket", "/tmp/asb-kg/ctl.sock",
+		      "--state-dir", "/tmp/asb-kg/state", "--audit-log",
+		      "/tmp/asb-kg/audit.jsonl", NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 1200 && access("/tmp/asb-kg/ctl.sock", F_OK); i++)
+		usleep(50000);
+	ASSERT_EQ(0, access("/tmp/asb-kg/ctl.sock", F_OK));
+	/* a sandbox for the asks to come from */
+	sleeper = fork();
+	if (sleeper == 0) {
+		snprintf(cmd, sizeof(cmd), "%s/asbctl", bin);
+		execl(cmd, "asbctl", "--socket", "/tmp/asb-kg/ctl.sock", "run",
+		      "--sandbox", "agent", "--", "/bin/sleep", "60", NULL);
+		_exit(127);
+	}
+	snprintf(cmd, sizeof(cmd), "%s/asbctl --socket /tmp/asb-kg/ctl.sock status", bin);
+	for (int i = 0; i < 600 && !sbid; i++) {
+		char *l;
+
+		usleep(50000);
+		if (sh(cmd, out, sizeof(out)))
+			continue;
+		l = strstr(out, " agent ");
+		while (l && l > out && l[-1] != '\n')
+			l--;
+		if (l)
+			sbid = strtoul(l, NULL, 10);
+	}
+	ASSERT_NE(0, sbid) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "asb.ko gate: version")) TH_LOG("%s", out);
+
+	for (int allow = 1; allow >= 0; allow--) {
+		asker = ask_child(sbid, ASB_RULE_ASK_EXEC, 120000, "/usr/bin/curl");
+		snprintf(cmd, sizeof(cmd), "%s/asbctl --socket /tmp/asb-kg/ctl.sock pending", bin);
+		id = 0;
+		for (int i = 0; i < 600 && !id; i++) {
+			usleep(50000);
+			if (!sh(cmd, out, sizeof(out)) && strstr(out, "/usr/bin/curl"))
+				id = strtoul(out, NULL, 10);
+		}
+		ASSERT_NE(0, id) TH_LOG("%s", out);
+		/* still waiting in the kernel */
+		EXPECT_EQ(0, waitpid(asker, NULL, WNOHANG));
+		snprintf(cmd, sizeof(cmd), "%s/asbctl --socket /tmp/asb-kg/ctl.sock %s %u",
+			 bin, allow ? "approve" : "deny", id);
+		EXPECT_EQ(0, sh(cmd, out, sizeof(out))) TH_LOG("%s", out);
+		EXPECT_EQ(allow ? 0 : EACCES, child_status(asker));
+	}
+	kill(sleeper, SIGKILL);
+	waitpid(sleeper, NULL, 0);
+	kill(agentd, SIGTERM);
+	waitpid(agentd, NULL, 0);
+}
+
 TEST_HARNESS_MAIN
