@@ -68,10 +68,19 @@ static __always_inline bool same_name(const struct asb_exec_val *v,
 	return true;
 }
 
+/*
+ * Is the executed file the one agentd checked with stat()? stat() reports
+ * the real inode's number, and the device of the real inode or, on a
+ * stacked filesystem (overlayfs), of the one the path lives on.
+ */
 static __always_inline bool same_file(__u64 ino, __u32 dev,
-				      const struct inode *inode)
+				      const struct linux_binprm *bprm)
 {
-	return ino && inode->i_ino == ino && kdev(inode) == dev;
+	const struct inode *real = bprm->file->f_inode;
+	const struct inode *named = bprm->file->f_path.dentry->d_inode;
+
+	return ino && real->i_ino == ino &&
+	       (kdev(real) == dev || kdev(named) == dev);
 }
 
 SEC("tp_btf/sched_process_exec")
@@ -87,18 +96,9 @@ int BPF_PROG(asb_exec_check, struct task_struct *p, pid_t old_pid,
 
 	if (!v)
 		return 0;
-	/*
-	 * The executed file, as the kernel holds it (f_inode) or as its path
-	 * names it (the dentry's inode): they differ on stacked filesystems
-	 * (overlayfs), and stat() in agentd may report either.
-	 */
-	ok = same_file(v->ino, v->dev, bprm->file->f_inode) ||
-	     same_file(v->ino, v->dev, bprm->file->f_path.dentry->d_inode);
+	ok = same_file(v->ino, v->dev, bprm);
 	/* a script: the interpreter runs, named by the approved string */
-	if (!ok && v->interp_ino &&
-	    (same_file(v->interp_ino, v->interp_dev, bprm->file->f_inode) ||
-	     same_file(v->interp_ino, v->interp_dev,
-		       bprm->file->f_path.dentry->d_inode)))
+	if (!ok && same_file(v->interp_ino, v->interp_dev, bprm))
 		ok = same_name(v, bprm->filename);
 	inode = bprm->file->f_inode;
 	ino = inode->i_ino;

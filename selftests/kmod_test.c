@@ -757,7 +757,7 @@ TEST(agentd_holds_gate_asks_for_the_operator)
 		_exit(127);
 	}
 	snprintf(cmd, sizeof(cmd), "%s/asbctl --socket /tmp/asb-kg/ctl.sock status", bin);
-	for (int i = 0; i < 600 && !sbid; i++) {
+	for (long end = now_ms() + 120000; !sbid && now_ms() < end;) {
 		char *l;
 
 		usleep(50000);
@@ -769,6 +769,8 @@ TEST(agentd_holds_gate_asks_for_the_operator)
 		if (l)
 			sbid = strtoul(l, NULL, 10);
 	}
+	if (!sbid || !strstr(out, "asb.ko gate: version"))
+		TH_LOG("agentd: %d", system("cat /tmp/asb-kg/agentd.log >&2"));
 	ASSERT_NE(0, sbid) TH_LOG("%s", out);
 	ASSERT_NE(NULL, strstr(out, "asb.ko gate: version")) TH_LOG("%s", out);
 
@@ -776,11 +778,13 @@ TEST(agentd_holds_gate_asks_for_the_operator)
 		asker = ask_child(sbid, ASB_RULE_ASK_EXEC, 120000, "/usr/bin/curl");
 		snprintf(cmd, sizeof(cmd), "%s/asbctl --socket /tmp/asb-kg/ctl.sock pending", bin);
 		id = 0;
-		for (int i = 0; i < 600 && !id; i++) {
+		for (long end = now_ms() + 60000; !id && now_ms() < end;) {
 			usleep(50000);
 			if (!sh(cmd, out, sizeof(out)) && strstr(out, "/usr/bin/curl"))
 				id = strtoul(out, NULL, 10);
 		}
+		if (!id)
+			TH_LOG("agentd: %d", system("cat /tmp/asb-kg/agentd.log >&2"));
 		ASSERT_NE(0, id) TH_LOG("%s", out);
 		/* still waiting in the kernel */
 		EXPECT_EQ(0, waitpid(asker, NULL, WNOHANG));
