@@ -355,6 +355,21 @@ static __always_inline bool unchecked(struct dentry *d)
 	return inode && (BPF_CORE_READ(inode, i_flags) & S_PRIVATE);
 }
 
+/*
+ * A mount of no namespace (clone_private_mount: overlayfs's layers, which
+ * it opens directories of for itself, MNT_NS_INTERNAL): no process can
+ * name a path there; the overlay's own file was checked.
+ */
+#define MNT_NS_INTERNAL ((void *)-22L)
+
+static __always_inline bool internal_mount(struct vfsmount *mnt)
+{
+	struct mount *m = (void *)((char *)mnt -
+				   bpf_core_field_offset(struct mount, mnt));
+
+	return BPF_CORE_READ(m, mnt_ns) == MNT_NS_INTERNAL;
+}
+
 static __always_inline void ev_file(struct asb_event *ev, struct dentry *d)
 {
 	__u64 ino = BPF_CORE_READ(d, d_inode, i_ino);
@@ -472,7 +487,7 @@ int BPF_PROG(asb_file_open, struct file *file, int ret)
 	if (bpf_core_type_exists(struct backing_file) &&
 	    (fmode & FMODE_BACKING))
 		return 0;
-	if (unchecked(d))
+	if (internal_mount(mnt) || unchecked(d))
 		return 0;
 	if (fflags & __FMODE_EXEC) {
 		/* approve.exec: decided at bprm_check_security */
