@@ -399,6 +399,8 @@ static void handle_run(int fd, const struct asb_ctl_req *req)
 	}
 	watch_sandbox(s);
 	rep.sbid = s->id;
+	if (d.sbs.lsm)
+		rep.flags |= ASB_CTL_RUN_KERNEL_FS;
 	snprintf(rep.cgroup, sizeof(rep.cgroup), "%s", s->cgroup);
 	snprintf(rep.image, sizeof(rep.image), "%s", s->image_path);
 	logmsg("sandbox %s-%u created", s->name, s->id);

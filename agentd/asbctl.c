@@ -255,6 +255,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	lo.report = report;
 	lo.report_len = sizeof(report);
+	lo.kernel_fs = run->flags & ASB_CTL_RUN_KERNEL_FS;
 	if (!lo.sb) {
 		fprintf(stderr, "asbctl: no sandbox '%s' in %s\n", sandbox,
 			run->image);

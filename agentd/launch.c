@@ -264,7 +264,7 @@ static int spawn(const struct asb_launch_opts *o, pid_t *pidp, int *status,
 		err = EINVAL;
 		goto fail;
 	}
-	if (o->sb) {
+	if (o->sb && !o->kernel_fs) {
 		unsigned int ndeg = 0;
 
 		a.ruleset_fd = asb_landlock_prepare(o->img, o->sb, o->report,

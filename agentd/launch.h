@@ -38,6 +38,9 @@ struct asb_launch_opts {
 	char *const *envp;		/* NULL: the caller's environ */
 	int cgroup_fd;			/* cgroup directory to join, or -1 */
 	const char *cgroup_path;	/* used when cgroup_fd < 0; NULL: none */
+	bool kernel_fs;			/* the BPF-LSM backend enforces the
+					 * file rules: no Landlock (img and sb
+					 * still give seccomp and asks) */
 	const struct asb_image *img;	/* Landlock rules: both, or */
 	const struct asb_image_sandbox *sb;	/* both NULL (no Landlock) */
 	uint32_t sb_flags;		/* ASB_SB_*, for seccomp */

@@ -745,9 +745,20 @@ TEST(agentd_holds_gate_asks_for_the_operator)
 		      "/tmp/asb-kg/audit.jsonl", NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 1200 && access("/tmp/asb-kg/ctl.sock", F_OK); i++)
+	for (int i = 0; i < 1200 && access("/tmp/asb-kg/ctl.sock", F_OK); i++) {
+		if (waitpid(agentd, NULL, WNOHANG) == agentd) {
+			struct utsname u;
+
+			uname(&u);
+			/* Debian 12's 6.1: no unix-socket or kern_ctx BPF */
+			if (!strncmp(u.release, "6.1.", 4))
+				SKIP(return, "agentd has no backend on %s", u.release);
+			break;
+		}
 		usleep(50000);
-	ASSERT_EQ(0, access("/tmp/asb-kg/ctl.sock", F_OK));
+	}
+	ASSERT_EQ(0, access("/tmp/asb-kg/ctl.sock", F_OK))
+		TH_LOG("agentd: %d", system("cat /tmp/asb-kg/agentd.log >&2"));
 	/* a sandbox for the asks to come from */
 	sleeper = fork();
 	if (sleeper == 0) {

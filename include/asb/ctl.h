@@ -65,9 +65,11 @@ struct asb_ctl_rep {
 };
 
 /* ASB_CTL_RUN reply payload. */
+#define ASB_CTL_RUN_KERNEL_FS	(1u << 0)	/* BPF-LSM enforces the file and
+						 * exec rules: no Landlock */
 struct asb_ctl_run {
 	__u32 sbid;
-	__u32 reserved;
+	__u32 flags;		/* ASB_CTL_RUN_* */
 	char cgroup[256];	/* the sandbox's cgroup directory */
 	char image[256];	/* the compiled policy it runs under */
 };
