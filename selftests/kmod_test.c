@@ -763,8 +763,13 @@ TEST(agentd_holds_gate_asks_for_the_operator)
 	sleeper = fork();
 	if (sleeper == 0) {
 		snprintf(cmd, sizeof(cmd), "%s/asbctl", bin);
+		int fd = open("/tmp/asb-kg/run.log", O_WRONLY | O_CREAT, 0600);
+
+		dup2(fd, 1);
+		dup2(fd, 2);
 		execl(cmd, "asbctl", "--socket", "/tmp/asb-kg/ctl.sock", "run",
-		      "--sandbox", "agent", "--", "/bin/sleep", "60", NULL);
+		      "--policy", "selftests/policies/e2e.ini", "--sandbox", "base",
+		      "--", "/bin/sleep", "60", NULL);
 		_exit(127);
 	}
 	snprintf(cmd, sizeof(cmd), "%s/asbctl --socket /tmp/asb-kg/ctl.sock status", bin);
@@ -774,14 +779,14 @@ TEST(agentd_holds_gate_asks_for_the_operator)
 		usleep(50000);
 		if (sh(cmd, out, sizeof(out)))
 			continue;
-		l = strstr(out, " agent ");
+		l = strstr(out, " base ");
 		while (l && l > out && l[-1] != '\n')
 			l--;
 		if (l)
 			sbid = strtoul(l, NULL, 10);
 	}
 	if (!sbid || !strstr(out, "asb.ko gate: version"))
-		TH_LOG("agentd: %d", system("cat /tmp/asb-kg/agentd.log >&2"));
+		TH_LOG("agentd: %d", system("cat /tmp/asb-kg/agentd.log /tmp/asb-kg/run.log >&2"));
 	ASSERT_NE(0, sbid) TH_LOG("%s", out);
 	ASSERT_NE(NULL, strstr(out, "asb.ko gate: version")) TH_LOG("%s", out);
 
