@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -736,6 +737,8 @@ TEST(agentd_holds_gate_asks_for_the_operator)
 	ASSERT_EQ(0, system("rm -rf /tmp/asb-kg && mkdir -p /tmp/asb-kg"));
 	agentd = fork();
 	if (agentd == 0) {
+		/* an assertion ends the test without cleanup: die with it */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		snprintf(cmd, sizeof(cmd), "%s/agentd", bin);
 		int fd = open("/tmp/asb-kg/agentd.log", O_WRONLY | O_CREAT, 0600);
 
@@ -762,6 +765,7 @@ TEST(agentd_holds_gate_asks_for_the_operator)
 	/* a sandbox for the asks to come from */
 	sleeper = fork();
 	if (sleeper == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		snprintf(cmd, sizeof(cmd), "%s/asbctl", bin);
 		int fd = open("/tmp/asb-kg/run.log", O_WRONLY | O_CREAT, 0600);
 
