@@ -218,9 +218,18 @@ static int cmd_run(int argc, char **argv)
 		return 2;
 	}
 	strcpy(req.sandbox, sandbox);
-	if (policy && !realpath(policy, req.policy)) {
-		fprintf(stderr, "asbctl: %s: %s\n", policy, strerror(errno));
-		return 1;
+	if (policy) {
+		char abs[PATH_MAX];
+
+		if (!realpath(policy, abs)) {
+			fprintf(stderr, "asbctl: %s: %s\n", policy, strerror(errno));
+			return 1;
+		}
+		if (strlen(abs) >= sizeof(req.policy)) {
+			fprintf(stderr, "asbctl: %s: path too long\n", policy);
+			return 1;
+		}
+		strcpy(req.policy, abs);
 	}
 	ret = asb_ctl_call(ctl_socket, &req, &out, &len);
 	if (ret < 0) {

@@ -485,4 +485,30 @@ TEST_F(e2e, control_socket_refuses_garbage)
 	EXPECT_EQ(0, run_in(self->sock, "base", "true", out, sizeof(out)));
 }
 
+TEST_F(e2e, run_with_policy_file)
+{
+	char cmd[PATH_MAX + 256], out[4096];
+	FILE *p;
+	size_t n;
+	int st;
+
+	/* the sandbox comes from --policy, not from agentd's policy */
+	ASSERT_EQ(0, system("printf '[sandbox.solo]\\nfs.read = /usr /lib /lib64 /bin /etc/ld.so.cache\\n"
+			    "fs.exec = /usr/bin /bin /usr/lib /lib /lib64\\n' > " DIR "/solo.ini"));
+	snprintf(cmd, sizeof(cmd), "%s/asbctl --socket %s run --policy " DIR "/solo.ini "
+		 "--sandbox solo -- /bin/cat " DIR "/ro/file 2>&1", bindir, self->sock);
+	p = popen(cmd, "r");
+	ASSERT_NE(NULL, p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = 0;
+	st = pclose(p);
+	EXPECT_EQ(1, WEXITSTATUS(st)) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "Permission denied")) TH_LOG("%s", out);
+	/* and a name that file does not have is refused */
+	snprintf(cmd, sizeof(cmd), "%s/asbctl --socket %s run --policy " DIR "/solo.ini "
+		 "--sandbox base -- /bin/true 2>&1", bindir, self->sock);
+	st = system(cmd);
+	EXPECT_EQ(125, WEXITSTATUS(st));
+}
+
 TEST_HARNESS_MAIN
