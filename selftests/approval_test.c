@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -203,6 +204,7 @@ static pid_t start_agentd(void)
 
 		dup2(fd, 2);
 		dup2(fd, 1);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);	/* no teardown after an assertion */
 		execl(exe, "agentd", "--policy", DIR "/policy.ini", "--socket",
 		      DIR "/agentd.sock", "--state-dir", DIR "/state",
 		      "--audit-log", DIR "/audit.jsonl", NULL);

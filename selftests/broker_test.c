@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -120,6 +121,7 @@ static pid_t start_agentd(void)
 
 		dup2(fd, 2);
 		dup2(fd, 1);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);	/* no teardown after an assertion */
 		execl(BIN "/agentd", "agentd", "--policy", DIR "/secrets.ini",
 		      "--socket", DIR "/agentd.sock", "--state-dir",
 		      DIR "/state", "--audit-log", DIR "/audit.jsonl",

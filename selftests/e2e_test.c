@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -101,6 +102,7 @@ static pid_t start_agentd(const char *policy, const char *sock,
 
 		dup2(fd, 2);
 		dup2(fd, 1);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);	/* no teardown after an assertion */
 		execl(exe, "agentd", "--policy", policy, "--socket", sock,
 		      "--state-dir", DIR "/state", "--audit-log", audit, NULL);
 		_exit(127);
