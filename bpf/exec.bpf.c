@@ -68,10 +68,13 @@ static __always_inline bool same_name(const struct asb_exec_val *v,
 	return true;
 }
 
+#define OVERLAYFS_SUPER_MAGIC	0x794c7630
+
 /*
  * Is the executed file the one agentd checked with stat()? stat() reports
- * the real inode's number, and the device of the real inode or, on a
- * stacked filesystem (overlayfs), of the one the path lives on.
+ * the real inode's number and device; on overlayfs the device is a pseudo
+ * device of the layer that no inode carries, so there the inode number of
+ * the real file decides alone.
  */
 static __always_inline bool same_file(__u64 ino, __u32 dev,
 				      const struct linux_binprm *bprm)
@@ -79,8 +82,10 @@ static __always_inline bool same_file(__u64 ino, __u32 dev,
 	const struct inode *real = bprm->file->f_inode;
 	const struct inode *named = bprm->file->f_path.dentry->d_inode;
 
-	return ino && real->i_ino == ino &&
-	       (kdev(real) == dev || kdev(named) == dev);
+	if (!ino || real->i_ino != ino)
+		return false;
+	return kdev(real) == dev ||
+	       named->i_sb->s_magic == OVERLAYFS_SUPER_MAGIC;
 }
 
 SEC("tp_btf/sched_process_exec")
