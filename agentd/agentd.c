@@ -331,7 +331,7 @@ static void status(FILE *out)
 	}
 	if (d.sbs.lsm)
 		fprintf(out, "  BPF-LSM: file rules on %d inodes; Landlock kept as a second layer; asks: %s\n",
-			asb_lsm_count(d.sbs.lsm), asb_lsm_has_ask_kfunc() ?
+			asb_lsm_count(d.sbs.lsm), asb_lsm_kernel_ask(d.sbs.lsm) ?
 			"asb.ko kfunc" : "seccomp (agentd-launched), else deny");
 	fprintf(out, "policy: %s\n  %s\n",
 		d.policy_path ?: ASB_DEFAULT_POLICY_NAME, d.policy_status);
@@ -401,6 +401,8 @@ static void handle_run(int fd, const struct asb_ctl_req *req)
 	rep.sbid = s->id;
 	if (d.sbs.lsm)
 		rep.flags |= ASB_CTL_RUN_KERNEL_FS;
+	if (asb_lsm_kernel_ask(d.sbs.lsm))
+		rep.flags |= ASB_CTL_RUN_KERNEL_ASK;
 	snprintf(rep.cgroup, sizeof(rep.cgroup), "%s", s->cgroup);
 	snprintf(rep.image, sizeof(rep.image), "%s", s->image_path);
 	logmsg("sandbox %s-%u created", s->name, s->id);
@@ -732,7 +734,7 @@ int main(int argc, char **argv)
 				return 1;
 		} else {
 			logmsg("BPF-LSM backend: programs attached, pinned under %s/lsm%s",
-			       PIN_DIR, asb_lsm_has_ask_kfunc() ?
+			       PIN_DIR, asb_lsm_kernel_ask(d.sbs.lsm) ?
 			       ", asb.ko approval kfunc found" : "");
 		}
 	}

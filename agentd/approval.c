@@ -63,6 +63,7 @@ static void audit(const struct asb_ask *a, const char *verdict,
 		.source = "approval",
 		.request = a->id,
 		.by = by,
+		.via = a->ops->via,
 	};
 
 	asb_audit_write(&r);

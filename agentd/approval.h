@@ -29,6 +29,7 @@ struct asb_ask;
 
 /* What the mechanism does with a verdict; called once per request. */
 struct asb_ask_ops {
+	const char *via;	/* the mechanism holding the syscall */
 	/* carry out the verdict (allow: let the syscall go on) */
 	void (*resolve)(struct asb_ask *a, bool allow);
 	/* is the syscall still waiting? (false: drop the request) */

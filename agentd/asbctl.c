@@ -257,7 +257,8 @@ static int cmd_run(int argc, char **argv)
 	lo.img = &img;
 	lo.sb = asb_image_find_sandbox(&img, sandbox);
 	lo.sb_flags = lo.sb ? lo.sb->flags : 0;
-	if (lo.sb && (lo.ask = ask_mask(&img, lo.sb))) {
+	if (lo.sb && !(run->flags & ASB_CTL_RUN_KERNEL_ASK) &&
+	    (lo.ask = ask_mask(&img, lo.sb))) {
 		sbid = run->sbid;
 		lo.notify_cb = pass_listener;
 		lo.notify_arg = &sbid;

@@ -139,6 +139,10 @@ void asb_audit_write(const struct asb_audit_rec *r)
 	if (r->request && off < cap)
 		off += snprintf(buf + off, cap - off, ",\"request\":%u",
 				r->request);
+	if (r->via && off < cap) {
+		off += snprintf(buf + off, cap - off, ",\"via\":");
+		off = jstr(buf, off, cap, r->via);
+	}
 	if (r->by && off < cap) {
 		off += snprintf(buf + off, cap - off, ",\"by\":");
 		off = jstr(buf, off, cap, r->by);

@@ -19,6 +19,7 @@ struct asb_audit_rec {
 	const char *source;	/* landlock, bpf, seccomp, agentd */
 	uint32_t request;	/* approval request id, 0: none */
 	const char *by;		/* who decided it: "uid:0", "timeout", ... */
+	const char *via;	/* what held the syscall: "asb.ko", "seccomp" */
 };
 
 int asb_audit_open(const char *path);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <netlink/genl/ctrl.h>
@@ -424,14 +425,43 @@ static void kask_release(struct asb_ask *a)
 }
 
 static const struct asb_ask_ops kask_ops = {
+	.via = "asb.ko",
 	.resolve = kask_resolve,
 	.alive = kask_alive,
 	.release = kask_release,
 };
 
-static bool is_path_kind(uint32_t kind)
+/*
+ * A connect ask's object as bpf/lsm.bpf.c prints it, "1.2.3.4:443" or
+ * "[0000:...:0001]:443", rewritten in place to agentd's own form
+ * ("[::1]:443", as the seccomp path and --always rules spell it), and the
+ * approve.connect rule it falls under. NULL if it does not parse.
+ */
+static const struct asb_image_rule *connect_object(const struct asb_sandbox *s,
+						   char *obj, size_t len)
 {
-	return kind == ASB_RULE_ASK_EXEC || kind == ASB_RULE_ASK_WRITE;
+	char host[INET6_ADDRSTRLEN + 2], a[INET6_ADDRSTRLEN], *colon, *end;
+	unsigned char addr[16] = { 0 };
+	unsigned long port;
+	int v6 = obj[0] == '[';
+
+	colon = strrchr(obj, ':');
+	if (!colon || (size_t)(colon - obj) >= sizeof(host))
+		return NULL;
+	port = strtoul(colon + 1, &end, 10);
+	if (*end || end == colon + 1 || port > 65535)
+		return NULL;
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - obj - 2 * v6),
+		 obj + v6);
+	if (v6 && colon[-1] != ']')
+		return NULL;
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, host, addr) != 1 ||
+	    !inet_ntop(v6 ? AF_INET6 : AF_INET, addr, a, sizeof(a)))
+		return NULL;
+	snprintf(obj, len, v6 ? "[%s]:%lu" : "%s:%lu", a, port);
+	return asb_image_match_net(&s->img, s->sb, ASB_RULE_ASK_CONNECT,
+				   v6 ? ASB_NET_IP6 : ASB_NET_IP4, addr,
+				   (uint16_t)port);
 }
 
 int asb_kgate_serve(struct asb_kgate *g, struct asb_approvals *ap,
@@ -453,6 +483,11 @@ int asb_kgate_serve(struct asb_kgate *g, struct asb_approvals *ap,
 			asb_kgate_verdict(g, k.id, false);
 			continue;
 		}
+		if (k.action == ASB_RULE_ASK_CONNECT)
+			r = connect_object(s, k.object, sizeof(k.object));
+		else
+			r = asb_image_match_path(&s->img, s->sb, k.action,
+						 k.object);
 		if (asb_sandbox_rt_match(s, k.action, k.object)) {
 			asb_kgate_verdict(g, k.id, true);
 			continue;
@@ -477,9 +512,6 @@ int asb_kgate_serve(struct asb_kgate *g, struct asb_approvals *ap,
 			 k.object);
 		snprintf(a->key, sizeof(a->key), "%.*s", (int)sizeof(a->key) - 1,
 			 k.object);
-		if (is_path_kind(k.action))
-			r = asb_image_match_path(&s->img, s->sb, k.action,
-						 k.object);
 		asb_sandbox_rule_src(s, r ? (uint32_t)(r - asb_image_rules(&s->img)) :
 				     UINT32_MAX, a->rule, sizeof(a->rule));
 		a->default_allow = s->sb->flags & ASB_SB_ASK_ALLOW;

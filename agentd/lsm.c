@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -34,6 +35,7 @@ struct asb_lsm {
 	struct bpf_link *links[MAX_LINKS];
 	int n_links;
 	char pin[PATH_MAX];	/* PIN_DIR/lsm or "" */
+	bool kernel_ask;	/* the programs call bpf_asb_gate_ask */
 };
 
 /* Maps of the socket filter the programs share. */
@@ -49,7 +51,7 @@ static int pin_path(char *buf, size_t len, const char *dir, const char *name)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-int asb_lsm_has_ask_kfunc(void)
+static bool has_ask_kfunc(void)
 {
 	struct btf *vmlinux, *mod;
 	int found = 0;
@@ -67,6 +69,31 @@ int asb_lsm_has_ask_kfunc(void)
 	}
 	btf__free(vmlinux);
 	return found;
+}
+
+/* libbpf's warnings while loading: the verifier's verdict when it refuses */
+static char load_log[8192];
+static size_t load_log_len;
+
+static int log_warn(enum libbpf_print_level level, const char *fmt,
+		    va_list ap)
+{
+	char line[1024];
+	int n;
+
+	if (level != LIBBPF_WARN)
+		return 0;
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	if (n <= 0)
+		return 0;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	if (load_log_len + n >= sizeof(load_log))	/* keep the tail */
+		load_log_len = 0;
+	memcpy(load_log + load_log_len, line, n);
+	load_log_len += n;
+	load_log[load_log_len] = 0;
+	return 0;
 }
 
 static int reuse_shared(struct lsm_bpf *skel, struct asb_sockfilter *sf,
@@ -89,35 +116,56 @@ static int reuse_shared(struct lsm_bpf *skel, struct asb_sockfilter *sf,
 	return 0;
 }
 
+/*
+ * Programs that must run after the others on their hook: a trampoline runs
+ * the newest link first, so these are attached first.
+ * asb_socket_connect_ask turns asb_socket_connect's deny into an ask.
+ */
+static bool runs_last(const struct bpf_program *prog)
+{
+	return !strcmp(bpf_program__name(prog), "asb_socket_connect_ask");
+}
+
+static int attach_one(struct asb_lsm *lsm, struct bpf_program *prog)
+{
+	struct bpf_link *link;
+	char path[PATH_MAX];
+	int err;
+
+	if (lsm->n_links >= MAX_LINKS)
+		return -E2BIG;
+	link = bpf_program__attach_lsm(prog);
+	if (!link)
+		return -errno ? -errno : -EINVAL;
+	lsm->links[lsm->n_links++] = link;
+	if (!lsm->pin[0])
+		return 0;
+	err = pin_path(path, sizeof(path), lsm->pin, bpf_program__name(prog));
+	if (err)
+		return err;
+	/* ours is attached: the old link (an earlier agentd's) may go */
+	if (unlink(path) && errno != ENOENT)
+		return -errno;
+	if (bpf_link__pin(link, path))
+		return -errno ? -errno : -EINVAL;
+	return 0;
+}
+
 /* Attach every program; with pins, replace the old links after. */
 static int attach_all(struct asb_lsm *lsm)
 {
 	struct bpf_program *prog;
-	char path[PATH_MAX];
 	int err;
 
-	bpf_object__for_each_program(prog, lsm->skel->obj) {
-		struct bpf_link *link;
-
-		if (!bpf_program__autoload(prog))
-			continue;
-		if (lsm->n_links >= MAX_LINKS)
-			return -E2BIG;
-		link = bpf_program__attach_lsm(prog);
-		if (!link)
-			return -errno ? -errno : -EINVAL;
-		lsm->links[lsm->n_links++] = link;
-		if (!lsm->pin[0])
-			continue;
-		err = pin_path(path, sizeof(path), lsm->pin,
-			       bpf_program__name(prog));
-		if (err)
-			return err;
-		/* ours is attached: the old link (an earlier agentd's) may go */
-		if (unlink(path) && errno != ENOENT)
-			return -errno;
-		if (bpf_link__pin(link, path))
-			return -errno ? -errno : -EINVAL;
+	for (int last = 1; last >= 0; last--) {
+		bpf_object__for_each_program(prog, lsm->skel->obj) {
+			if (!bpf_program__autoload(prog) ||
+			    runs_last(prog) != last)
+				continue;
+			err = attach_one(lsm, prog);
+			if (err)
+				return err;
+		}
 	}
 	return 0;
 }
@@ -152,6 +200,8 @@ int asb_lsm_open(struct asb_lsm **out, struct asb_sockfilter *sf,
 		goto fail_free;
 	}
 	lsm->skel->rodata->asb_debug = getenv("ASB_LSM_DEBUG") != NULL;
+	lsm->kernel_ask = has_ask_kfunc();
+	lsm->skel->rodata->asb_kernel_ask = lsm->kernel_ask;
 	err = reuse_shared(lsm->skel, sf, eg);
 	if (err)
 		goto fail;
@@ -170,8 +220,14 @@ int asb_lsm_open(struct asb_lsm **out, struct asb_sockfilter *sf,
 			goto fail;
 		}
 	}
-	if (lsm_bpf__load(lsm->skel)) {
-		err = -errno ? -errno : -EINVAL;
+	load_log_len = 0;
+	load_log[0] = 0;
+	libbpf_set_print(log_warn);
+	err = lsm_bpf__load(lsm->skel) ? (-errno ? -errno : -EINVAL) : 0;
+	libbpf_set_print(NULL);
+	if (err) {
+		fprintf(stderr, "agentd: BPF-LSM programs refused by the kernel:\n%s",
+			load_log);
 		goto fail;
 	}
 	if (lsm->pin[0] && fd < 0 && bpf_map__pin(lsm->skel->maps.asb_fs, path)) {
@@ -311,6 +367,63 @@ int asb_lsm_remove_sandbox(struct asb_lsm *lsm, __u32 sbid)
 	return err;
 }
 
+static __u64 fnv64(const char *s)
+{
+	__u64 h = ASB_FNV64_OFFSET;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * ASB_FNV64_PRIME;
+	return h;
+}
+
+/*
+ * The real path of @path, which need not exist: its parent's, plus the
+ * last component. -errno if not even the parent resolves.
+ */
+static int real_path(const char *path, char *out, size_t len)
+{
+	char dir[PATH_MAX], *slash, *r;
+	int n;
+
+	r = realpath(path, NULL);
+	if (!r) {
+		if (errno != ENOENT)
+			return -errno;
+		snprintf(dir, sizeof(dir), "%s", path);
+		slash = strrchr(dir, '/');
+		if (!slash || !slash[1])
+			return -ENOENT;
+		*slash = 0;
+		r = realpath(dir[0] ? dir : "/", NULL);
+		if (!r)
+			return -errno;
+		n = snprintf(out, len, "%s/%s", strcmp(r, "/") ? r : "",
+			     slash + 1);
+	} else {
+		n = snprintf(out, len, "%s", r);
+	}
+	free(r);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* The path entry of an approve.* rule (include/asb/lsm.h). */
+static int set_path_entry(int fd, __u32 sbid, const char *path, __u32 rights,
+			  __u32 idx)
+{
+	struct asb_fs_key key = { .sandbox = sbid, .dev = ASB_FS_DEV_PATH };
+	struct asb_fs_val val = { .rights = rights, .rule = idx };
+	char real[PATH_MAX];
+
+	if (real_path(path, real, sizeof(real)))
+		return 0;	/* nowhere to be reached: nothing to ask */
+	key.ino = fnv64(real);
+	if (bpf_map_lookup_elem(fd, &key, &val) == 0)
+		val.rights |= rights;
+	if (bpf_map_update_elem(fd, &key, &val, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 int asb_lsm_set_sandbox(struct asb_lsm *lsm, __u32 sbid,
 			const struct asb_image *img,
 			const struct asb_image_sandbox *sb, char *err,
@@ -335,6 +448,14 @@ int asb_lsm_set_sandbox(struct asb_lsm *lsm, __u32 sbid,
 		if (!rights || r->family != ASB_NET_NONE)
 			continue;
 		path = asb_image_str(img, r->path);
+		if (rights & (ASB_FS_ASK_EXEC | ASB_FS_ASK_WRITE)) {
+			ret = set_path_entry(fd, sbid, path, rights, idx);
+			if (ret) {
+				snprintf(err, errlen, "%s: file rule map: %s",
+					 path, strerror(-ret));
+				goto fail;
+			}
+		}
 		ret = asb_lsm_resolve(path, &key.dev, &key.ino, &is_dir);
 		if (ret == -ENOENT || ret == -ENOTDIR || ret == -EACCES ||
 		    ret == -ELOOP)
@@ -362,6 +483,11 @@ fail:
 		snprintf(err, errlen, "file rules: %s", strerror(-ret));
 	asb_lsm_remove_sandbox(lsm, sbid);
 	return ret;
+}
+
+bool asb_lsm_kernel_ask(const struct asb_lsm *lsm)
+{
+	return lsm && lsm->kernel_ask;
 }
 
 int asb_lsm_count(struct asb_lsm *lsm)

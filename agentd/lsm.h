@@ -14,6 +14,7 @@
 #ifndef ASB_LSM_LOADER_H
 #define ASB_LSM_LOADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
@@ -52,8 +53,13 @@ int asb_lsm_count(struct asb_lsm *lsm);
 /* The kernel's (dev, ino) key of @path as the hooks see it. */
 int asb_lsm_resolve(const char *path, __u32 *dev, __u64 *ino, int *is_dir);
 
-/* Whether asb.ko's approval kfunc was found (backend 1). */
-int asb_lsm_has_ask_kfunc(void);
+/*
+ * Whether the programs ask through asb.ko's approval kfunc (backend 1):
+ * the module was there when they were loaded. Then the kernel holds every
+ * approve.* action, of launched and attached processes alike, and the
+ * seccomp ask filter is not needed.
+ */
+bool asb_lsm_kernel_ask(const struct asb_lsm *lsm);
 
 /* Remove the pins of @pin_dir/lsm: the programs detach. */
 int asb_lsm_unpin(const char *pin_dir);

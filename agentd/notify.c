@@ -429,6 +429,7 @@ static void held_resolve(struct asb_ask *a, bool allow)
 }
 
 static const struct asb_ask_ops held_ops = {
+	.via = "seccomp",
 	.resolve = held_resolve,
 	.alive = held_alive,
 	.release = held_release,

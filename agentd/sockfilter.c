@@ -713,8 +713,17 @@ int asb_sockfilter_set_sandbox(struct asb_sockfilter *sf, __u32 sbid,
 
 	conf.deny_families = sb->deny_families;
 	conf.flags = sb->flags;
+	for (__u32 i = 0; i < sb->n_rules; i++) {
+		enum asb_rule_kind k = asb_image_rules(img)[sb->first_rule + i].kind;
+
+		if (k == ASB_RULE_ASK_EXEC)
+			conf.flags |= ASB_SBC_ASK_EXEC;
+		else if (k == ASB_RULE_ASK_WRITE)
+			conf.flags |= ASB_SBC_ASK_WRITE;
+	}
 	conf.set = new_set;
 	conf.default_rule = ASB_RULE_NONE;
+	conf.ask_timeout = sb->ask_timeout;
 	/* The switch: one element replaced, seen whole or not at all. */
 	if (bpf_map_update_elem(sf->map_fd[M_SANDBOX], &sbid, &conf, BPF_ANY)) {
 		err = -errno;

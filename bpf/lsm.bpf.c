@@ -26,10 +26,14 @@
  *   asb: deny sb=3 pid=123 open /etc/shadow rule=-1
  *
  * Ask verdicts (approve.exec on bprm_check_security, approve.write on
- * file_open) call asb.ko's sleepable kfunc when the module is loaded;
- * without it, approve.exec is allowed only for the exact file agentd's
+ * file_open, approve.connect on socket_connect) call asb.ko's sleepable
+ * kfunc bpf_asb_gate_ask (include/asb/gate.h) when the module was loaded
+ * before these programs (asb_kernel_ask): the thread sleeps in the hook,
+ * on the very file or address the syscall uses, until agentd's verdict.
+ * Without it, approve.exec is allowed only for the exact file agentd's
  * seccomp broker approved for this thread (asb_exec of bpf/exec.bpf.c),
- * and approve.write only through the descriptor agentd itself opens (its
+ * approve.connect only for the one-shot entry agentd left, and
+ * approve.write only through the descriptor agentd itself opens (its
  * opens are outside every sandbox): everything else is denied and audited.
  */
 #include "vmlinux.h"
@@ -41,6 +45,7 @@
 #include <asb/image.h>
 #include <asb/event.h>
 #include <asb/lsm.h>
+#include <asb/gate.h>
 
 #define EACCES		13
 #define EPERM		1
@@ -59,14 +64,13 @@
 #define SB_NOUSER	(1ul << 31)
 #define RENAME_EXCHANGE	(1u << 1)
 
-#ifndef bpf_ksym_exists
-#define bpf_ksym_exists(sym) (!!(sym))
-#endif
 
 char LICENSE[] SEC("license") = "GPL";
 
 /* Set by agentd from ASB_LSM_DEBUG=1: each walk step on the trace pipe. */
 const volatile bool asb_debug = false;
+/* Set by agentd when asb.ko's gate kfunc is there: asks go to the kernel. */
+const volatile bool asb_kernel_ask = false;
 
 /* The socket filter's maps: agentd hands their fds over (bpf_map__reuse_fd). */
 struct {
@@ -142,7 +146,44 @@ struct {
 	__type(value, struct asb_fs_val);
 } asb_fs SEC(".maps");
 
-extern int bpf_asb_ask(struct asb_ask_req *req, __u32 req__sz) __ksym __weak;
+/* The object of a kernel ask, per task: it stays put while the task sleeps. */
+struct asb_ask_obj {
+	char s[ASB_GATE_OBJECT_SZ];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct asb_ask_obj);
+} asb_ask_obj SEC(".maps");
+
+/*
+ * approve.connect with the kernel gate: socket_connect's rule lookup (LPM
+ * tries, which sleepable programs may not use) leaves the address here for
+ * this thread and lets the hook go on to asb_socket_connect_ask, which runs
+ * after it and asks. The cgroup connect program (bpf/sock.bpf.c) runs after
+ * both and lets an approve.connect address through only with the one-shot
+ * entry that an allow leaves: whatever the order, no ask means no connect.
+ */
+struct asb_net_ask {
+	__u32 sandbox;
+	__u32 rule;
+	__u16 family;
+	__u16 port;
+	__u32 alen;
+	__u32 addr[4];		/* as inet_addr() leaves it */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct asb_net_ask);
+} asb_net_ask SEC(".maps");
+
+extern int bpf_asb_gate_ask(const struct asb_gate_req *req, __u32 req__sz,
+			    const char *object, __u32 object__sz) __ksym __weak;
 
 /* ---- membership ---- */
 
@@ -161,6 +202,14 @@ static __always_inline bool member(__u32 *sbid)
 		return false;
 	*sbid = *sb;
 	return true;
+}
+
+static __always_inline __u32 sb_flags(__u32 sbid)
+{
+	const struct asb_sb_conf *conf = bpf_map_lookup_elem(&asb_sandbox,
+							     &sbid);
+
+	return conf ? conf->flags : 0;
 }
 
 /* ---- events ---- */
@@ -415,18 +464,118 @@ static __always_inline struct dentry *path_dentry(const struct path *p)
 
 /* ---- ask ---- */
 
-static __always_inline int ask_kfunc(__u32 sbid, __u32 kind, __u32 rule,
-				     struct inode *inode)
+static __always_inline char *ask_buf(void)
 {
-	struct asb_ask_req req = {
-		.sandbox = sbid, .kind = kind, .rule = rule,
+	struct asb_ask_obj *o;
+
+	o = bpf_task_storage_get(&asb_ask_obj, bpf_get_current_task_btf(), NULL,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	return o ? o->s : NULL;
+}
+
+/*
+ * Only the read-only asb_kernel_ask decides: with it false, the verifier
+ * drops the kfunc calls as dead code (libbpf 1.1 cannot resolve
+ * bpf_ksym_exists() of a module's kfunc).
+ */
+static __always_inline bool kernel_ask(void)
+{
+	return asb_kernel_ask;
+}
+
+/*
+ * Hold the thread until agentd's verdict on @obj (an ask_buf()).
+ * 0: the operator allowed it. The kernel waits approve.timeout plus
+ * ASB_ASK_SLACK_MS, so that agentd's approve.default decides a timeout.
+ */
+static __always_inline int gate_ask(__u32 sbid, __u32 kind, char *obj)
+{
+	const struct asb_sb_conf *conf = bpf_map_lookup_elem(&asb_sandbox,
+							     &sbid);
+	struct asb_gate_req req = { .sandbox = sbid, .action = kind };
+	__u64 ms;
+
+	if (!conf || !obj)
+		return -EACCES;
+	ms = (__u64)conf->ask_timeout * 1000 + ASB_ASK_SLACK_MS;
+	req.timeout_ms = ms < ASB_GATE_TIMEOUT_MS_MAX ? ms :
+			 ASB_GATE_TIMEOUT_MS_MAX;
+	return bpf_asb_gate_ask(&req, sizeof(req), obj, ASB_GATE_OBJECT_SZ);
+}
+
+/* The full path of @path in the task's ask buffer, or NULL. */
+static __always_inline char *full_path(const struct path *path)
+{
+	char *obj = ask_buf();
+
+	if (!obj || bpf_d_path((struct path *)path, obj, ASB_GATE_OBJECT_SZ) < 0)
+		return NULL;
+	return obj;
+}
+
+struct path_scan {
+	char *buf;
+	__u64 h;	/* FNV-1a 64 of buf[0..i) */
+	__u32 sbid;
+	__u32 bit;	/* ASB_FS_ASK_* looked for */
+	__u32 rule;
+	__u32 hit;
+};
+
+static long scan_step(__u32 i, void *arg)
+{
+	struct path_scan *p = arg;
+	struct asb_fs_key key = { .sandbox = p->sbid, .dev = ASB_FS_DEV_PATH };
+	struct asb_fs_val *v;
+	char c;
+
+	if (i >= ASB_GATE_OBJECT_SZ)
+		return 1;
+	c = p->buf[i];
+	if ((c == '/' || !c) && i > 0) {
+		key.ino = p->h;
+		v = bpf_map_lookup_elem(&asb_fs, &key);
+		if (v && (v->rights & p->bit)) {
+			p->hit = 1;
+			p->rule = v->rule;
+			return 1;
+		}
+	}
+	if (!c)
+		return 1;
+	p->h = (p->h ^ (__u8)c) * ASB_FNV64_PRIME;
+	return 0;
+}
+
+/*
+ * Does an approve.* path entry (include/asb/lsm.h) cover @path or one of
+ * its directories? Leaves the full path in the task's ask buffer.
+ */
+static __always_inline bool ask_by_path(__u32 sbid, const struct path *path,
+					__u32 bit, __u32 *rule)
+{
+	struct path_scan p = {
+		.h = ASB_FNV64_OFFSET, .sbid = sbid, .bit = bit,
 	};
 
-	if (!bpf_ksym_exists(bpf_asb_ask))
+	p.buf = full_path(path);
+	if (!p.buf)
+		return false;
+	bpf_loop(ASB_GATE_OBJECT_SZ, scan_step, &p, 0);
+	if (p.hit)
+		*rule = p.rule;
+	return p.hit;
+}
+
+/* approve.exec, approve.write: the file's full path is the object. */
+static __always_inline int gate_ask_file(__u32 sbid, __u32 kind,
+					 const struct path *path)
+{
+	char *obj = full_path(path);
+
+	if (!obj)
 		return -EACCES;
-	req.ino = BPF_CORE_READ(inode, i_ino);
-	req.dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	return bpf_asb_ask(&req, sizeof(req)) ? -EACCES : 0;
+	return gate_ask(sbid, kind, obj);
 }
 
 /* Without the module: the exec agentd approved for this very thread. */
@@ -477,6 +626,7 @@ int BPF_PROG(asb_file_open, struct file *file, int ret)
 	struct vfsmount *mnt = file->f_path.mnt;
 	__u32 sbid, rule, need = 0, got, action;
 	unsigned int fmode = file->f_mode, fflags = file->f_flags;
+	bool ask;
 
 	if (ret || !member(&sbid))
 		return ret;
@@ -504,15 +654,22 @@ int BPF_PROG(asb_file_open, struct file *file, int ret)
 	if (!need)
 		return 0;
 	action = need & ASB_FS_WRITE ? ASB_ACT_FILE_WRITE : ASB_ACT_FILE_READ;
-	got = rights_of(sbid, mnt, d, need, &rule);
-	if ((got & need) == need)
-		return 0;
+	/* approve.write wins over fs.write: look for it all the way up */
+	ask = need & ASB_FS_WRITE && sb_flags(sbid) & ASB_SBC_ASK_WRITE;
+	got = rights_of(sbid, mnt, d, ask ? need | ASB_FS_ASK_WRITE : need,
+			&rule);
+	if (ask && !(got & ASB_FS_ASK_WRITE) && kernel_ask() &&
+	    ask_by_path(sbid, &file->f_path, ASB_FS_ASK_WRITE, &rule))
+		got |= ASB_FS_ASK_WRITE;
 	if ((need & ASB_FS_WRITE) && (got & ASB_FS_ASK_WRITE) &&
-	    (got | ASB_FS_WRITE) & need) {
-		if (!ask_kfunc(sbid, ASB_RULE_ASK_WRITE, rule, file->f_inode))
+	    ((got | ASB_FS_WRITE) & need) == need) {
+		if (kernel_ask() &&
+		    !gate_ask_file(sbid, ASB_RULE_ASK_WRITE, &file->f_path))
 			return 0;
 		return deny_file_ev(sbid, action, rule, file, true, NULL);
 	}
+	if ((got & need) == need)
+		return 0;
 	return deny_file_ev(sbid, action, ASB_RULE_NONE, file, false,
 			    NULL);
 }
@@ -523,16 +680,21 @@ int BPF_PROG(asb_bprm_check, struct linux_binprm *bprm, int ret)
 	struct file *file = bprm->file;
 	struct inode *inode = file->f_inode;
 	__u32 sbid, rule, got;
+	bool ask;
 
 	if (ret || !member(&sbid))
 		return ret;
+	/* approve.exec wins over fs.exec: look for it all the way up */
+	ask = sb_flags(sbid) & ASB_SBC_ASK_EXEC;
 	got = rights_of(sbid, file->f_path.mnt, file->f_path.dentry,
-			ASB_FS_EXEC, &rule);
-	if (got & ASB_FS_EXEC)
-		return 0;
+			ask ? ASB_FS_EXEC | ASB_FS_ASK_EXEC : ASB_FS_EXEC, &rule);
+	if (ask && !(got & ASB_FS_ASK_EXEC) && kernel_ask() &&
+	    ask_by_path(sbid, &file->f_path, ASB_FS_ASK_EXEC, &rule))
+		got |= ASB_FS_ASK_EXEC;
 	if (got & ASB_FS_ASK_EXEC) {
-		if (bpf_ksym_exists(bpf_asb_ask)) {
-			if (!ask_kfunc(sbid, ASB_RULE_ASK_EXEC, rule, inode))
+		if (kernel_ask()) {
+			if (!gate_ask_file(sbid, ASB_RULE_ASK_EXEC,
+					   &file->f_path))
 				return 0;
 		} else if (exec_approved(inode)) {
 			return 0;
@@ -540,6 +702,8 @@ int BPF_PROG(asb_bprm_check, struct linux_binprm *bprm, int ret)
 		return deny_file_ev(sbid, ASB_ACT_FILE_EXEC, rule, file, true,
 				    bprm->filename);
 	}
+	if (got & ASB_FS_EXEC)
+		return 0;
 	return deny_file_ev(sbid, ASB_ACT_FILE_EXEC, ASB_RULE_NONE, file,
 			    false, bprm->filename);
 }
@@ -806,41 +970,58 @@ static __always_inline bool oneshot_ok(__u32 sbid, __u32 family,
 	return true;
 }
 
+/*
+ * The IPv4 or IPv6 address and port of @address into @w (network order;
+ * IPv4 and v4-mapped IPv6 in w[0], the rest zero) and @port (host order).
+ * Returns the address length (4 or 16), 0 if not an inet address the
+ * kernel would take.
+ */
+static __always_inline int inet_addr(struct sockaddr *address, int addrlen,
+				     __u32 w[4], __u16 *port)
+{
+	__u16 family = BPF_CORE_READ(address, sa_family);
+
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (void *)address;
+
+		if (addrlen < (int)sizeof(*in))
+			return 0;	/* the kernel refuses it */
+		*port = bpf_ntohs(BPF_CORE_READ(in, sin_port));
+		w[0] = BPF_CORE_READ(in, sin_addr.s_addr);
+		return 4;
+	}
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (void *)address;
+
+		if (addrlen < 24)
+			return 0;
+		*port = bpf_ntohs(BPF_CORE_READ(in6, sin6_port));
+		bpf_probe_read_kernel(w, 16, &in6->sin6_addr);
+		if (w[0] || w[1] || w[2] != bpf_htonl(0xffff))
+			return 16;
+		w[0] = w[3];
+		w[1] = w[2] = w[3] = 0;
+		return 4;
+	}
+	return 0;	/* unix names: the cgroup programs */
+}
+
 static int sock_addr(struct sockaddr *address, int addrlen, __u32 kind,
 		     __u32 act4, __u32 act6)
 {
 	const struct asb_sb_conf *conf;
 	struct asb_event *ev;
 	__u32 sbid, rule = ASB_RULE_NONE, w[4] = {};
-	__u16 family, port = 0;
-	int verdict = 0, alen = 4, act;
-	bool v4 = true;
+	__u16 port = 0;
+	int verdict = 0, alen, act;
+	bool v4;
 
 	if (!member(&sbid))
 		return 0;
-	family = BPF_CORE_READ(address, sa_family);
-	if (family == AF_INET) {
-		struct sockaddr_in *in = (void *)address;
-
-		if (addrlen < (int)sizeof(*in))
-			return 0;	/* the kernel refuses it */
-		port = bpf_ntohs(BPF_CORE_READ(in, sin_port));
-		w[0] = BPF_CORE_READ(in, sin_addr.s_addr);
-	} else if (family == AF_INET6) {
-		struct sockaddr_in6 *in6 = (void *)address;
-
-		if (addrlen < 24)
-			return 0;
-		port = bpf_ntohs(BPF_CORE_READ(in6, sin6_port));
-		bpf_probe_read_kernel(w, 16, &in6->sin6_addr);
-		v4 = !w[0] && !w[1] && w[2] == bpf_htonl(0xffff);
-		if (v4)
-			w[0] = w[3];
-		else
-			alen = 16;
-	} else {
-		return 0;	/* unix names: the cgroup programs */
-	}
+	alen = inet_addr(address, addrlen, w, &port);
+	if (!alen)
+		return 0;
+	v4 = alen == 4;
 	act = v4 ? act4 : act6;
 	conf = bpf_map_lookup_elem(&asb_sandbox, &sbid);
 	if (conf && v4) {
@@ -867,6 +1048,18 @@ static int sock_addr(struct sockaddr *address, int addrlen, __u32 kind,
 		verdict = 1;
 	if (verdict == 1)
 		return 0;
+	if (verdict == 2 && kind == ASB_RULE_NET_CONNECT && asb_kernel_ask) {
+		/* asb_socket_connect_ask decides */
+		struct asb_net_ask q = {
+			.sandbox = sbid, .rule = rule, .port = port,
+			.family = v4 ? AF_INET : AF_INET6, .alen = alen,
+		};
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+		__builtin_memcpy(q.addr, w, 16);
+		if (!bpf_map_update_elem(&asb_net_ask, &tid, &q, BPF_ANY))
+			return 0;
+	}
 	ev = ev_new(sbid, act, verdict == 2 ? rule : ASB_RULE_NONE, true);
 	if (ev) {
 		if (verdict == 2)
@@ -874,8 +1067,6 @@ static int sock_addr(struct sockaddr *address, int addrlen, __u32 kind,
 		ev->family = v4 ? AF_INET : AF_INET6;
 		ev->port = port;
 		__builtin_memcpy(ev->addr, w, 16);
-		if (v4)
-			__builtin_memset(ev->addr + 4, 0, 12);
 		ev_send(ev);
 	}
 	return -EPERM;
@@ -887,6 +1078,67 @@ int BPF_PROG(asb_socket_connect, struct socket *sock,
 {
 	return ret ?: sock_addr(address, addrlen, ASB_RULE_NET_CONNECT,
 				ASB_ACT_CONNECT4, ASB_ACT_CONNECT6);
+}
+
+/*
+ * approve.connect through asb.ko: after asb_socket_connect (which left
+ * asb_net_ask), on the kernel's copy of the address. An allow leaves the
+ * one-shot entry the cgroup connect program consumes; a deny is EPERM here.
+ */
+SEC("lsm.s/socket_connect")
+int BPF_PROG(asb_socket_connect_ask, struct socket *sock,
+	     struct sockaddr *address, int addrlen, int ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), w[4] = {};
+	struct asb_net_ask *p = bpf_map_lookup_elem(&asb_net_ask, &tid), q;
+	struct asb_oneshot_key key = { .tid = tid };
+	struct asb_oneshot_val one = {};
+	struct asb_event *ev;
+	__u16 port = 0;
+	__u64 args[2];
+	char *obj;
+	int act, alen;
+
+	if (!p)
+		return ret;
+	q = *p;
+	bpf_map_delete_elem(&asb_net_ask, &tid);
+	if (ret)
+		return ret;
+	/* left by this very connect(): the same address, else not ours */
+	alen = inet_addr(address, addrlen, w, &port);
+	if (alen != (int)q.alen || port != q.port || w[0] != q.addr[0] ||
+	    w[1] != q.addr[1] || w[2] != q.addr[2] || w[3] != q.addr[3])
+		return ret;
+	obj = ask_buf();
+	if (!obj || !kernel_ask())
+		goto deny;
+	args[0] = (__u64)(long)q.addr;
+	args[1] = q.port;
+	if (q.family == AF_INET)
+		bpf_snprintf(obj, ASB_GATE_OBJECT_SZ, "%pI4:%u", args, 16);
+	else
+		bpf_snprintf(obj, ASB_GATE_OBJECT_SZ, "[%pI6]:%u", args, 16);
+	if (gate_ask(q.sandbox, ASB_RULE_ASK_CONNECT, obj))
+		goto deny;
+	key.sandbox = q.sandbox;
+	one.family = q.family;
+	one.port = q.port;
+	__builtin_memcpy(one.addr, q.addr, 16);
+	if (bpf_map_update_elem(&asb_oneshot, &key, &one, BPF_ANY))
+		goto deny;
+	return 0;
+deny:
+	act = q.family == AF_INET ? ASB_ACT_CONNECT4 : ASB_ACT_CONNECT6;
+	ev = ev_new(q.sandbox, act, q.rule, true);
+	if (ev) {
+		ev->flags |= ASB_EVF_ASK;
+		ev->family = q.family;
+		ev->port = q.port;
+		__builtin_memcpy(ev->addr, q.addr, 16);
+		ev_send(ev);
+	}
+	return -EPERM;
 }
 
 SEC("lsm/socket_bind")

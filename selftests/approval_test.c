@@ -142,6 +142,8 @@ static int helper(int argc, char **argv)
 	}
 	if (!strcmp(m, "connect"))
 		return result(do_connect(atoi(argv[1])));
+	if (!strcmp(m, "sleep"))
+		return sleep(atoi(argv[1])), 0;
 	if (!strcmp(m, "connect2")) {
 		result(do_connect(atoi(argv[1])));
 		return result(do_connect(atoi(argv[1])));
@@ -218,10 +220,13 @@ static pid_t start_agentd(void)
 FIXTURE(appr) {
 	pid_t agentd;
 	int srv[3];
+	char via[64];	/* the audit's "via" of this backend's asks */
 };
 
 FIXTURE_SETUP(appr)
 {
+	char ctl[PATH_MAX + 16], cmd[PATH_MAX + 128];
+
 	if (geteuid())
 		SKIP(return, "needs root");
 	/* same pins, cgroups and ports as the e2e tests: one at a time */
@@ -230,18 +235,21 @@ FIXTURE_SETUP(appr)
 	ASSERT_EQ(0, system("rm -rf " DIR " && mkdir -p " DIR "/bin " DIR "/ws "
 			    DIR "/state && cp /bin/true " HELD " && cp /usr/bin/touch "
 			    EVIL " && cp " POLICY " " DIR "/policy.ini"));
-	{
-		char cmd[PATH_MAX + 64];
-
-		snprintf(cmd, sizeof(cmd), "cp %s " HELPER, self_exe);
-		ASSERT_EQ(0, system(cmd));
-	}
+	snprintf(cmd, sizeof(cmd), "cp %s " HELPER, self_exe);
+	ASSERT_EQ(0, system(cmd));
 	for (int i = 0; i < 3; i++) {
 		self->srv[i] = listen_on(18180 + i);
 		ASSERT_LE(0, self->srv[i]);
 	}
 	self->agentd = start_agentd();
 	ASSERT_EQ(0, access(DIR "/agentd.sock", F_OK));
+	snprintf(ctl, sizeof(ctl), "%s/asbctl", bindir);
+	ASSERT_BACKEND_EXPECTED(ctl, DIR "/agentd.sock");
+	/* asb.ko holds the syscalls when the BPF-LSM programs call it */
+	snprintf(cmd, sizeof(cmd), "%s --socket " DIR "/agentd.sock status"
+		 " | grep -q 'asks: asb.ko kfunc'", ctl);
+	snprintf(self->via, sizeof(self->via), "\"via\":\"%s\"",
+		 system(cmd) ? "seccomp" : "asb.ko");
 }
 
 FIXTURE_TEARDOWN(appr)
@@ -397,7 +405,7 @@ TEST_F(appr, exec_approve_deny_timeout)
 
 	EXPECT_EQ(0, ask_once("ask", "approve", "exec", HELD, out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_TRUE(audit_has("\"action\":\"exec\"", "\"verdict\":\"ask\"", "policy.ini:9\""));
-	EXPECT_TRUE(audit_has("\"action\":\"exec\"", "\"verdict\":\"allow\"", "\"by\":\"uid:0\""));
+	EXPECT_TRUE(audit_has("\"action\":\"exec\"", "\"verdict\":\"allow\"", self->via));
 	EXPECT_EQ(1, ask_once("ask", "deny", "exec", HELD, out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "err=13")) TH_LOG("%s", out);
 	/* nobody answers: approve.timeout = 2, default deny / allow */
@@ -421,6 +429,7 @@ TEST_F(appr, connect_approve_deny_timeout)
 	EXPECT_EQ(0, ask_once("askallow", NULL, "connect", "18181", out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_EQ(0, ask_once("ask", NULL, "connect", "18180", out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_TRUE(audit_has("\"object\":\"127.0.0.1:18181\"", "\"verdict\":\"allow\"", "\"by\":\"uid:0\""));
+	EXPECT_TRUE(audit_has("\"object\":\"127.0.0.1:18181\"", "\"verdict\":\"allow\"", self->via));
 }
 
 TEST_F(appr, write_approve_deny_timeout)
@@ -441,6 +450,7 @@ TEST_F(appr, write_approve_deny_timeout)
 	EXPECT_EQ(1, ask_once("ask", NULL, "write", DIR "/bin/x", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "err=13")) TH_LOG("%s", out);
 	EXPECT_TRUE(audit_has("\"object\":\"" WHELD "\"", "\"verdict\":\"deny\"", "\"by\":\"uid:0\""));
+	EXPECT_TRUE(audit_has("\"object\":\"" WHELD "\"", "\"verdict\":\"allow\"", self->via));
 }
 
 /* --always: the next identical action does not ask; status shows the rule. */
@@ -494,8 +504,12 @@ TEST_F(appr, toctou_exec_path_swapped)
 	ASSERT_NE(0, id);
 	usleep(600000);		/* the memory now says EVIL */
 	EXPECT_EQ(0, answer(id, "approve"));
-	/* the kernel ran EVIL: killed before its first instruction */
-	EXPECT_EQ(128 + SIGKILL, wait_exit(p)) TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
+	/*
+	 * asb.ko: held in bprm_check on the file exec opened, HELD runs;
+	 * seccomp: the kernel ran EVIL, killed before its first instruction
+	 */
+	EXPECT_EQ(strstr(self->via, "asb.ko") ? 0 : 128 + SIGKILL, wait_exit(p))
+		TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
 	EXPECT_NE(0, access(DIR "/ws/marker", F_OK));
 }
 
@@ -508,6 +522,20 @@ TEST_F(appr, toctou_connect_address_swapped)
 	ASSERT_NE(0, id);
 	usleep(600000);		/* the sockaddr now says port 18182 */
 	EXPECT_EQ(0, answer(id, "approve"));
+	if (strstr(self->via, "asb.ko")) {
+		/* held in socket_connect on the kernel's copy: 18181 it is */
+		int c;
+
+		EXPECT_EQ(0, wait_exit(p)) TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
+		fcntl(self->srv[1], F_SETFL, O_NONBLOCK);
+		c = accept(self->srv[1], NULL, NULL);
+		EXPECT_LE(0, c);
+		if (c >= 0)
+			close(c);
+		fcntl(self->srv[2], F_SETFL, O_NONBLOCK);
+		EXPECT_GT(0, accept(self->srv[2], NULL, NULL));
+		return;
+	}
 	EXPECT_EQ(1, wait_exit(p));
 	EXPECT_NE(NULL, strstr(slurp(DIR "/out", out, sizeof(out)), "err=1\n")) TH_LOG("%s", out);
 	EXPECT_TRUE(audit_has("\"object\":\"127.0.0.1:18182\"", "\"verdict\":\"deny\"", "\"source\":\"bpf\""));
@@ -526,6 +554,52 @@ TEST_F(appr, toctou_write_path_swapped)
 	/* the fd is the approved file, whatever the memory said later */
 	EXPECT_STREQ("swapped", slurp(WHELD, data, sizeof(data)));
 	EXPECT_NE(0, access(DIR "/ws/evil", F_OK));
+}
+
+/*
+ * asbctl attach: a process asbctl did not start. With asb.ko its connect
+ * waits for the operator like any other; on the portable backend it has
+ * no seccomp listener, so the approve.connect address is plainly denied.
+ */
+TEST_F(appr, attached_process_asks_or_is_denied)
+{
+	char a[64], out[4096];
+	pid_t hold = RUN("askslow", DIR "/hold", "sleep", "60"), child;
+	int go[2], i;
+
+	ASSERT_EQ(0, pipe(go));
+	child = fork();
+	if (child == 0) {
+		char c;
+		int fd = open(DIR "/out", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(99);
+		dup2(fd, 1);
+		execl(HELPER, HELPER, "--helper", "connect", "18181", NULL);
+		_exit(127);
+	}
+	close(go[0]);
+	snprintf(a, sizeof(a), "attach --sandbox askslow %d", child);
+	for (i = 0; i < 600 && asbctl(a); i++)	/* until the sandbox runs */
+		usleep(50000);
+	ASSERT_GT(600, i);
+	ASSERT_EQ(1, write(go[1], "x", 1));
+	if (strstr(self->via, "asb.ko")) {
+		unsigned int id = wait_pending(1);
+
+		ASSERT_NE(0, id);
+		EXPECT_EQ(0, answer(id, "approve"));
+		EXPECT_EQ(0, wait_exit(child))
+			TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
+	} else {
+		EXPECT_EQ(1, wait_exit(child));
+		EXPECT_NE(NULL, strstr(slurp(DIR "/out", out, sizeof(out)), "err=1\n")) TH_LOG("%s", out);
+	}
+	close(go[1]);
+	kill(hold, SIGTERM);
+	wait_exit(hold);
 }
 
 /* ---- the operator's side ---- */

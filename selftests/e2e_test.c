@@ -117,6 +117,8 @@ static pid_t start_agentd(const char *policy, const char *sock,
 
 FIXTURE_SETUP(e2e)
 {
+	char ctl[PATH_MAX + 16];
+
 	if (geteuid())
 		SKIP(return, "needs root");
 	/* fixed paths and ports: one run at a time on this machine */
@@ -141,6 +143,8 @@ FIXTURE_SETUP(e2e)
 		ASSERT_LE(0, self->servers[i]);
 	self->agentd = start_agentd(self->policy, self->sock, self->audit);
 	ASSERT_EQ(0, access(self->sock, F_OK));
+	snprintf(ctl, sizeof(ctl), "%s/asbctl", bindir);
+	ASSERT_BACKEND_EXPECTED(ctl, self->sock);
 }
 
 FIXTURE_TEARDOWN(e2e)

@@ -81,7 +81,7 @@ FIXTURE_SETUP(lsm)
 {
 	struct sockaddr_in in = { .sin_family = AF_INET,
 				  .sin_port = htons(18180) };
-	char exe[PATH_MAX + 16];
+	char exe[PATH_MAX + 16], ctl[PATH_MAX + 16];
 	int one = 1;
 
 	self->agentd = self->holder = -1;
@@ -117,6 +117,8 @@ FIXTURE_SETUP(lsm)
 	for (int i = 0; i < 1200 && access(SOCK, F_OK); i++)
 		usleep(50000);
 	ASSERT_EQ(0, access(SOCK, F_OK));
+	snprintf(ctl, sizeof(ctl), "%s/asbctl", bindir);
+	ASSERT_BACKEND_EXPECTED(ctl, SOCK);
 	if (!backend_is_lsm()) {
 		/* the harness runs no teardown after a skip in setup */
 		kill(self->agentd, SIGTERM);

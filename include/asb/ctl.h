@@ -67,6 +67,8 @@ struct asb_ctl_rep {
 /* ASB_CTL_RUN reply payload. */
 #define ASB_CTL_RUN_KERNEL_FS	(1u << 0)	/* BPF-LSM enforces the file and
 						 * exec rules: no Landlock */
+#define ASB_CTL_RUN_KERNEL_ASK	(1u << 1)	/* asb.ko holds approve.*
+						 * actions: no seccomp asks */
 struct asb_ctl_run {
 	__u32 sbid;
 	__u32 flags;		/* ASB_CTL_RUN_* */

@@ -110,12 +110,16 @@ struct asb_event {
 #define ASB_CGROUP_DEPTH	16
 #define ASB_SBID_MAX		0x7fffffffu	/* so that sbid * 2 + 1 fits */
 
+/* asb_sb_conf.flags besides ASB_SB_*: the sandbox has such approve.* rules */
+#define ASB_SBC_ASK_EXEC	(1u << 30)
+#define ASB_SBC_ASK_WRITE	(1u << 31)
+
 struct asb_sb_conf {
 	__u64 deny_families;	/* bit n: socket(AF n) refused */
-	__u32 flags;		/* ASB_SB_* of include/asb/image.h */
+	__u32 flags;		/* ASB_SB_* of include/asb/image.h, ASB_SBC_* */
 	__u32 set;		/* live rule set: sbid * 2 + bank */
 	__u32 default_rule;	/* rule index reported for the default deny */
-	__u32 reserved;
+	__u32 ask_timeout;	/* seconds: approve.timeout */
 };
 
 /*

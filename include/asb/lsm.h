@@ -35,6 +35,19 @@
 #define ASB_FS_ASK_WRITE	(1u << 4)	/* write after approval */
 #define ASB_FS_RIGHTS		0x1fu
 
+/*
+ * approve.* rules are also bound to their path: an inode binding alone
+ * would miss a file created after the sandbox started, or one deleted and
+ * made anew, and an ask that goes missing is an allow. Such an entry has
+ * dev ASB_FS_DEV_PATH and ino the FNV-1a 64 hash of the rule's real path
+ * (symlinks resolved; for a path that does not exist yet, its parent's
+ * real path and the last component). With asb.ko asking, file_open and
+ * bprm_check hash every prefix of bpf_d_path() of the object.
+ */
+#define ASB_FS_DEV_PATH		0xffffffffu
+#define ASB_FNV64_OFFSET	0xcbf29ce484222325ull
+#define ASB_FNV64_PRIME		0x100000001b3ull
+
 /* Levels walked at most (dentries plus mount crossings): deeper is denied. */
 #define ASB_FS_WALK_MAX		128
 
@@ -56,23 +69,13 @@ struct asb_fs_val {
  */
 
 /*
- * The approval gate of asb.ko (backend 1): a sleepable kfunc that the
- * BPF-LSM programs call for an *ask* verdict. It sends the request to
- * agentd and sleeps (killable, timeout, default deny). Returns 0 to allow,
- * a negative errno to deny. Declared __weak by the programs: without the
- * module the call is skipped and the ask is a deny with an audit record.
+ * Asks (approve.exec, approve.write, approve.connect) go to asb.ko's
+ * sleepable kfunc bpf_asb_gate_ask (include/asb/gate.h) when the module
+ * was loaded before the programs. The kernel's own wait outlasts agentd's
+ * approve.timeout by ASB_ASK_SLACK_MS, so agentd's approve.default decides
+ * a timeout; without agentd the module denies.
  */
-#define ASB_ASK_KFUNC		"bpf_asb_ask"
-
-struct asb_ask_req {
-	__u32 sandbox;
-	__u32 kind;		/* ASB_RULE_ASK_* of include/asb/image.h */
-	__u32 rule;		/* image rule index */
-	__u32 reserved;
-	__u64 ino;
-	__u32 dev;
-	__u32 port;		/* ask.connect */
-	__u8 addr[16];
-};
+#define ASB_ASK_KFUNC		"bpf_asb_gate_ask"
+#define ASB_ASK_SLACK_MS	5000
 
 #endif /* ASB_LSM_H */
