@@ -792,6 +792,7 @@ int main(int argc, char **argv)
 		/* a killed waiter is noticed within 200 ms */
 		int wait = next < 0 ? 1000 : next < 200 ? next + 1 : 200;
 		int n = epoll_wait(d.epfd, evs, 16, wait);
+		bool kg_ready = false;
 
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
@@ -804,7 +805,7 @@ int main(int argc, char **argv)
 						     evs[i].events)) {
 				continue;
 			} else if (d.kg && fd == asb_kgate_fd(d.kg)) {
-				asb_kgate_serve(d.kg, &d.ap, &d.sbs);
+				kg_ready = true;	/* served below */
 			} else if (d.ll && fd == asb_ll_audit_fd(d.ll)) {
 				on_landlock();
 			} else if (fd == rbfd) {
@@ -832,6 +833,9 @@ int main(int argc, char **argv)
 				asb_sandbox_reap(&d.sbs);
 			}
 		}
+		/* also the asks read while a verdict waited for its ack */
+		if (kg_ready || asb_kgate_queued(d.kg))
+			asb_kgate_serve(d.kg, &d.ap, &d.sbs);
 		asb_sandbox_reap(&d.sbs);
 	}
 }

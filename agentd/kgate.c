@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <netlink/genl/ctrl.h>
@@ -24,6 +25,7 @@
 #include <netlink/netlink.h>
 
 #include "approval.h"
+#include "audit.h"
 #include "kgate.h"
 #include "sandbox.h"
 
@@ -383,6 +385,11 @@ int asb_kgate_wait(struct asb_kgate *g, int timeout_ms)
 	return asb_kgate_recv(g);
 }
 
+unsigned int asb_kgate_queued(const struct asb_kgate *g)
+{
+	return g ? (unsigned int)g->n : 0;
+}
+
 int asb_kgate_next(struct asb_kgate *g, struct asb_kgate_ask *a)
 {
 	struct kask *k = g->head;
@@ -464,6 +471,34 @@ static const struct asb_image_rule *connect_object(const struct asb_sandbox *s,
 				   (uint16_t)port);
 }
 
+/* An ask that an --always rule answered: audited as the seccomp path does. */
+static void audit_runtime_allow(const struct asb_sandbox *s,
+				const struct asb_kgate_ask *k,
+				const struct asb_image_rule *r)
+{
+	char src[ASB_PATH_MAX + 16];
+	struct timespec ts;
+	struct asb_audit_rec rec = {
+		.sandbox = s->name,
+		.pid = k->pid,
+		.comm = k->comm,
+		.exe = k->exe,
+		.action = asb_ask_action(k->action),
+		.object = k->object,
+		.verdict = "allow",
+		.rule = src,
+		.source = "approval",
+		.via = "asb.ko",
+		.by = "runtime-rule",
+	};
+
+	asb_sandbox_rule_src(s, r ? (uint32_t)(r - asb_image_rules(&s->img)) :
+			     UINT32_MAX, src, sizeof(src));
+	clock_gettime(CLOCK_REALTIME, &ts);
+	rec.time_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	asb_audit_write(&rec);
+}
+
 int asb_kgate_serve(struct asb_kgate *g, struct asb_approvals *ap,
 		    struct asb_sandboxes *sbs)
 {
@@ -489,6 +524,7 @@ int asb_kgate_serve(struct asb_kgate *g, struct asb_approvals *ap,
 			r = asb_image_match_path(&s->img, s->sb, k.action,
 						 k.object);
 		if (asb_sandbox_rt_match(s, k.action, k.object)) {
+			audit_runtime_allow(s, &k, r);
 			asb_kgate_verdict(g, k.id, true);
 			continue;
 		}

@@ -65,6 +65,13 @@ int asb_kgate_status(struct asb_kgate *g, struct asb_kgate_status *st);
 int asb_kgate_recv(struct asb_kgate *g);
 /* Wait up to timeout_ms for something to read, then asb_kgate_recv. */
 int asb_kgate_wait(struct asb_kgate *g, int timeout_ms);
+/*
+ * Asks already read but not yet served: they arrived while a request (a
+ * verdict) waited for its ack. The caller's loop serves them, since the
+ * socket will not wake it for them.
+ */
+unsigned int asb_kgate_queued(const struct asb_kgate *g);
+
 /* Pop the oldest queued ask into *a: 1, or 0 if none. */
 int asb_kgate_next(struct asb_kgate *g, struct asb_kgate_ask *a);
 
