@@ -9,7 +9,8 @@
  * binary (--child), timing open(2) with O_WRONLY from its start to its
  * return:
  *   plain    sandbox without approve.* rules: no notification at all;
- *   notified sandbox with approve.write, a path that does not ask: the
+ *   notified sandbox with approve.write, a path that does not ask (with
+ *            asb.ko asking, no notification: the BPF check only): the
  *            notification, agentd's own open and the fd injection;
  *   asked    the approve.write path: held, sent to the approver,
  *            approved, opened by agentd and injected.
@@ -164,7 +165,7 @@ int main(int argc, char **argv)
 		      NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 100 && access(SOCK, F_OK); i++)
+	for (int i = 0; i < 1200 && access(SOCK, F_OK); i++)	/* guests: slow */
 		usleep(50000);
 	pthread_create(&th, NULL, approver, NULL);
 	usleep(100000);
