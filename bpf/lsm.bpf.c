@@ -549,10 +549,11 @@ static long scan_step(__u32 i, void *arg)
 
 /*
  * Does an approve.* path entry (include/asb/lsm.h) cover @path or one of
- * its directories? Leaves the full path in the task's ask buffer.
+ * its directories? Then the task's ask buffer, holding the full path (the
+ * ask's object), else NULL.
  */
-static __always_inline bool ask_by_path(__u32 sbid, const struct path *path,
-					__u32 bit, __u32 *rule)
+static __always_inline char *ask_by_path(__u32 sbid, const struct path *path,
+					 __u32 bit, __u32 *rule)
 {
 	struct path_scan p = {
 		.h = ASB_FNV64_OFFSET, .sbid = sbid, .bit = bit,
@@ -560,22 +561,12 @@ static __always_inline bool ask_by_path(__u32 sbid, const struct path *path,
 
 	p.buf = full_path(path);
 	if (!p.buf)
-		return false;
+		return NULL;
 	bpf_loop(ASB_GATE_OBJECT_SZ, scan_step, &p, 0);
-	if (p.hit)
-		*rule = p.rule;
-	return p.hit;
-}
-
-/* approve.exec, approve.write: the file's full path is the object. */
-static __always_inline int gate_ask_file(__u32 sbid, __u32 kind,
-					 const struct path *path)
-{
-	char *obj = full_path(path);
-
-	if (!obj)
-		return -EACCES;
-	return gate_ask(sbid, kind, obj);
+	if (!p.hit)
+		return NULL;
+	*rule = p.rule;
+	return p.buf;
 }
 
 /* Without the module: the exec agentd approved for this very thread. */
@@ -626,6 +617,7 @@ int BPF_PROG(asb_file_open, struct file *file, int ret)
 	struct vfsmount *mnt = file->f_path.mnt;
 	__u32 sbid, rule, need = 0, got, action;
 	unsigned int fmode = file->f_mode, fflags = file->f_flags;
+	char *obj = NULL;
 	bool ask;
 
 	if (ret || !member(&sbid))
@@ -659,12 +651,13 @@ int BPF_PROG(asb_file_open, struct file *file, int ret)
 	got = rights_of(sbid, mnt, d, ask ? need | ASB_FS_ASK_WRITE : need,
 			&rule);
 	if (ask && !(got & ASB_FS_ASK_WRITE) && kernel_ask() &&
-	    ask_by_path(sbid, &file->f_path, ASB_FS_ASK_WRITE, &rule))
+	    (obj = ask_by_path(sbid, &file->f_path, ASB_FS_ASK_WRITE, &rule)))
 		got |= ASB_FS_ASK_WRITE;
 	if ((need & ASB_FS_WRITE) && (got & ASB_FS_ASK_WRITE) &&
 	    ((got | ASB_FS_WRITE) & need) == need) {
-		if (kernel_ask() &&
-		    !gate_ask_file(sbid, ASB_RULE_ASK_WRITE, &file->f_path))
+		/* approve.exec, approve.write: the full path is the object */
+		if (kernel_ask() && !gate_ask(sbid, ASB_RULE_ASK_WRITE,
+					      obj ?: full_path(&file->f_path)))
 			return 0;
 		return deny_file_ev(sbid, action, rule, file, true, NULL);
 	}
@@ -680,6 +673,7 @@ int BPF_PROG(asb_bprm_check, struct linux_binprm *bprm, int ret)
 	struct file *file = bprm->file;
 	struct inode *inode = file->f_inode;
 	__u32 sbid, rule, got;
+	char *obj = NULL;
 	bool ask;
 
 	if (ret || !member(&sbid))
@@ -689,12 +683,12 @@ int BPF_PROG(asb_bprm_check, struct linux_binprm *bprm, int ret)
 	got = rights_of(sbid, file->f_path.mnt, file->f_path.dentry,
 			ask ? ASB_FS_EXEC | ASB_FS_ASK_EXEC : ASB_FS_EXEC, &rule);
 	if (ask && !(got & ASB_FS_ASK_EXEC) && kernel_ask() &&
-	    ask_by_path(sbid, &file->f_path, ASB_FS_ASK_EXEC, &rule))
+	    (obj = ask_by_path(sbid, &file->f_path, ASB_FS_ASK_EXEC, &rule)))
 		got |= ASB_FS_ASK_EXEC;
 	if (got & ASB_FS_ASK_EXEC) {
 		if (kernel_ask()) {
-			if (!gate_ask_file(sbid, ASB_RULE_ASK_EXEC,
-					   &file->f_path))
+			if (!gate_ask(sbid, ASB_RULE_ASK_EXEC,
+				      obj ?: full_path(&file->f_path)))
 				return 0;
 		} else if (exec_approved(inode)) {
 			return 0;
