@@ -237,18 +237,21 @@ static int on_event(void *ctx, const struct asb_event *ev)
 	return 0;
 }
 
-/* The sandbox a process belongs to, from its cgroup. */
+/*
+ * The sandbox a process belongs to, from its cgroup; for a process that
+ * is gone (or whose pid now names a process of no sandbox), the sandbox
+ * it exited from.
+ */
 static struct asb_sandbox *sandbox_of(pid_t pid)
 {
 	char path[64], line[512];
 	struct asb_sandbox *found = NULL;
+	__u32 sbid;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
 	f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	while (!found && fgets(line, sizeof(line), f)) {
+	while (f && !found && fgets(line, sizeof(line), f)) {
 		char *cg = strstr(line, "::/");
 
 		if (!cg)
@@ -263,7 +266,10 @@ static struct asb_sandbox *sandbox_of(pid_t pid)
 				found = s;
 		}
 	}
-	fclose(f);
+	if (f)
+		fclose(f);
+	if (!found && !asb_execguard_exited(d.eg, pid, &sbid))
+		found = asb_sandbox_by_id(&d.sbs, sbid);
 	return found;
 }
 
@@ -292,7 +298,7 @@ static void on_landlock(void)
 	struct asb_ll_denial dn;
 	char rule[ASB_PATH_MAX + 16] = "";
 
-	while (asb_ll_audit_next(d.ll, &dn, 0) > 0) {
+	while (d.ll && asb_ll_audit_next(d.ll, &dn, 0) > 0) {
 		struct asb_sandbox *s = sandbox_of(dn.pid);
 		struct timespec now;
 		struct asb_audit_rec r = {
@@ -718,7 +724,8 @@ int main(int argc, char **argv)
 			d.kg = NULL;
 		}
 	}
-	ret = asb_execguard_open(&d.eg);
+	ret = asb_execguard_open(&d.eg, asb_sockfilter_map_fd(d.sbs.sf,
+							     "asb_member"));
 	if (ret < 0)
 		logmsg("exec guard: %s: approve.exec rules will be refused",
 		       strerror(-ret));
@@ -825,17 +832,18 @@ int main(int argc, char **argv)
 				asb_sockfilter_events(d.sbs.sf, on_event, NULL, 0);
 				/* fail closed: what waits is denied */
 				asb_approval_shutdown(&d.ap);
-				asb_sandbox_reap(&d.sbs);
+				on_landlock();
+				asb_sandbox_reap(&d.sbs, true);
 				asb_broker_close(&d.broker);
 				unlink(d.socket);
 				return 0;
 			} else {
-				asb_sandbox_reap(&d.sbs);
+				asb_sandbox_reap(&d.sbs, false);
 			}
 		}
 		/* also the asks read while a verdict waited for its ack */
 		if (kg_ready || asb_kgate_queued(d.kg))
 			asb_kgate_serve(d.kg, &d.ap, &d.sbs);
-		asb_sandbox_reap(&d.sbs);
+		asb_sandbox_reap(&d.sbs, false);
 	}
 }

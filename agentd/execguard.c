@@ -13,7 +13,7 @@ struct asb_execguard {
 	struct exec_bpf *skel;
 };
 
-int asb_execguard_open(struct asb_execguard **out)
+int asb_execguard_open(struct asb_execguard **out, int member_fd)
 {
 	struct asb_execguard *eg = calloc(1, sizeof(*eg));
 	int err;
@@ -21,14 +21,15 @@ int asb_execguard_open(struct asb_execguard **out)
 	*out = NULL;
 	if (!eg)
 		return -ENOMEM;
-	eg->skel = exec_bpf__open_and_load();
+	eg->skel = exec_bpf__open();
 	if (!eg->skel) {
-		err = -errno ? -errno : -EINVAL;
+		err = errno ? -errno : -EINVAL;
 		free(eg);
 		return err;
 	}
-	if (exec_bpf__attach(eg->skel)) {
-		err = -errno ? -errno : -EINVAL;
+	if (bpf_map__reuse_fd(eg->skel->maps.asb_member, member_fd) ||
+	    exec_bpf__load(eg->skel) || exec_bpf__attach(eg->skel)) {
+		err = errno ? -errno : -EINVAL;
 		exec_bpf__destroy(eg->skel);
 		free(eg);
 		return err;
@@ -67,6 +68,18 @@ int asb_execguard_kills(struct asb_execguard *eg, __u64 *n)
 		return -EINVAL;
 	if (bpf_map__lookup_elem(eg->skel->maps.asb_exec_kills, &zero,
 				 sizeof(zero), n, sizeof(*n), 0))
+		return -errno;
+	return 0;
+}
+
+int asb_execguard_exited(struct asb_execguard *eg, pid_t pid, __u32 *sbid)
+{
+	__u32 key = (__u32)pid;
+
+	if (!eg || pid <= 0)
+		return -EINVAL;
+	if (bpf_map__lookup_elem(eg->skel->maps.asb_exited, &key, sizeof(key),
+				 sbid, sizeof(*sbid), 0))
 		return -errno;
 	return 0;
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * approve.exec, the kernel's final check (bpf/exec.bpf.c): agentd records
- * the file it checked for a thread's exec; the kernel kills the process if
- * it executes another one. Functions return 0 or -errno.
+ * Process exec and exit in the kernel (bpf/exec.bpf.c). approve.exec's
+ * final check: agentd records the file it checked for a thread's exec; the
+ * kernel kills the process if it executes another one. And the sandbox a
+ * process was in when it exited, for records that arrive after it was
+ * reaped. Functions return 0 or -errno.
  *
  * The programs are attached through bpf links held by agentd: they are
  * gone when agentd exits. That is fail closed for new execs (the seccomp
@@ -17,13 +19,17 @@
 
 struct asb_execguard;
 
-int asb_execguard_open(struct asb_execguard **eg);
+/* @member_fd: the socket filter's asb_member map (bpf/member.h). */
+int asb_execguard_open(struct asb_execguard **eg, int member_fd);
 void asb_execguard_close(struct asb_execguard *eg);
 /* Expect @v for the next exec of thread @tid (v->ino 0: nothing). */
 int asb_execguard_expect(struct asb_execguard *eg, pid_t tid,
 			 const struct asb_exec_val *v);
 /* Processes killed so far for running another file than the checked one. */
 int asb_execguard_kills(struct asb_execguard *eg, __u64 *n);
+
+/* The sandbox process @pid was in when it exited lately (-ENOENT: none). */
+int asb_execguard_exited(struct asb_execguard *eg, pid_t pid, __u32 *sbid);
 
 /* The fd of asb_exec, shared with the BPF-LSM programs (agentd/lsm.c). */
 int asb_execguard_map_fd(struct asb_execguard *eg);

@@ -191,14 +191,30 @@ static bool populated(struct asb_sandbox *s)
 	return true;
 }
 
-void asb_sandbox_reap(struct asb_sandboxes *all)
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void asb_sandbox_reap(struct asb_sandboxes *all, bool now)
 {
 	struct asb_sandbox *s = all->head, *next;
+	uint64_t t = now_ms();
 
 	for (; s; s = next) {
 		next = s->next;
-		/* empty after it ran, or never joined within 30 s */
-		if (!populated(s) && (s->seen || time(NULL) - s->started > 30))
+		if (populated(s)) {
+			s->emptied_ms = 0;
+			continue;
+		}
+		if (!s->emptied_ms)
+			s->emptied_ms = t;
+		/* empty a while after it ran, or never joined within 30 s */
+		if (now || (s->seen && t - s->emptied_ms >= ASB_SANDBOX_LINGER_MS) ||
+		    time(NULL) - s->started > 30)
 			asb_sandbox_destroy(all, s);
 	}
 }

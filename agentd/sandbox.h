@@ -40,6 +40,7 @@ struct asb_sandbox {
 	const struct asb_image_sandbox *sb;
 	time_t started;
 	bool seen;		/* has been populated */
+	uint64_t emptied_ms;	/* CLOCK_MONOTONIC when found empty, or 0 */
 	uint32_t ask;		/* ASB_ASK_* of its approve.* rules */
 	struct asb_rt_rule *rt;	/* runtime rules, newest first */
 	unsigned int n_rt;
@@ -65,8 +66,14 @@ int asb_sandbox_init(struct asb_sandboxes *all);
 int asb_sandbox_create(struct asb_sandboxes *all, const struct asb_image *img,
 		       const char *name, struct asb_sandbox **out, char *err,
 		       size_t errlen);
-/* Remove sandboxes whose cgroup is empty. */
-void asb_sandbox_reap(struct asb_sandboxes *all);
+/*
+ * Remove sandboxes whose cgroup is empty: at once when @now, else once
+ * empty for ASB_SANDBOX_LINGER_MS, so that records the kernel delivers
+ * after the last process is gone (Landlock's audit, ring-buffer events)
+ * are still attributed to the sandbox and its rules.
+ */
+#define ASB_SANDBOX_LINGER_MS	2000
+void asb_sandbox_reap(struct asb_sandboxes *all, bool now);
 void asb_sandbox_destroy(struct asb_sandboxes *all, struct asb_sandbox *s);
 struct asb_sandbox *asb_sandbox_by_id(struct asb_sandboxes *all, uint32_t id);
 struct asb_sandbox *asb_sandbox_by_events_fd(struct asb_sandboxes *all, int fd);

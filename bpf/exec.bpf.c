@@ -8,12 +8,19 @@
  * image has not run a single instruction: if the file the kernel executed
  * is not the one agentd checked, the process gets SIGKILL, which is
  * delivered before it returns to user mode. The entry is consumed.
+ *
+ * At sched_process_exit, a process of a sandbox leaves its sandbox id in
+ * asb_exited (LRU, by tgid): Landlock's audit records reach agentd after
+ * the process that was denied may have been reaped, and its sandbox is no
+ * longer in /proc then.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
 #include <asb/event.h>
+
+#include "member.h"
 
 #define SIGKILL		9
 
@@ -32,6 +39,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } asb_exec_kills SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u32);
+} asb_exited SEC(".maps");
 
 /* Per-CPU scratch for the filename (too big for the stack). */
 struct {
@@ -123,8 +137,12 @@ int BPF_PROG(asb_exec_check, struct task_struct *p, pid_t old_pid,
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(asb_exec_exit, struct task_struct *p)
 {
-	__u32 key = (__u32)p->pid;
+	__u32 key = (__u32)p->pid, sbid;
 
 	bpf_map_delete_elem(&asb_exec, &key);
+	if (member(&sbid)) {
+		key = (__u32)p->tgid;
+		bpf_map_update_elem(&asb_exited, &key, &sbid, BPF_ANY);
+	}
 	return 0;
 }

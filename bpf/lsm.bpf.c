@@ -47,6 +47,8 @@
 #include <asb/lsm.h>
 #include <asb/gate.h>
 
+#include "member.h"
+
 #define EACCES		13
 #define EPERM		1
 #define AF_UNIX		1
@@ -73,12 +75,6 @@ const volatile bool asb_debug = false;
 const volatile bool asb_kernel_ask = false;
 
 /* The socket filter's maps: agentd hands their fds over (bpf_map__reuse_fd). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64);
-	__type(value, __u32);
-} asb_member SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -184,25 +180,6 @@ struct {
 
 extern int bpf_asb_gate_ask(const struct asb_gate_req *req, __u32 req__sz,
 			    const char *object, __u32 object__sz) __ksym __weak;
-
-/* ---- membership ---- */
-
-static __always_inline bool member(__u32 *sbid)
-{
-	__u64 id = bpf_get_current_cgroup_id();
-	__u32 *sb = bpf_map_lookup_elem(&asb_member, &id);
-	int lvl;
-
-	for (lvl = ASB_CGROUP_DEPTH - 1; !sb && lvl > 0; lvl--) {
-		id = bpf_get_current_ancestor_cgroup_id(lvl);
-		if (id)
-			sb = bpf_map_lookup_elem(&asb_member, &id);
-	}
-	if (!sb)
-		return false;
-	*sbid = *sb;
-	return true;
-}
 
 static __always_inline __u32 sb_flags(__u32 sbid)
 {

@@ -17,6 +17,8 @@
 #include <asb/image.h>
 #include <asb/event.h>
 
+#include "member.h"
+
 #define AF_UNIX		1
 #define AF_INET		2
 #define AF_INET6	10
@@ -30,13 +32,6 @@
 #define DENY		0
 
 char LICENSE[] SEC("license") = "GPL";
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u64);
-	__type(value, __u32);
-} asb_member SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -122,19 +117,9 @@ static __always_inline struct asb_event *ev_begin(__u32 action)
 /* The sandbox of the current task: its cgroup or the nearest ancestor's. */
 static __always_inline const struct asb_sb_conf *find_sandbox(__u32 *sbid)
 {
-	__u64 id = bpf_get_current_cgroup_id();
-	__u32 *sb = bpf_map_lookup_elem(&asb_member, &id);
-	int lvl;
-
-	for (lvl = ASB_CGROUP_DEPTH - 1; !sb && lvl > 0; lvl--) {
-		id = bpf_get_current_ancestor_cgroup_id(lvl);
-		if (id)
-			sb = bpf_map_lookup_elem(&asb_member, &id);
-	}
-	if (!sb)
+	if (!member(sbid))
 		return NULL;
-	*sbid = *sb;
-	return bpf_map_lookup_elem(&asb_sandbox, sb);
+	return bpf_map_lookup_elem(&asb_sandbox, sbid);
 }
 
 /* One line per event: asb: deny sb=3 pid=123 connect4 10.0.0.1:80 rule=17 */

@@ -152,6 +152,7 @@ FIXTURE_TEARDOWN(e2e)
 	if (geteuid())
 		return;
 	if (self->agentd > 0) {
+		kill(self->agentd, SIGCONT);
 		kill(self->agentd, SIGTERM);
 		waitpid(self->agentd, NULL, 0);
 	}
@@ -228,6 +229,33 @@ TEST_F(e2e, read_inside_allowed_outside_denied)
 			      "\"rule\":\"" DIR "/policy.ini:4\""));
 	EXPECT_EQ(1, run_in(self->sock, "base", "cat /etc/shadow", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "Permission denied"));
+}
+
+/*
+ * The kernel's record of a denial may reach agentd after the process was
+ * reaped: agentd is stopped until the denied cat, its shell and asbctl
+ * are all gone, and must still name the sandbox.
+ */
+TEST_F(e2e, denial_audited_after_the_process_is_gone)
+{
+	char cmd[1024];
+	FILE *p;
+	int i;
+
+	snprintf(cmd, sizeof(cmd),
+		 "%s/asbctl --socket %s run --sandbox base -- /bin/bash -c "
+		 "'echo > " DIR "/ws/up; read x; cat " DIR "/secret/key' "
+		 ">/dev/null 2>&1", bindir, self->sock);
+	p = popen(cmd, "w");
+	ASSERT_NE(NULL, p);
+	for (i = 0; i < 600 && access(DIR "/ws/up", F_OK); i++)
+		usleep(50000);
+	ASSERT_EQ(0, kill(self->agentd, SIGSTOP));
+	fputs("go\n", p);
+	EXPECT_EQ(1, WEXITSTATUS(pclose(p)));
+	ASSERT_EQ(0, kill(self->agentd, SIGCONT));
+	EXPECT_TRUE(AUDIT_HAS("\"sandbox\":\"base\"", "\"comm\":\"cat\"",
+			      "key", "\"verdict\":\"deny\""));
 }
 
 TEST_F(e2e, write_readonly_denied_workspace_allowed)
