@@ -770,6 +770,9 @@ int main(int argc, char **argv)
 	client[len > 0 ? len : 0] = 0;
 	if (strrchr(client, '/'))
 		strcpy(strrchr(client, '/') + 1, "asb-secret");
+	if (asb_notify_set_helper(&d.nt, client) < 0)
+		logmsg("%s: not found: execs of env: secret programs run "
+		       "without their secrets", client);
 	ret = asb_broker_open(&d.broker, d.broker_path, d.vault_path,
 			      d.probe.cgroup_root, client, &d.sbs, d.epfd);
 	if (ret < 0) {

@@ -12,17 +12,25 @@
  *                                   environment; stdio are ours; we wait
  *                                   and exit with its status.
  *
+ * And, without arguments, as the program an execve was diverted to: when
+ * a sandboxed process executes a program that has env: secrets, agentd
+ * makes that execve run this binary instead (through /dev/fd/N), and we
+ * ask the broker to start the program agentd recorded for this process,
+ * with our argv and environment: `exec` above, done transparently.
+ *
  * Exit status: 0; a refusal: its reason code (include/asb/broker.h, 1..11)
  * with a message on stderr; 64 usage; 69 broker unreachable.
  * The socket is $ASB_BROKER_SOCKET or /run/asb-broker/broker.sock.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -180,7 +188,11 @@ static void forward(int sig)
 		(void)0;
 }
 
-static int cmd_exec(int argc, char **argv)
+/*
+ * Run @argv[0] through the broker. @diverted: argv is what the caller of
+ * the diverted execve passed, and the program is the one agentd recorded.
+ */
+static int cmd_exec(int argc, char **argv, bool diverted)
 {
 	static const int sigs[] = {
 		SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH,
@@ -202,7 +214,10 @@ static int cmd_exec(int argc, char **argv)
 	int fds[3] = { 0, 1, 2 }, envc = 0;
 	ssize_t n;
 
-	if (resolve(argv[0], exe) < 0) {
+	if (diverted) {
+		snprintf(exe, sizeof(exe), "%s", argc ? argv[0] : "");
+		argc = argc ? argc : 1;
+	} else if (resolve(argv[0], exe) < 0) {
 		fprintf(stderr, "asb-secret: %s: %s\n", argv[0], strerror(errno));
 		return 127;
 	}
@@ -227,6 +242,7 @@ static int cmd_exec(int argc, char **argv)
 	req.argc = argc;
 	req.envc = envc;
 	req.len = len;
+	req.flags = diverted ? ASB_BROKER_F_DIVERTED : 0;
 	iov[0] = (struct iovec){ &req, sizeof(req) };
 	iov[1] = (struct iovec){ payload, len };
 	c = CMSG_FIRSTHDR(&msg);
@@ -271,8 +287,12 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	const char *execfn = (const char *)getauxval(AT_EXECFN);
+
 	/* our memory holds a value for a moment: keep same-uid peers out */
 	prctl(PR_SET_DUMPABLE, 0);
+	if (execfn && !strncmp(execfn, "/dev/fd/", 8))
+		return cmd_exec(argc, argv, true);
 	if (argc == 3 && !strcmp(argv[1], "get"))
 		return cmd_get(argv[2]);
 	if (argc >= 3 && !strcmp(argv[1], "exec")) {
@@ -281,7 +301,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "--"))
 			i++;
 		if (i < argc)
-			return cmd_exec(argc - i, argv + i);
+			return cmd_exec(argc - i, argv + i, false);
 	}
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		usage(stdout);

@@ -140,12 +140,21 @@ static int simple_call(int cmd, const char *sandbox, unsigned int pid)
 }
 
 /* The ASB_ASK_* a sandbox's approve.* rules need from the ask filter. */
+/*
+ * The syscalls agentd holds for @sb: those of its approve.* rules, unless
+ * asb.ko asks in the kernel (@kernel_ask), and execve when a secret of it
+ * is injected at exec (env:): agentd diverts those (notify.h).
+ */
 static uint32_t ask_mask(const struct asb_image *img,
-			 const struct asb_image_sandbox *sb)
+			 const struct asb_image_sandbox *sb, bool kernel_ask)
 {
+	const struct asb_image_secret *secs = asb_image_secrets(img);
 	uint32_t m = 0;
 
-	for (uint32_t i = 0; i < sb->n_rules; i++) {
+	for (uint32_t i = 0; i < sb->n_secrets; i++)
+		if (secs[sb->first_secret + i].env[0])
+			m |= ASB_ASK_EXEC;
+	for (uint32_t i = 0; !kernel_ask && i < sb->n_rules; i++) {
 		switch (asb_image_rules(img)[sb->first_rule + i].kind) {
 		case ASB_RULE_ASK_EXEC: m |= ASB_ASK_EXEC; break;
 		case ASB_RULE_ASK_CONNECT: m |= ASB_ASK_CONNECT; break;
@@ -257,8 +266,8 @@ static int cmd_run(int argc, char **argv)
 	lo.img = &img;
 	lo.sb = asb_image_find_sandbox(&img, sandbox);
 	lo.sb_flags = lo.sb ? lo.sb->flags : 0;
-	if (lo.sb && !(run->flags & ASB_CTL_RUN_KERNEL_ASK) &&
-	    (lo.ask = ask_mask(&img, lo.sb))) {
+	if (lo.sb && (lo.ask = ask_mask(&img, lo.sb,
+					run->flags & ASB_CTL_RUN_KERNEL_ASK))) {
 		sbid = run->sbid;
 		lo.notify_cb = pass_listener;
 		lo.notify_arg = &sbid;

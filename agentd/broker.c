@@ -436,10 +436,11 @@ static int recv_request(int fd, struct request *r)
 	    !memchr(r->req.name, 0, sizeof(r->req.name)))
 		goto out;
 	if (r->req.op == ASB_BROKER_GET) {
-		if (r->req.len || !asb_vault_name_ok(r->req.name))
+		if (r->req.len || r->req.flags || !asb_vault_name_ok(r->req.name))
 			goto out;
 	} else if (r->req.op == ASB_BROKER_EXEC) {
 		if (!r->req.len || r->req.argc < 1 || r->nfds != 3 ||
+		    (r->req.flags & ~ASB_BROKER_F_DIVERTED) ||
 		    r->req.argc > ASB_BROKER_EXEC_MAX / 2 ||
 		    r->req.envc > ASB_BROKER_EXEC_MAX / 2 ||
 		    buf[n - 1] != 0)
@@ -562,10 +563,14 @@ static int proc_ids(pid_t pid, struct exec_plan *x)
 	return 0;
 }
 
-/* argv, env from the payload; every env: secret of argv[0] injected. */
+/*
+ * argv, env from the payload; every env: secret of @prog (NULL: argv[0])
+ * injected.
+ */
 static int make_plan(struct asb_broker *b, const struct asb_peer *p,
-		     struct request *r, struct exec_plan *x, char *names,
-		     size_t nlen, const struct asb_image_secret **first)
+		     struct request *r, const char *prog, struct exec_plan *x,
+		     char *names, size_t nlen,
+		     const struct asb_image_secret **first)
 {
 	const struct asb_image_secret *secs = asb_image_secrets(&p->s->img);
 	const struct asb_image_secret *inj[64];
@@ -581,12 +586,14 @@ static int make_plan(struct asb_broker *b, const struct asb_peer *p,
 		return ASB_BR_INTERNAL;
 	for (; s < end && n < r->req.argc; s += strlen(s) + 1)
 		x->argv[n++] = (char *)s;
-	if (n != r->req.argc || x->argv[0][0] != '/')
+	if (n != r->req.argc || (!prog && x->argv[0][0] != '/'))
 		return ASB_BR_MALFORMED;
-	/* the program as the policy names it: same file as argv[0]? */
-	if (stat(x->argv[0], &target.exe_st) < 0)
+	if (!prog)
+		prog = x->argv[0];
+	/* the program as the policy names it: same file as @prog? */
+	if (stat(prog, &target.exe_st) < 0)
 		return ASB_BR_NO_GRANT;
-	snprintf(target.exe, sizeof(target.exe), "%s", x->argv[0]);
+	snprintf(target.exe, sizeof(target.exe), "%s", prog);
 	for (uint32_t i = 0; i < p->s->sb->n_secrets; i++) {
 		const struct asb_image_secret *sec = &secs[p->s->sb->first_secret + i];
 		const char *sexe = asb_image_str(&p->s->img, sec->exe);
@@ -685,14 +692,24 @@ static void handle_exec(struct asb_broker *b, int conn, struct request *r)
 	struct epoll_event ev;
 	struct asb_peer p;
 	char names[512] = "", cwd[64];
+	const char *prog = NULL;
 	pid_t pid = -1;
 	int ret, pidfd = -1;
 
 	/* any process of the sandbox may start the program: it is the
 	 * program, run by agentd, that gets the secrets */
 	ret = who(b, conn, r, &p, 0);
+	/* a diverted execve: asb-secret itself, in the process that called
+	 * execve, asks for the program agentd recorded for it */
+	if (!ret && (r->req.flags & ASB_BROKER_F_DIVERTED)) {
+		if (!b->have_client || p.exe_st.st_dev != b->client_st.st_dev ||
+		    p.exe_st.st_ino != b->client_st.st_ino)
+			ret = ASB_BR_WRONG_EXE;
+		else if (!(prog = asb_sandbox_divert_take(p.s, p.pid)))
+			ret = ASB_BR_NO_GRANT;
+	}
 	if (!ret)
-		ret = make_plan(b, &p, r, &x, names, sizeof(names), &first);
+		ret = make_plan(b, &p, r, prog, &x, names, sizeof(names), &first);
 	if (!ret) {
 		snprintf(cwd, sizeof(cwd), "/proc/%d/cwd", p.pid);
 		x.cwd = open(cwd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -34,6 +34,7 @@
 #include "approval.h"
 #include "audit.h"
 #include "execguard.h"
+#include "lsm.h"
 #include "notify.h"
 #include "sandbox.h"
 #include "seccomp.h"
@@ -57,6 +58,9 @@ struct held {
 	uint32_t sbid;
 	int kind;
 	struct asb_exec_val ev;		/* exec */
+	const char *divert;		/* exec: env: program (sandbox img) */
+	__u64 path_addr;		/* exec: the path string, in the */
+	size_t path_len;		/* target's memory, and its length */
 	struct asb_oneshot_val ov;	/* connect */
 	int fd, pfd;			/* write: the file (O_PATH), or */
 	char name[NAME_MAX + 1];	/* the parent and the new name */
@@ -66,6 +70,8 @@ struct held {
 	gid_t fsgid;
 	mode_t umask;
 };
+
+static pid_t tgid_of(pid_t tid);
 
 static int sys_seccomp(unsigned int op, unsigned int flags, void *args)
 {
@@ -79,6 +85,7 @@ int asb_notify_init(struct asb_notifier *nt, struct asb_sandboxes *sbs,
 	struct seccomp_notif_sizes sz;
 
 	memset(nt, 0, sizeof(*nt));
+	nt->helper_fd = -1;
 	nt->sbs = sbs;
 	nt->ap = ap;
 	nt->eg = eg;
@@ -90,6 +97,25 @@ int asb_notify_init(struct asb_notifier *nt, struct asb_sandboxes *sbs,
 	nt->resp_size = sz.seccomp_notif_resp >
 			sizeof(struct seccomp_notif_resp) ?
 			sz.seccomp_notif_resp : sizeof(struct seccomp_notif_resp);
+	return 0;
+}
+
+int asb_notify_set_helper(struct asb_notifier *nt, const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -ENOEXEC;
+	}
+	if (nt->helper_fd >= 0)
+		close(nt->helper_fd);
+	nt->helper_fd = fd;
+	nt->helper_dev = st.st_dev;
+	nt->helper_ino = st.st_ino;
 	return 0;
 }
 
@@ -386,8 +412,55 @@ static void write_go(const struct held *h)
 	close(fd);
 }
 
+/*
+ * Divert the held exec to asb-secret (notify.h); false: not done, the
+ * exec goes on as the caller asked, without secrets.
+ */
+static bool divert_go(const struct held *h)
+{
+	struct asb_notifier *nt = h->nt;
+	struct asb_sandbox *s = asb_sandbox_by_id(nt->sbs, h->sbid);
+	struct seccomp_notif_addfd add = {
+		.id = h->id,
+		.srcfd = (__u32)nt->helper_fd,
+		.newfd_flags = O_CLOEXEC,
+	};
+	struct asb_exec_val ev = {
+		.sandbox = h->ev.sandbox,
+		.dev = kdev(nt->helper_dev),
+		.ino = nt->helper_ino,
+	};
+	char path[32], mem[64];
+	int n, tfd, mfd;
+	bool ok;
+
+	if (!s || nt->helper_fd < 0 || h->path_len < sizeof("/dev/fd/N") - 1)
+		return false;
+	tfd = ioctl(h->lfd, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+	if (tfd < 0)
+		return false;
+	n = snprintf(path, sizeof(path), "/dev/fd/%d", tfd);
+	if ((size_t)n > h->path_len ||
+	    asb_execguard_expect(nt->eg, h->tid, &ev) < 0)
+		return false;
+	snprintf(mem, sizeof(mem), "/proc/%d/mem", h->tid);
+	mfd = open(mem, O_WRONLY | O_CLOEXEC);
+	ok = mfd >= 0 && pwrite(mfd, path, (size_t)n + 1, (off_t)h->path_addr) ==
+			 n + 1;
+	if (mfd >= 0)
+		close(mfd);
+	if (!ok)
+		return false;
+	asb_sandbox_divert_add(s, tgid_of(h->tid), h->divert);
+	return true;
+}
+
 static void exec_go(const struct held *h)
 {
+	if (h->divert && id_valid(h->lfd, h->id) && divert_go(h)) {
+		reply(h->lfd, h->id, 0, true);
+		return;
+	}
 	if (asb_execguard_expect(h->nt->eg, h->tid, &h->ev) < 0)
 		reply(h->lfd, h->id, EACCES, false);
 	else
@@ -560,6 +633,29 @@ static void exec_script(struct held *h, int fd, pid_t tid, int dirfd,
 	h->ev.name_len = (__u32)n;
 }
 
+static bool kernel_asks(const struct asb_notifier *nt)
+{
+	return nt->sbs->lsm && asb_lsm_kernel_ask(nt->sbs->lsm);
+}
+
+/* The exe: path of an env: secret of @s granted to file @st, or NULL. */
+static const char *env_program(const struct asb_sandbox *s,
+			       const struct stat *st)
+{
+	const struct asb_image_secret *secs = asb_image_secrets(&s->img);
+
+	for (uint32_t i = 0; i < s->sb->n_secrets; i++) {
+		const struct asb_image_secret *sec = &secs[s->sb->first_secret + i];
+		const char *exe = asb_image_str(&s->img, sec->exe);
+		struct stat est;
+
+		if (sec->env[0] && !stat(exe, &est) &&
+		    est.st_dev == st->st_dev && est.st_ino == st->st_ino)
+			return exe;
+	}
+	return NULL;
+}
+
 static void on_exec(struct asb_notifier *nt, struct asb_sandbox *s,
 		    struct held *h, const struct seccomp_notif *req, int mfd)
 {
@@ -575,9 +671,10 @@ static void on_exec(struct asb_notifier *nt, struct asb_sandbox *s,
 	bool abs;
 
 	h->kind = ASB_RULE_ASK_EXEC;
-	if (read_str(mfd, at ? req->data.args[1] : req->data.args[0], path,
-		     sizeof(path)) < 0)
+	h->path_addr = at ? req->data.args[1] : req->data.args[0];
+	if (read_str(mfd, h->path_addr, path, sizeof(path)) < 0)
 		path[0] = 0;	/* ino 0: whatever runs is killed */
+	h->path_len = strlen(path);
 	if (path[0] || (at && (flags & AT_EMPTY_PATH))) {
 		char p[64];
 
@@ -614,7 +711,10 @@ static void on_exec(struct asb_notifier *nt, struct asb_sandbox *s,
 		h->ev.dev = kdev(st.st_dev);
 		h->ev.ino = st.st_ino;
 		exec_script(h, fd, h->tid, dirfd, path);
-		rule = match_path(s, ASB_RULE_ASK_EXEC, canon);
+		/* asb.ko asks for approve.exec in the kernel: not here too */
+		if (!kernel_asks(nt))
+			rule = match_path(s, ASB_RULE_ASK_EXEC, canon);
+		h->divert = env_program(s, &st);
 	}
 	if (fd >= 0)
 		close(fd);

@@ -24,6 +24,17 @@
  *    interpreter and the filename string) for the exec guard (execguard.h),
  *    which kills a process that executes anything else.
  * Deny: EACCES for exec and write, EPERM for connect.
+ *
+ * Secrets injected at exec (docs/secrets.md): in a sandbox with env:
+ * secrets the filter also holds every execve. When the program is one an
+ * env: secret is granted to, agentd diverts the exec to asb-secret: it
+ * adds an fd of the asb-secret binary to the process (ADDFD, close-on-
+ * exec), rewrites the path string in the process's memory to /dev/fd/N,
+ * points the exec guard at asb-secret, records the diversion for the
+ * broker and lets the syscall go on. asb-secret then asks the broker to
+ * start the recorded program with the secrets, as `asb-secret exec`
+ * does. A thread that rewrites the path back makes the exec guard kill
+ * the process; the agent's memory never holds a value.
  */
 #ifndef ASB_NOTIFY_H
 #define ASB_NOTIFY_H
@@ -43,6 +54,9 @@ struct asb_notifier {
 	struct asb_approvals *ap;
 	struct asb_execguard *eg;	/* NULL: approve.exec refused */
 	int epfd;
+	int helper_fd;			/* asb-secret, for diverted execs */
+	dev_t helper_dev;
+	ino_t helper_ino;
 	size_t notif_size, resp_size;
 	unsigned int n;
 };
@@ -50,6 +64,8 @@ struct asb_notifier {
 int asb_notify_init(struct asb_notifier *nt, struct asb_sandboxes *sbs,
 		    struct asb_approvals *ap, struct asb_execguard *eg,
 		    int epfd);
+/* The asb-secret binary that execs of env: programs are diverted to. */
+int asb_notify_set_helper(struct asb_notifier *nt, const char *path);
 /* Take listener @fd of sandbox @sbid (child @pid). 0 or -errno + @err. */
 int asb_notify_add(struct asb_notifier *nt, int fd, uint32_t sbid, pid_t pid,
 		   char *err, size_t errlen);

@@ -199,6 +199,41 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+void asb_sandbox_divert_add(struct asb_sandbox *s, pid_t tgid, const char *exe)
+{
+	struct asb_divert *slot = &s->divert[0];
+
+	for (int i = 0; i < ASB_DIVERT_MAX; i++) {
+		if (s->divert[i].tgid == tgid) {
+			slot = &s->divert[i];
+			break;
+		}
+		if (s->divert[i].at_ms < slot->at_ms)
+			slot = &s->divert[i];
+	}
+	slot->tgid = tgid;
+	slot->exe = exe;
+	slot->at_ms = now_ms();
+}
+
+const char *asb_sandbox_divert_take(struct asb_sandbox *s, pid_t tgid)
+{
+	uint64_t t = now_ms();
+
+	for (int i = 0; i < ASB_DIVERT_MAX; i++) {
+		struct asb_divert *d = &s->divert[i];
+
+		if (d->at_ms && d->tgid == tgid) {
+			const char *exe = t - d->at_ms < ASB_DIVERT_TTL_MS ?
+					  d->exe : NULL;
+
+			*d = (struct asb_divert){ 0 };
+			return exe;
+		}
+	}
+	return NULL;
+}
+
 void asb_sandbox_reap(struct asb_sandboxes *all, bool now)
 {
 	struct asb_sandbox *s = all->head, *next;

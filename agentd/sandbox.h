@@ -28,6 +28,18 @@ struct asb_rt_rule {
 	struct asb_rt_rule *next;
 };
 
+/*
+ * An execve of a program with env: secrets that agentd diverted to
+ * asb-secret (notify.c): the broker starts the program for that process.
+ */
+struct asb_divert {
+	pid_t tgid;			/* the process that called execve */
+	const char *exe;		/* the policy's exe: path (in img) */
+	uint64_t at_ms;			/* CLOCK_MONOTONIC; 0: free slot */
+};
+#define ASB_DIVERT_MAX		16
+#define ASB_DIVERT_TTL_MS	10000
+
 struct asb_sandbox {
 	uint32_t id;
 	char name[ASB_NAME_MAX];
@@ -42,6 +54,7 @@ struct asb_sandbox {
 	bool seen;		/* has been populated */
 	uint64_t emptied_ms;	/* CLOCK_MONOTONIC when found empty, or 0 */
 	uint32_t ask;		/* ASB_ASK_* of its approve.* rules */
+	struct asb_divert divert[ASB_DIVERT_MAX];
 	struct asb_rt_rule *rt;	/* runtime rules, newest first */
 	unsigned int n_rt;
 	struct asb_sandbox *next;
@@ -88,6 +101,11 @@ int asb_sandbox_rt_add(struct asb_sandbox *s, int kind, const char *object,
 		       unsigned int uid);
 const struct asb_rt_rule *asb_sandbox_rt_match(const struct asb_sandbox *s,
 					       int kind, const char *object);
+
+/* Record a diverted exec (the oldest or an expired slot is reused). */
+void asb_sandbox_divert_add(struct asb_sandbox *s, pid_t tgid, const char *exe);
+/* The exe: path of @tgid's diverted exec, consumed; NULL: none. */
+const char *asb_sandbox_divert_take(struct asb_sandbox *s, pid_t tgid);
 
 /* FILE:LINE of image rule @idx in @s (or of the sandbox for a default). */
 void asb_sandbox_rule_src(const struct asb_sandbox *s, uint32_t idx,

@@ -150,6 +150,7 @@ FIXTURE_SETUP(broker)
 		 "chmod 777 " DIR "/out && "
 		 "cp %s/agentd %s/asbctl %s/asb-secret " BIN "/ && "
 		 "cp /bin/bash " BIN "/granted && cp /bin/bash " BIN "/other && "
+		 "cp /bin/bash " BIN "/injected && "
 		 "cp " POLICY " " DIR "/secrets.ini", bindir, bindir, bindir);
 	ASSERT_EQ(0, system(cmd));
 	ASSERT_EQ(0, put("TOKEN", TOKEN));
@@ -273,7 +274,7 @@ TEST_F(broker, exec_injects_only_into_the_program)
 	char out[8192];
 
 	ASSERT_EQ(0, run_in("sec", "/bin/bash",
-			    BIN "/asb-secret exec -- " BIN "/granted -c "
+			    BIN "/asb-secret exec -- " BIN "/injected -c "
 			    "\"echo prog=\\$API_KEY; tr \\\"\\\\0\\\" \\\"\\\\n\\\" < /proc/\\$\\$/environ | grep -c ^API_KEY=\"; "
 			    "echo rc=$?; echo agent=$API_KEY; "
 			    "tr \"\\0\" \"\\n\" < /proc/$$/environ | grep -c API_KEY; true",
@@ -282,7 +283,7 @@ TEST_F(broker, exec_injects_only_into_the_program)
 	ASSERT_NE(NULL, strstr(out, "rc=0\nagent=\n0\n"));
 	/* exit status passes through */
 	ASSERT_EQ(7, run_in("sec", "/bin/bash",
-			    BIN "/asb-secret exec -- " BIN "/granted -c \"exit 7\"",
+			    BIN "/asb-secret exec -- " BIN "/injected -c \"exit 7\"",
 			    out, sizeof(out)));
 	/* a program without env: secrets is refused */
 	ASSERT_EQ(ASB_BR_NO_ENV, run_in("sec", "/bin/bash",
@@ -293,11 +294,41 @@ TEST_F(broker, exec_injects_only_into_the_program)
 			    sizeof(out)));
 	/* the agent cannot read the program's environment through /proc */
 	ASSERT_EQ(0, run_in("sec", "/bin/bash",
-			    "(" BIN "/asb-secret exec -- " BIN "/granted -c \"sleep 2\" &); "
-			    "sleep 0.7; for p in $(pgrep -f \"granted -c sleep\"); do "
+			    "(" BIN "/asb-secret exec -- " BIN "/injected -c \"sleep 2\" &); "
+			    "sleep 0.7; for p in $(pgrep -f \"injected -c sleep\"); do "
 			    "cat /proc/$p/environ; done 2>&1; true",
 			    out, sizeof(out)));
 	ASSERT_EQ(NULL, strstr(out, APIKEY));
+}
+
+/*
+ * The agent runs the program itself (no asb-secret in the command): the
+ * execve is diverted, the program gets its env: secret, the agent not.
+ */
+TEST_F(broker, direct_exec_gets_its_env_secret)
+{
+	char out[8192];
+
+	ASSERT_EQ(0, run_in("sec", "/bin/bash",
+			    BIN "/injected -c \"echo prog=\\$API_KEY arg=\\$0\" x; "
+			    "echo rc=$?; echo agent=$API_KEY; "
+			    "tr \"\\0\" \"\\n\" < /proc/$$/environ | grep -c API_KEY; true",
+			    out, sizeof(out)));
+	ASSERT_NE(NULL, strstr(out, "prog=" APIKEY " arg=x\nrc=0\nagent=\n0\n"))
+		TH_LOG("%s", out);
+	/* exit status passes through, and so does the launcher's own exec */
+	ASSERT_EQ(7, run_in("sec", "/bin/bash", BIN "/injected -c \"exit 7\"",
+			    out, sizeof(out)));
+	ASSERT_EQ(0, run_in("sec", BIN "/injected", "echo prog=$API_KEY", out,
+			    sizeof(out)));
+	ASSERT_STREQ("prog=" APIKEY "\n", out);
+	ASSERT_TRUE(file_has(DIR "/audit.jsonl",
+			     "\"action\":\"secret-exec\",\"object\":\"API_KEY\",\"verdict\":\"grant\""));
+	/* a program without env: secrets runs as asked, undiverted */
+	ASSERT_EQ(0, run_in("sec", "/bin/bash",
+			    BIN "/granted -c \"echo ppid-is-agent=\\$((PPID == $$))\"; true",
+			    out, sizeof(out)));
+	ASSERT_NE(NULL, strstr(out, "ppid-is-agent=1")) TH_LOG("%s", out);
 }
 
 TEST_F(broker, hundred_concurrent_fetches)
@@ -466,7 +497,7 @@ TEST_F(broker, values_absent_from_every_log)
 			    BIN "/asb-secret get TOKEN >/dev/null; exit $?",
 			    out, sizeof(out)));
 	run_in("sec", "/bin/bash", BIN "/asb-secret get TOKEN; "
-	       BIN "/asb-secret exec -- " BIN "/granted -c true; true", out,
+	       BIN "/asb-secret exec -- " BIN "/injected -c true; true", out,
 	       sizeof(out));
 	ASSERT_EQ(0, sh(BIN "/asbctl vault --vault " DIR "/state/vault --policy "
 			DIR "/secrets.ini ls >> " DIR "/asbctl.out && " BIN

@@ -21,6 +21,11 @@
  *                    code (128+N for signal N). While waiting the client
  *                    may send struct asb_broker_sig messages to forward a
  *                    signal; closing the connection terminates the program.
+ *                    With ASB_BROKER_F_DIVERTED (sent by asb-secret when
+ *                    agentd diverted an execve of a granted program to it):
+ *                    the program is the one agentd recorded for this very
+ *                    process when it diverted the exec, not argv[0]
+ *                    (which stays what the caller passed).
  * The value itself never appears anywhere but in a GET reply.
  */
 #ifndef ASB_BROKER_H
@@ -66,8 +71,10 @@ struct asb_broker_req {
 	__u32 argc;		/* EXEC */
 	__u32 envc;
 	__u32 len;		/* payload bytes after this struct */
-	__u32 reserved;
+	__u32 flags;		/* ASB_BROKER_F_*; 0 for GET */
 };
+
+#define ASB_BROKER_F_DIVERTED	1u	/* EXEC of a diverted execve */
 
 struct asb_broker_rep {
 	__u32 magic;
