@@ -47,8 +47,8 @@ void asb_approval_init(struct asb_approvals *ap, struct asb_sandboxes *sbs)
 		ap->watch[i] = -1;
 }
 
-static void audit(const struct asb_ask *a, const char *verdict,
-		  const char *by)
+void asb_approval_audit(const struct asb_ask *a, const char *verdict,
+			const char *by)
 {
 	struct asb_audit_rec r = {
 		.time_ns = now_real_ns(),
@@ -154,7 +154,7 @@ static void finish(struct asb_approvals *ap, struct asb_ask *a, bool allow,
 		   const char *verdict, const char *by)
 {
 	unlink_ask(ap, a);
-	audit(a, verdict, by);
+	asb_approval_audit(a, verdict, by);
 	announce_gone(ap, a, allow ? "allow" : "deny", by);
 	a->ops->resolve(a, allow);
 	a->ops->release(a);
@@ -170,13 +170,13 @@ void asb_approval_add(struct asb_approvals *ap, struct asb_ask *a)
 	a->deadline_ms = now_ms() + (uint64_t)(a->timeout ? a->timeout :
 					       ASB_ASK_TIMEOUT_DEFAULT) * 1000;
 	if (ap->n >= ASB_APPROVAL_MAX) {
-		audit(a, "deny", "overload");
+		asb_approval_audit(a, "deny", "overload");
 		a->ops->resolve(a, false);
 		a->ops->release(a);
 		free(a);
 		return;
 	}
-	audit(a, "ask", NULL);
+	asb_approval_audit(a, "ask", NULL);
 	a->next = ap->head;
 	ap->head = a;
 	ap->n++;
@@ -236,7 +236,7 @@ int asb_approval_tick(struct asb_approvals *ap)
 		if (!a->ops->alive(a)) {
 			/* killed while waiting: nothing to answer */
 			unlink_ask(ap, a);
-			audit(a, "gone", "kernel");
+			asb_approval_audit(a, "gone", "kernel");
 			announce_gone(ap, a, "gone", "kernel");
 			a->ops->release(a);
 			free(a);

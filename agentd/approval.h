@@ -79,6 +79,12 @@ void asb_approval_init(struct asb_approvals *ap, struct asb_sandboxes *sbs);
  */
 void asb_approval_add(struct asb_approvals *ap, struct asb_ask *a);
 /*
+ * The audit record of @a (source "approval", via its mechanism): also for
+ * an action a runtime rule allowed without holding it (@by "runtime-rule").
+ */
+void asb_approval_audit(const struct asb_ask *a, const char *verdict,
+			const char *by);
+/*
  * An operator's answer (ASB_CTL_ANSWER_*) from @uid. 0, or -ENOENT when
  * no such request is pending (already answered, timed out, or gone).
  * @msg gets a one-line summary.

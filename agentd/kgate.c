@@ -472,33 +472,6 @@ static const struct asb_image_rule *connect_object(const struct asb_sandbox *s,
 }
 
 /* An ask that an --always rule answered: audited as the seccomp path does. */
-static void audit_runtime_allow(const struct asb_sandbox *s,
-				const struct asb_kgate_ask *k,
-				const struct asb_image_rule *r)
-{
-	char src[ASB_PATH_MAX + 16];
-	struct timespec ts;
-	struct asb_audit_rec rec = {
-		.sandbox = s->name,
-		.pid = k->pid,
-		.comm = k->comm,
-		.exe = k->exe,
-		.action = asb_ask_action(k->action),
-		.object = k->object,
-		.verdict = "allow",
-		.rule = src,
-		.source = "approval",
-		.via = "asb.ko",
-		.by = "runtime-rule",
-	};
-
-	asb_sandbox_rule_src(s, r ? (uint32_t)(r - asb_image_rules(&s->img)) :
-			     UINT32_MAX, src, sizeof(src));
-	clock_gettime(CLOCK_REALTIME, &ts);
-	rec.time_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
-	asb_audit_write(&rec);
-}
-
 int asb_kgate_serve(struct asb_kgate *g, struct asb_approvals *ap,
 		    struct asb_sandboxes *sbs)
 {
@@ -523,11 +496,6 @@ int asb_kgate_serve(struct asb_kgate *g, struct asb_approvals *ap,
 		else
 			r = asb_image_match_path(&s->img, s->sb, k.action,
 						 k.object);
-		if (asb_sandbox_rt_match(s, k.action, k.object)) {
-			audit_runtime_allow(s, &k, r);
-			asb_kgate_verdict(g, k.id, true);
-			continue;
-		}
 		a = calloc(1, sizeof(*a));
 		priv = malloc(sizeof(*priv));
 		if (!a || !priv) {
@@ -557,6 +525,13 @@ int asb_kgate_serve(struct asb_kgate *g, struct asb_approvals *ap,
 			     s->sb->ask_timeout;
 		a->ops = &kask_ops;
 		a->priv = priv;
+		if (asb_sandbox_rt_match(s, k.action, k.object)) {
+			asb_approval_audit(a, "allow", "runtime-rule");
+			free(a);
+			free(priv);
+			asb_kgate_verdict(g, k.id, true);
+			continue;
+		}
 		asb_approval_add(ap, a);
 	}
 	return ret;

@@ -540,29 +540,12 @@ static void decide(struct asb_notifier *nt, struct asb_sandbox *s,
 		   struct held *h, const struct asb_image_rule *rule,
 		   const char *object, const char *key)
 {
-	const struct asb_rt_rule *rt;
 	struct asb_ask *a;
 	struct asb_ask tmp = { .priv = h };
-	char src[ASB_PATH_MAX + 16];
 
-	if (rule) {
-		asb_sandbox_rule_src(s, (uint32_t)(rule - asb_image_rules(&s->img)),
-				     src, sizeof(src));
-		rt = asb_sandbox_rt_match(s, h->kind, key);
-		if (rt) {
-			audit_now(s, h->tid, h->kind, object, "allow", src,
-				  "runtime-rule");
-			rule = NULL;
-		}
-	}
-	if (!rule) {
-		held_resolve(&tmp, true);
-		held_release(&tmp);
-		return;
-	}
-	a = calloc(1, sizeof(*a));
+	a = rule ? calloc(1, sizeof(*a)) : NULL;
 	if (!a) {
-		held_resolve(&tmp, false);
+		held_resolve(&tmp, !rule);
 		held_release(&tmp);
 		return;
 	}
@@ -574,10 +557,18 @@ static void decide(struct asb_notifier *nt, struct asb_sandbox *s,
 	a->kind = h->kind;
 	snprintf(a->object, sizeof(a->object), "%s", object);
 	snprintf(a->key, sizeof(a->key), "%s", key);
-	snprintf(a->rule, sizeof(a->rule), "%s", src);
+	asb_sandbox_rule_src(s, (uint32_t)(rule - asb_image_rules(&s->img)),
+			     a->rule, sizeof(a->rule));
 	a->default_allow = s->sb->flags & ASB_SB_ASK_ALLOW;
 	a->timeout = s->sb->ask_timeout;
 	a->ops = &held_ops;
+	if (asb_sandbox_rt_match(s, h->kind, key)) {
+		asb_approval_audit(a, "allow", "runtime-rule");
+		free(a);
+		held_resolve(&tmp, true);
+		held_release(&tmp);
+		return;
+	}
 	a->priv = h;
 	asb_approval_add(nt->ap, a);
 }
