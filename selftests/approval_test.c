@@ -363,26 +363,7 @@ static int answer(unsigned int id, const char *how)
 	return asbctl(a);
 }
 
-static bool audit_has(const char *a, const char *b, const char *c)
-{
-	char line[4096];
-
-	for (int tries = 0; tries < 300; tries++) {
-		FILE *f = fopen(DIR "/audit.jsonl", "r");
-
-		while (f && fgets(line, sizeof(line), f)) {
-			if (strstr(line, a) && (!b || strstr(line, b)) &&
-			    (!c || strstr(line, c))) {
-				fclose(f);
-				return true;
-			}
-		}
-		if (f)
-			fclose(f);
-		usleep(50000);
-	}
-	return false;
-}
+#define AUDIT_HAS(...) ASB_AUDIT_HAS(DIR "/audit.jsonl", __VA_ARGS__)
 
 /* One ask of each kind, answered @how: the helper's exit and output. */
 static int ask_once(const char *sb, const char *how, const char *mode,
@@ -404,14 +385,14 @@ TEST_F(appr, exec_approve_deny_timeout)
 	char out[4096];
 
 	EXPECT_EQ(0, ask_once("ask", "approve", "exec", HELD, out, sizeof(out))) TH_LOG("%s", out);
-	EXPECT_TRUE(audit_has("\"action\":\"exec\"", "\"verdict\":\"ask\"", "policy.ini:9\""));
-	EXPECT_TRUE(audit_has("\"action\":\"exec\"", "\"verdict\":\"allow\"", self->via));
+	EXPECT_TRUE(AUDIT_HAS("\"action\":\"exec\"", "\"verdict\":\"ask\"", "policy.ini:9\""));
+	EXPECT_TRUE(AUDIT_HAS("\"action\":\"exec\"", "\"verdict\":\"allow\"", self->via));
 	EXPECT_EQ(1, ask_once("ask", "deny", "exec", HELD, out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "err=13")) TH_LOG("%s", out);
 	/* nobody answers: approve.timeout = 2, default deny / allow */
 	EXPECT_EQ(1, ask_once("ask", NULL, "exec", HELD, out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "err=13")) TH_LOG("%s", out);
-	EXPECT_TRUE(audit_has("\"action\":\"exec\"", "\"verdict\":\"deny\"", "\"by\":\"timeout\""));
+	EXPECT_TRUE(AUDIT_HAS("\"action\":\"exec\"", "\"verdict\":\"deny\"", "\"by\":\"timeout\""));
 	EXPECT_EQ(0, ask_once("askallow", NULL, "exec", HELD, out, sizeof(out))) TH_LOG("%s", out);
 	/* not an approve.exec program: runs without asking */
 	EXPECT_EQ(0, ask_once("ask", NULL, "exec", "/usr/bin/true", out, sizeof(out)));
@@ -428,8 +409,8 @@ TEST_F(appr, connect_approve_deny_timeout)
 	EXPECT_NE(NULL, strstr(out, "err=1")) TH_LOG("%s", out);
 	EXPECT_EQ(0, ask_once("askallow", NULL, "connect", "18181", out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_EQ(0, ask_once("ask", NULL, "connect", "18180", out, sizeof(out))) TH_LOG("%s", out);
-	EXPECT_TRUE(audit_has("\"object\":\"127.0.0.1:18181\"", "\"verdict\":\"allow\"", "\"by\":\"uid:0\""));
-	EXPECT_TRUE(audit_has("\"object\":\"127.0.0.1:18181\"", "\"verdict\":\"allow\"", self->via));
+	EXPECT_TRUE(AUDIT_HAS("\"object\":\"127.0.0.1:18181\"", "\"verdict\":\"allow\"", "\"by\":\"uid:0\""));
+	EXPECT_TRUE(AUDIT_HAS("\"object\":\"127.0.0.1:18181\"", "\"verdict\":\"allow\"", self->via));
 }
 
 TEST_F(appr, write_approve_deny_timeout)
@@ -455,8 +436,8 @@ TEST_F(appr, write_approve_deny_timeout)
 	EXPECT_EQ(0, ask_once("ask", NULL, "write", DIR "/ws/free", out, sizeof(out)));
 	EXPECT_EQ(1, ask_once("ask", NULL, "write", DIR "/bin/x", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "err=13")) TH_LOG("%s", out);
-	EXPECT_TRUE(audit_has("\"object\":\"" WHELD "\"", "\"verdict\":\"deny\"", "\"by\":\"uid:0\""));
-	EXPECT_TRUE(audit_has("\"object\":\"" WHELD "\"", "\"verdict\":\"allow\"", self->via));
+	EXPECT_TRUE(AUDIT_HAS("\"object\":\"" WHELD "\"", "\"verdict\":\"deny\"", "\"by\":\"uid:0\""));
+	EXPECT_TRUE(AUDIT_HAS("\"object\":\"" WHELD "\"", "\"verdict\":\"allow\"", self->via));
 }
 
 /* --always: the next identical action does not ask; status shows the rule. */
@@ -496,7 +477,7 @@ TEST_F(appr, always_adds_runtime_rule)
 		}
 		EXPECT_EQ(0, pending(out, sizeof(out)));
 	}
-	EXPECT_TRUE(audit_has("\"verdict\":\"allow\"", "\"by\":\"runtime-rule\"", "\"action\":\"write\""));
+	EXPECT_TRUE(AUDIT_HAS("\"verdict\":\"allow\"", "\"by\":\"runtime-rule\"", "\"action\":\"write\""));
 }
 
 /* ---- what was approved is what happens ---- */
@@ -544,7 +525,7 @@ TEST_F(appr, toctou_connect_address_swapped)
 	}
 	EXPECT_EQ(1, wait_exit(p));
 	EXPECT_NE(NULL, strstr(slurp(DIR "/out", out, sizeof(out)), "err=1\n")) TH_LOG("%s", out);
-	EXPECT_TRUE(audit_has("\"object\":\"127.0.0.1:18182\"", "\"verdict\":\"deny\"", "\"source\":\"bpf\""));
+	EXPECT_TRUE(AUDIT_HAS("\"object\":\"127.0.0.1:18182\"", "\"verdict\":\"deny\"", "\"source\":\"bpf\""));
 }
 
 TEST_F(appr, toctou_write_path_swapped)
@@ -738,7 +719,7 @@ TEST_F(appr, killed_waiter_is_dropped)
 	for (int i = 0; i < 20 && pending(buf, sizeof(buf)); i++)
 		usleep(100000);
 	EXPECT_EQ(0, pending(buf, sizeof(buf))) TH_LOG("%s", buf);
-	EXPECT_TRUE(audit_has("\"verdict\":\"gone\"", "\"by\":\"kernel\"", NULL));
+	EXPECT_TRUE(AUDIT_HAS("\"verdict\":\"gone\"", "\"by\":\"kernel\""));
 	EXPECT_EQ(1, answer(id, "approve"));
 }
 
@@ -775,8 +756,6 @@ int main(int argc, char **argv)
 	self_exe[n] = 0;
 	if (argc >= 3 && !strcmp(argv[1], "--helper"))
 		return helper(argc - 2, argv + 2);
-	snprintf(bindir, sizeof(bindir), "%s", self_exe);
-	*strrchr(bindir, '/') = 0;
-	strcat(bindir, "/../bin");
+	asb_bindir(bindir, sizeof(bindir));
 	return test_harness_run(argc, argv);
 }

@@ -12,9 +12,58 @@
 #undef TEST_TIMEOUT_DEFAULT
 #define TEST_TIMEOUT_DEFAULT 180
 
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* The build's bin/ (agentd, asbctl, asb-secret), beside selftests/. */
+static inline void asb_bindir(char *buf, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		abort();
+	exe[n] = 0;
+	*strrchr(exe, '/') = 0;
+	snprintf(buf, len, "%s/../bin", exe);
+}
+
+/*
+ * Whether a line of @path contains every one of @needles (NULL-ended),
+ * waiting up to 15 s for it: records are written after the fact, and
+ * guests are slow.
+ */
+static inline bool asb_file_has_line(const char *path,
+				     const char *const *needles)
+{
+	char line[4096];
+
+	for (int tries = 0; tries < 300; tries++) {
+		FILE *f = fopen(path, "r");
+
+		while (f && fgets(line, sizeof(line), f)) {
+			bool all = true;
+
+			for (int i = 0; needles[i] && all; i++)
+				all = strstr(line, needles[i]) != NULL;
+			if (all) {
+				fclose(f);
+				return true;
+			}
+		}
+		if (f)
+			fclose(f);
+		usleep(50000);
+	}
+	return false;
+}
+
+#define ASB_AUDIT_HAS(path, ...) \
+	asb_file_has_line(path, (const char *const[]){ __VA_ARGS__, NULL })
 
 /*
  * Whether the agentd behind @sock runs the backend the lane expects

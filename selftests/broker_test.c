@@ -34,18 +34,6 @@
 
 static char bindir[PATH_MAX];
 
-static void find_bindir(void)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n <= 0)
-		abort();
-	exe[n] = 0;
-	*strrchr(exe, '/') = 0;
-	snprintf(bindir, sizeof(bindir), "%s/../bin", exe);
-}
-
 /* Run @cmd with sh; exit status, output (stdout+stderr) in @out. */
 static int sh(const char *cmd, char *out, size_t len)
 {
@@ -143,7 +131,7 @@ FIXTURE_SETUP(broker)
 
 	if (geteuid())
 		SKIP(return, "needs root");
-	find_bindir();
+	asb_bindir(bindir, sizeof(bindir));
 	/* agentd and asb-secret side by side: agentd knows its client */
 	snprintf(cmd, sizeof(cmd),
 		 "rm -rf " DIR " && mkdir -p " BIN " " DIR "/out " DIR "/state && "

@@ -30,18 +30,6 @@
 
 static char bindir[PATH_MAX];
 
-static void find_bindir(void)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n <= 0)
-		abort();
-	exe[n] = 0;
-	*strrchr(exe, '/') = 0;
-	snprintf(bindir, sizeof(bindir), "%s/../bin", exe);
-}
-
 static int listen_on(int family, const char *addr, int port, int type)
 {
 	struct sockaddr_storage ss = { 0 };
@@ -124,7 +112,7 @@ FIXTURE_SETUP(e2e)
 	/* fixed paths and ports: one run at a time on this machine */
 	ASSERT_EQ(0, flock(open("/tmp/asb-e2e.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600),
 			   LOCK_EX));
-	find_bindir();
+	asb_bindir(bindir, sizeof(bindir));
 	ASSERT_EQ(0, system("rm -rf " DIR " && mkdir -p " DIR "/ro " DIR "/ws "
 			    DIR "/secret && echo data > " DIR "/ro/file && "
 			    "echo TOPSECRET > " DIR "/secret/key && "
@@ -185,32 +173,7 @@ static int run_in(const char *sock, const char *sb, const char *script,
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-/* Wait up to 3 s for an audit line that contains every one of @needles. */
-static bool audit_has(const char *audit, const char *const *needles)
-{
-	char line[4096];
-
-	for (int tries = 0; tries < 300; tries++) {
-		FILE *f = fopen(audit, "r");
-
-		while (f && fgets(line, sizeof(line), f)) {
-			bool all = true;
-
-			for (int i = 0; needles[i] && all; i++)
-				all = strstr(line, needles[i]) != NULL;
-			if (all) {
-				fclose(f);
-				return true;
-			}
-		}
-		if (f)
-			fclose(f);
-		usleep(50000);
-	}
-	return false;
-}
-
-#define AUDIT_HAS(...) audit_has(self->audit, (const char *const[]){ __VA_ARGS__, NULL })
+#define AUDIT_HAS(...) ASB_AUDIT_HAS(self->audit, __VA_ARGS__)
 
 /* ---- files ---- */
 

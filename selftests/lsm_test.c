@@ -35,18 +35,6 @@
 
 static char bindir[PATH_MAX];
 
-static void find_bindir(void)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n <= 0)
-		abort();
-	exe[n] = 0;
-	*strrchr(exe, '/') = 0;
-	snprintf(bindir, sizeof(bindir), "%s/../bin", exe);
-}
-
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int sh(const char *fmt, ...)
 {
@@ -90,7 +78,7 @@ FIXTURE_SETUP(lsm)
 		SKIP(return, "needs root");
 	ASSERT_EQ(0, flock(open("/tmp/asb-lsm.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600),
 			   LOCK_EX));
-	find_bindir();
+	asb_bindir(bindir, sizeof(bindir));
 	sh("umount -l " DIR "/bind-secret " DIR "-bind-ro 2>/dev/null");
 	ASSERT_EQ(0, sh("rm -rf " DIR " " DIR "-bind-ro && mkdir -p " DIR "/ro " DIR "/ws "
 			DIR "/secret " DIR "/bind-secret " DIR "-bind-ro && "
@@ -209,31 +197,7 @@ static int attached(int (*fn)(void), const char *script, char *out, size_t len)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-static bool audit_has(const char *const *needles)
-{
-	char line[4096];
-
-	for (int tries = 0; tries < 60; tries++) {
-		FILE *f = fopen(AUDIT, "r");
-
-		while (f && fgets(line, sizeof(line), f)) {
-			bool all = true;
-
-			for (int i = 0; needles[i] && all; i++)
-				all = strstr(line, needles[i]) != NULL;
-			if (all) {
-				fclose(f);
-				return true;
-			}
-		}
-		if (f)
-			fclose(f);
-		usleep(50000);
-	}
-	return false;
-}
-
-#define AUDIT_HAS(...) audit_has((const char *const[]){ __VA_ARGS__, NULL })
+#define AUDIT_HAS(...) ASB_AUDIT_HAS(AUDIT, __VA_ARGS__)
 #define RUN(script) attached(NULL, script, out, sizeof(out))
 
 TEST_F(lsm, files_read_write)
