@@ -52,7 +52,7 @@
  * adopt programs of an older build that let approve.connect through.
  */
 #define LOCK_FILE "/run/asb-agentd.lock"
-#define PIN_DIR "/sys/fs/bpf/asb-v2"
+#define PIN_DIR "/sys/fs/bpf/asb-v3"
 
 static struct {
 	const char *policy_path;	/* NULL: embedded default */

@@ -768,7 +768,8 @@ int asb_sockfilter_remove_sandbox(struct asb_sockfilter *sf, __u32 sbid)
 	while (!bpf_map_get_next_key(sf->map_fd[M_MEMBER], prev, &next)) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(sf->map_fd[M_MEMBER], &key, &v) ||
+		if (key == ASB_MEMBER_LEVELS ||
+		    bpf_map_lookup_elem(sf->map_fd[M_MEMBER], &key, &v) ||
 		    v != sbid)
 			continue;
 		tmp = realloc(keys, (n + 1) * sizeof(*keys));
@@ -802,6 +803,43 @@ static int attached(int cgroup_fd, int type, __u32 id, bool *yes)
 	return 0;
 }
 
+/*
+ * The level of cgroup @fd below the root of its hierarchy: steps up until
+ * the root, the one cgroup without a cgroup.type file.
+ */
+static int cgroup_level(int fd)
+{
+	int level = 0, dfd = dup(fd), up;
+
+	while (dfd >= 0 && !faccessat(dfd, "cgroup.type", F_OK, 0)) {
+		up = openat(dfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		close(dfd);
+		dfd = up;
+		level++;
+	}
+	if (dfd < 0)
+		return -EIO;
+	close(dfd);
+	return level;
+}
+
+/* Add @cgroup_fd's level to the mask the programs walk (bpf/member.h). */
+static int add_level(struct asb_sockfilter *sf, int cgroup_fd)
+{
+	__u64 key = ASB_MEMBER_LEVELS;
+	__u32 mask = 0;
+	int level = cgroup_level(cgroup_fd);
+
+	if (level <= 0 || level >= ASB_CGROUP_DEPTH)
+		return level < 0 ? level : -E2BIG;
+	bpf_map_lookup_elem(sf->map_fd[M_MEMBER], &key, &mask);
+	if (mask & (1u << level))
+		return 0;
+	mask |= 1u << level;
+	return bpf_map_update_elem(sf->map_fd[M_MEMBER], &key, &mask,
+				   BPF_ANY) ? -errno : 0;
+}
+
 int asb_sockfilter_attach(struct asb_sockfilter *sf, int cgroup_fd,
 			  __u64 cgroup_id, __u32 sbid)
 {
@@ -809,8 +847,13 @@ int asb_sockfilter_attach(struct asb_sockfilter *sf, int cgroup_fd,
 	__u32 old;
 	int i, err;
 
-	if (!sf || cgroup_fd < 0 || sbid > ASB_SBID_MAX)
+	if (!sf || cgroup_fd < 0 || sbid > ASB_SBID_MAX ||
+	    cgroup_id == ASB_MEMBER_LEVELS)
 		return -EINVAL;
+	/* the level first: a registered cgroup is never skipped */
+	err = add_level(sf, cgroup_fd);
+	if (err)
+		return err;
 	had = !bpf_map_lookup_elem(sf->map_fd[M_MEMBER], &cgroup_id, &old);
 	if (bpf_map_update_elem(sf->map_fd[M_MEMBER], &cgroup_id, &sbid,
 				BPF_ANY))

@@ -302,17 +302,28 @@ struct walk {
 	__u32 done;
 };
 
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+/*
+ * One level up. The pointers are read as BTF pointers (bpf_rdonly_cast
+ * costs nothing once verified): plain loads, not a helper call per field.
+ */
 static long walk_step(__u32 idx, void *arg)
 {
 	struct walk *w = arg;
-	struct dentry *d = w->d, *parent;
-	struct vfsmount *mnt = w->mnt;
+	struct dentry *d = bpf_rdonly_cast(w->d,
+					   bpf_core_type_id_kernel(struct dentry));
+	struct vfsmount *mnt = bpf_rdonly_cast(w->mnt,
+				bpf_core_type_id_kernel(struct vfsmount));
+	struct dentry *parent;
 	struct asb_fs_key key = { .sandbox = w->sbid };
 	struct asb_fs_val *v;
 
 	if (!w->skip) {
-		key.dev = BPF_CORE_READ(d, d_sb, s_dev);
-		key.ino = BPF_CORE_READ(d, d_inode, i_ino);
+		struct inode *inode = d->d_inode;
+
+		key.dev = d->d_sb->s_dev;
+		key.ino = inode ? inode->i_ino : 0;
 		v = bpf_map_lookup_elem(&asb_fs, &key);
 		if (asb_debug)
 			bpf_printk("asb: walk %u dev=%x ino=%lu", idx, key.dev,
@@ -327,23 +338,24 @@ static long walk_step(__u32 idx, void *arg)
 			}
 		}
 	}
-	if (d == BPF_CORE_READ(mnt, mnt_root)) {
+	if (d == mnt->mnt_root) {
 		/* the root of its mount: on to the mount point, unchecked */
-		struct mount *m = (void *)((char *)mnt -
-					   bpf_core_field_offset(struct mount, mnt));
-		struct mount *up = BPF_CORE_READ(m, mnt_parent);
+		struct mount *m = bpf_rdonly_cast((char *)mnt -
+				bpf_core_field_offset(struct mount, mnt),
+				bpf_core_type_id_kernel(struct mount));
+		struct mount *up = m->mnt_parent;
 
 		if (!up || up == m) {
 			w->done = 1;	/* the root of the mount tree */
 			return 1;
 		}
-		w->d = BPF_CORE_READ(m, mnt_mountpoint);
+		w->d = m->mnt_mountpoint;
 		w->mnt = (void *)((char *)up +
 				  bpf_core_field_offset(struct mount, mnt));
 		w->skip = 1;
 		return 0;
 	}
-	parent = BPF_CORE_READ(d, d_parent);
+	parent = d->d_parent;
 	if (!parent || parent == d) {
 		w->done = 1;	/* a disconnected root */
 		return 1;

@@ -5,6 +5,12 @@
  * asb_member (at most ASB_CGROUP_DEPTH deep). The socket filter
  * (sock.bpf.c) owns the map; agentd hands its fd to the other objects
  * with bpf_map__reuse_fd before they load.
+ *
+ * Key ASB_MEMBER_LEVELS (0, no cgroup's id) holds the levels at which
+ * cgroups are registered (bit n: level n below the root): only those
+ * ancestors are looked up, so a task of no sandbox, the common case on
+ * every hook, costs one lookup per such level (usually one), not one
+ * helper call per level of the hierarchy.
  */
 #ifndef ASB_BPF_MEMBER_H
 #define ASB_BPF_MEMBER_H
@@ -19,11 +25,15 @@ struct {
 /* The current task's sandbox id into @sbid; false: in no sandbox. */
 static __always_inline bool member(__u32 *sbid)
 {
-	__u64 id = bpf_get_current_cgroup_id();
-	__u32 *sb = bpf_map_lookup_elem(&asb_member, &id);
+	__u64 id = ASB_MEMBER_LEVELS;
+	__u32 *levels = bpf_map_lookup_elem(&asb_member, &id), *sb = NULL;
+	__u32 mask = levels ? *levels : 0;
 	int lvl;
 
-	for (lvl = ASB_CGROUP_DEPTH - 1; !sb && lvl > 0; lvl--) {
+	/* deepest first: the nearest registered ancestor wins */
+	for (lvl = ASB_CGROUP_DEPTH - 1; mask && !sb && lvl > 0; lvl--) {
+		if (!(mask & (1u << lvl)))
+			continue;
 		id = bpf_get_current_ancestor_cgroup_id(lvl);
 		if (id)
 			sb = bpf_map_lookup_elem(&asb_member, &id);
