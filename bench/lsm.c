@@ -5,8 +5,8 @@
  * are and after they are gone (its best of both; in the VM lane:
  * emulated, so only the ratios mean anything).
  *
- *   open+close (a granted workspace file, and a file 4 levels under /usr:
- *   a longer ancestry walk), stat, connect (loopback), fork+exec /bin/true
+ *   open+close (a granted workspace file, and a file 4 levels under the
+ *   workspace: a longer ancestry walk), stat, connect (loopback), fork+exec /bin/true
  *   in a sandbox with 10 and with 10,000 rules vs no BPF-LSM at all, plus
  *   a process outside every sandbox with the programs attached.
  *   Target: <= 1.10x and flat from 10 to 10,000 rules.
@@ -31,7 +31,7 @@
 #define DIR	"/tmp/asb-bench-lsm"
 #define PORT	18310
 #define ROUNDS	3
-#define DEEP	"/usr/lib/x86_64-linux-gnu/libc.so.6"
+#define DEEP	DIR "/ws/a/b/c/file"	/* granted 4 levels up */
 
 static const enum bench_op ops[] = { OP_OPEN, OP_OPEN_DEEP, OP_STAT,
 				     OP_CONNECT, OP_EXEC };
@@ -108,8 +108,8 @@ int main(void)
 		fprintf(stderr, "bench/lsm: needs root\n");
 		return 1;
 	}
-	if (system("rm -rf " DIR " && mkdir -p " DIR "/ws " DIR "/rules && "
-		   "echo x > " DIR "/ws/file && cd " DIR "/rules && "
+	if (system("rm -rf " DIR " && mkdir -p " DIR "/ws/a/b/c " DIR "/rules && "
+		   "echo x > " DIR "/ws/file && echo x > " DEEP " && cd " DIR "/rules && "
 		   "seq -f 'd%g' 0 10001 | xargs mkdir -p"))
 		return 1;
 	if (bench_server(PORT) < 0)

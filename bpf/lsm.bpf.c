@@ -49,6 +49,12 @@
 
 #include "member.h"
 
+/* A BTF pointer of @type from any pointer: plain loads instead of helper
+ * calls; the verifier turns the call into a move. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#define BTF_PTR(p, type) \
+	((type *)bpf_rdonly_cast((p), bpf_core_type_id_kernel(type)))
+
 #define EACCES		13
 #define EPERM		1
 #define AF_UNIX		1
@@ -302,19 +308,14 @@ struct walk {
 	__u32 done;
 };
 
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-
 /*
- * One level up. The pointers are read as BTF pointers (bpf_rdonly_cast
- * costs nothing once verified): plain loads, not a helper call per field.
+ * One level up, reading the pointers as BTF pointers (BTF_PTR).
  */
 static long walk_step(__u32 idx, void *arg)
 {
 	struct walk *w = arg;
-	struct dentry *d = bpf_rdonly_cast(w->d,
-					   bpf_core_type_id_kernel(struct dentry));
-	struct vfsmount *mnt = bpf_rdonly_cast(w->mnt,
-				bpf_core_type_id_kernel(struct vfsmount));
+	struct dentry *d = BTF_PTR(w->d, struct dentry);
+	struct vfsmount *mnt = BTF_PTR(w->mnt, struct vfsmount);
 	struct dentry *parent;
 	struct asb_fs_key key = { .sandbox = w->sbid };
 	struct asb_fs_val *v;
@@ -340,9 +341,9 @@ static long walk_step(__u32 idx, void *arg)
 	}
 	if (d == mnt->mnt_root) {
 		/* the root of its mount: on to the mount point, unchecked */
-		struct mount *m = bpf_rdonly_cast((char *)mnt -
+		struct mount *m = BTF_PTR((char *)mnt -
 				bpf_core_field_offset(struct mount, mnt),
-				bpf_core_type_id_kernel(struct mount));
+				struct mount);
 		struct mount *up = m->mnt_parent;
 
 		if (!up || up == m) {
@@ -383,14 +384,14 @@ static __always_inline __u32 rights_of(__u32 sbid, struct vfsmount *mnt,
 }
 
 /* Internal filesystems and private inodes are not path-checked (Landlock). */
-static __always_inline bool unchecked(struct dentry *d)
+static __always_inline bool unchecked(struct dentry *dentry)
 {
-	unsigned long sflags = BPF_CORE_READ(d, d_sb, s_flags);
-	struct inode *inode = BPF_CORE_READ(d, d_inode);
+	struct dentry *d = BTF_PTR(dentry, struct dentry);
+	struct inode *inode = d->d_inode;
 
-	if (sflags & SB_NOUSER)
+	if (d->d_sb->s_flags & SB_NOUSER)
 		return true;
-	return inode && (BPF_CORE_READ(inode, i_flags) & S_PRIVATE);
+	return inode && (inode->i_flags & S_PRIVATE);
 }
 
 /*
@@ -402,10 +403,11 @@ static __always_inline bool unchecked(struct dentry *d)
 
 static __always_inline bool internal_mount(struct vfsmount *mnt)
 {
-	struct mount *m = (void *)((char *)mnt -
-				   bpf_core_field_offset(struct mount, mnt));
+	struct mount *m = BTF_PTR((char *)mnt -
+				  bpf_core_field_offset(struct mount, mnt),
+				  struct mount);
 
-	return BPF_CORE_READ(m, mnt_ns) == MNT_NS_INTERNAL;
+	return (void *)m->mnt_ns == MNT_NS_INTERNAL;
 }
 
 static __always_inline void ev_file(struct asb_event *ev, struct dentry *d)
