@@ -724,8 +724,9 @@ int main(int argc, char **argv)
 			d.kg = NULL;
 		}
 	}
-	ret = asb_execguard_open(&d.eg, asb_sockfilter_map_fd(d.sbs.sf,
-							     "asb_member"));
+	ret = asb_execguard_open(&d.eg,
+				 asb_sockfilter_map_fd(d.sbs.sf, "asb_member"),
+				 asb_sockfilter_map_fd(d.sbs.sf, "asb_levels"));
 	if (ret < 0)
 		logmsg("exec guard: %s: approve.exec rules will be refused",
 		       strerror(-ret));

@@ -13,7 +13,8 @@ struct asb_execguard {
 	struct exec_bpf *skel;
 };
 
-int asb_execguard_open(struct asb_execguard **out, int member_fd)
+int asb_execguard_open(struct asb_execguard **out, int member_fd,
+		       int levels_fd)
 {
 	struct asb_execguard *eg = calloc(1, sizeof(*eg));
 	int err;
@@ -28,6 +29,7 @@ int asb_execguard_open(struct asb_execguard **out, int member_fd)
 		return err;
 	}
 	if (bpf_map__reuse_fd(eg->skel->maps.asb_member, member_fd) ||
+	    bpf_map__reuse_fd(eg->skel->maps.asb_levels, levels_fd) ||
 	    exec_bpf__load(eg->skel) || exec_bpf__attach(eg->skel)) {
 		err = errno ? -errno : -EINVAL;
 		exec_bpf__destroy(eg->skel);

@@ -19,8 +19,9 @@
 
 struct asb_execguard;
 
-/* @member_fd: the socket filter's asb_member map (bpf/member.h). */
-int asb_execguard_open(struct asb_execguard **eg, int member_fd);
+/* The socket filter's asb_member and asb_levels maps (bpf/member.h). */
+int asb_execguard_open(struct asb_execguard **eg, int member_fd,
+		       int levels_fd);
 void asb_execguard_close(struct asb_execguard *eg);
 /* Expect @v for the next exec of thread @tid (v->ino 0: nothing). */
 int asb_execguard_expect(struct asb_execguard *eg, pid_t tid,

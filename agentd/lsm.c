@@ -40,7 +40,8 @@ struct asb_lsm {
 
 /* Maps of the socket filter the programs share. */
 static const char *const shared[] = {
-	"asb_member", "asb_sandbox", "asb_net4", "asb_net6", "asb_denies",
+	"asb_member", "asb_levels", "asb_sandbox", "asb_net4", "asb_net6",
+	"asb_denies",
 	"asb_drops", "asb_events", "asb_oneshot",
 };
 

@@ -31,12 +31,13 @@
 #define ASB_BPF_CGROUP_UNIX_SENDMSG	50
 
 enum {
-	M_MEMBER, M_SANDBOX, M_NET4, M_NET6, M_UNIX, M_DENIES, M_DROPS,
-	M_EVENTS, M_ONESHOT, N_MAPS
+	M_MEMBER, M_LEVELS, M_SANDBOX, M_NET4, M_NET6, M_UNIX, M_DENIES,
+	M_DROPS, M_EVENTS, M_ONESHOT, N_MAPS
 };
 
 static const char *const map_names[N_MAPS] = {
 	[M_MEMBER] = "asb_member",
+	[M_LEVELS] = "asb_levels",
 	[M_SANDBOX] = "asb_sandbox",
 	[M_NET4] = "asb_net4",
 	[M_NET6] = "asb_net6",
@@ -768,8 +769,7 @@ int asb_sockfilter_remove_sandbox(struct asb_sockfilter *sf, __u32 sbid)
 	while (!bpf_map_get_next_key(sf->map_fd[M_MEMBER], prev, &next)) {
 		key = next;
 		prev = &key;
-		if (key == ASB_MEMBER_LEVELS ||
-		    bpf_map_lookup_elem(sf->map_fd[M_MEMBER], &key, &v) ||
+		if (bpf_map_lookup_elem(sf->map_fd[M_MEMBER], &key, &v) ||
 		    v != sbid)
 			continue;
 		tmp = realloc(keys, (n + 1) * sizeof(*keys));
@@ -826,17 +826,16 @@ static int cgroup_level(int fd)
 /* Add @cgroup_fd's level to the mask the programs walk (bpf/member.h). */
 static int add_level(struct asb_sockfilter *sf, int cgroup_fd)
 {
-	__u64 key = ASB_MEMBER_LEVELS;
-	__u32 mask = 0;
+	__u32 key = 0, mask = 0;
 	int level = cgroup_level(cgroup_fd);
 
 	if (level <= 0 || level >= ASB_CGROUP_DEPTH)
 		return level < 0 ? level : -E2BIG;
-	bpf_map_lookup_elem(sf->map_fd[M_MEMBER], &key, &mask);
+	bpf_map_lookup_elem(sf->map_fd[M_LEVELS], &key, &mask);
 	if (mask & (1u << level))
 		return 0;
 	mask |= 1u << level;
-	return bpf_map_update_elem(sf->map_fd[M_MEMBER], &key, &mask,
+	return bpf_map_update_elem(sf->map_fd[M_LEVELS], &key, &mask,
 				   BPF_ANY) ? -errno : 0;
 }
 
@@ -847,8 +846,7 @@ int asb_sockfilter_attach(struct asb_sockfilter *sf, int cgroup_fd,
 	__u32 old;
 	int i, err;
 
-	if (!sf || cgroup_fd < 0 || sbid > ASB_SBID_MAX ||
-	    cgroup_id == ASB_MEMBER_LEVELS)
+	if (!sf || cgroup_fd < 0 || sbid > ASB_SBID_MAX)
 		return -EINVAL;
 	/* the level first: a registered cgroup is never skipped */
 	err = add_level(sf, cgroup_fd);

@@ -6,11 +6,11 @@
  * (sock.bpf.c) owns the map; agentd hands its fd to the other objects
  * with bpf_map__reuse_fd before they load.
  *
- * Key ASB_MEMBER_LEVELS (0, no cgroup's id) holds the levels at which
- * cgroups are registered (bit n: level n below the root): only those
- * ancestors are looked up, so a task of no sandbox, the common case on
- * every hook, costs one lookup per such level (usually one), not one
- * helper call per level of the hierarchy.
+ * asb_levels[0] holds the levels at which cgroups are registered (bit n:
+ * level n below the root): only those ancestors are looked up, so a task
+ * of no sandbox, the common case on every hook, costs an array read and
+ * one hash lookup per such level (usually one), not a helper call and a
+ * lookup per level of the hierarchy.
  */
 #ifndef ASB_BPF_MEMBER_H
 #define ASB_BPF_MEMBER_H
@@ -22,12 +22,19 @@ struct {
 	__type(value, __u32);
 } asb_member SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} asb_levels SEC(".maps");
+
 /* The current task's sandbox id into @sbid; false: in no sandbox. */
 static __always_inline bool member(__u32 *sbid)
 {
-	__u64 id = ASB_MEMBER_LEVELS;
-	__u32 *levels = bpf_map_lookup_elem(&asb_member, &id), *sb = NULL;
-	__u32 mask = levels ? *levels : 0;
+	__u32 zero = 0, *levels = bpf_map_lookup_elem(&asb_levels, &zero);
+	__u32 mask = levels ? *levels : 0, *sb = NULL;
+	__u64 id;
 	int lvl;
 
 	/* deepest first: the nearest registered ancestor wins */

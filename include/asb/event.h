@@ -101,7 +101,7 @@ struct asb_event {
  *
  * A task belongs to the sandbox of its cgroup or of the nearest ancestor
  * cgroup that is registered in asb_member (at most ASB_CGROUP_DEPTH deep);
- * asb_member[ASB_MEMBER_LEVELS] is the mask of the levels (below the
+ * asb_levels (array [1] of __u32) is the mask of the levels (below the
  * root) of the registered cgroups (bpf/member.h).
  *
  * Rule entries are keyed by a rule *set* id, not the sandbox id: each
@@ -110,7 +110,6 @@ struct asb_event {
  * with one map update, then empties the old bank.
  */
 #define ASB_CGROUP_DEPTH	16
-#define ASB_MEMBER_LEVELS	0	/* asb_member key: levels in use */
 #define ASB_SBID_MAX		0x7fffffffu	/* so that sbid * 2 + 1 fits */
 
 /* asb_sb_conf.flags besides ASB_SB_*: the sandbox has such approve.* rules */
