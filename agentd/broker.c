@@ -219,6 +219,13 @@ static void read_comm(pid_t pid, char *comm)
 		snprintf(comm, 17, "%.*s", (int)strcspn(buf, "\n"), buf);
 }
 
+/* Whether @st is the asb-secret binary installed next to agentd. */
+static bool is_client(const struct asb_broker *b, const struct stat *st)
+{
+	return b->have_client && st->st_dev == b->client_st.st_dev &&
+	       st->st_ino == b->client_st.st_ino;
+}
+
 int asb_peer_check(const struct asb_broker *b, struct asb_peer *p,
 		   unsigned int flags)
 {
@@ -234,8 +241,7 @@ int asb_peer_check(const struct asb_broker *b, struct asb_peer *p,
 		goto recheck;
 	}
 	/* asb-secret asks for the program that ran it: judge the parent */
-	if ((flags & ASB_PEER_CALLER) && b->have_client && st.st_dev == b->client_st.st_dev &&
-	    st.st_ino == b->client_st.st_ino) {
+	if ((flags & ASB_PEER_CALLER) && is_client(b, &st)) {
 		char pcg[PATH_MAX];
 
 		p->via_client = true;
@@ -702,8 +708,7 @@ static void handle_exec(struct asb_broker *b, int conn, struct request *r)
 	/* a diverted execve: asb-secret itself, in the process that called
 	 * execve, asks for the program agentd recorded for it */
 	if (!ret && (r->req.flags & ASB_BROKER_F_DIVERTED)) {
-		if (!b->have_client || p.exe_st.st_dev != b->client_st.st_dev ||
-		    p.exe_st.st_ino != b->client_st.st_ino)
+		if (!is_client(b, &p.exe_st))
 			ret = ASB_BR_WRONG_EXE;
 		else if (!(prog = asb_sandbox_divert_take(p.s, p.pid)))
 			ret = ASB_BR_NO_GRANT;

@@ -71,8 +71,6 @@ struct held {
 	mode_t umask;
 };
 
-static pid_t tgid_of(pid_t tid);
-
 static int sys_seccomp(unsigned int op, unsigned int flags, void *args)
 {
 	return (int)syscall(__NR_seccomp, op, flags, args);
@@ -412,6 +410,23 @@ static void write_go(const struct held *h)
 	close(fd);
 }
 
+static pid_t tgid_of(pid_t tid)
+{
+	char path[64], line[128];
+	pid_t tgid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid;
+}
+
 /*
  * Divert the held exec to asb-secret (notify.h); false: not done, the
  * exec goes on as the caller asked, without secrets.
@@ -457,14 +472,19 @@ static bool divert_go(const struct held *h)
 
 static void exec_go(const struct held *h)
 {
-	struct asb_sandbox *s = asb_sandbox_by_id(h->nt->sbs, h->sbid);
+	const struct asb_sandbox *s;
 
 	if (h->divert && id_valid(h->lfd, h->id) && divert_go(h)) {
 		reply(h->lfd, h->id, 0, true);
 		return;
 	}
-	/* held only for env: programs: what runs instead gets no secret */
-	if (!h->nt->eg && s && !(s->ask & ASB_ASK_EXEC)) {
+	/*
+	 * Held only for env: programs (approve.exec is not asked here): what
+	 * runs instead of the checked file gets no secret, nothing to guard.
+	 */
+	s = asb_sandbox_by_id(h->nt->sbs, h->sbid);
+	if (s && (!(s->ask & ASB_ASK_EXEC) ||
+		  asb_lsm_kernel_ask(h->nt->sbs->lsm))) {
 		reply(h->lfd, h->id, 0, true);
 		return;
 	}
@@ -631,11 +651,6 @@ static void exec_script(struct held *h, int fd, pid_t tid, int dirfd,
 	h->ev.name_len = (__u32)n;
 }
 
-static bool kernel_asks(const struct asb_notifier *nt)
-{
-	return nt->sbs->lsm && asb_lsm_kernel_ask(nt->sbs->lsm);
-}
-
 /* The exe: path of an env: secret of @s granted to file @st, or NULL. */
 static const char *env_program(const struct asb_sandbox *s,
 			       const struct stat *st)
@@ -710,7 +725,7 @@ static void on_exec(struct asb_notifier *nt, struct asb_sandbox *s,
 		h->ev.ino = st.st_ino;
 		exec_script(h, fd, h->tid, dirfd, path);
 		/* asb.ko asks for approve.exec in the kernel: not here too */
-		if (!kernel_asks(nt))
+		if (!asb_lsm_kernel_ask(nt->sbs->lsm))
 			rule = match_path(s, ASB_RULE_ASK_EXEC, canon);
 		h->divert = env_program(s, &st);
 	}
@@ -806,23 +821,6 @@ static int fd_alias(const char *path, pid_t tgid)
 		return -1;
 	v = strtol(num, &end, 10);
 	return *end || v < 0 || v > INT_MAX ? -1 : (int)v;
-}
-
-static pid_t tgid_of(pid_t tid)
-{
-	char path[64], line[128];
-	pid_t tgid = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Tgid: %d", &tgid) == 1)
-			break;
-	fclose(f);
-	return tgid;
 }
 
 /*

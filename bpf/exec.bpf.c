@@ -9,8 +9,8 @@
  * is not the one agentd checked, the process gets SIGKILL, which is
  * delivered before it returns to user mode. The entry is consumed.
  *
- * At sched_process_exit, a process of a sandbox leaves its sandbox id in
- * asb_exited (LRU, by tgid): Landlock's audit records reach agentd after
+ * When the leader thread of a process of a sandbox exits, it leaves its
+ * sandbox id in asb_exited (LRU, by tgid): Landlock's audit records reach agentd after
  * the process that was denied may have been reaped, and its sandbox is no
  * longer in /proc then.
  */
@@ -140,9 +140,8 @@ int BPF_PROG(asb_exec_exit, struct task_struct *p)
 	__u32 key = (__u32)p->pid, sbid;
 
 	bpf_map_delete_elem(&asb_exec, &key);
-	if (member(&sbid)) {
-		key = (__u32)p->tgid;
+	/* once per process: when its first thread, whose pid is the tgid, ends */
+	if (p->pid == p->tgid && member(&sbid))
 		bpf_map_update_elem(&asb_exited, &key, &sbid, BPF_ANY);
-	}
 	return 0;
 }

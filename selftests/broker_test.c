@@ -312,6 +312,12 @@ TEST_F(broker, direct_exec_gets_its_env_secret)
 	ASSERT_STREQ("prog=" APIKEY "\n", out);
 	ASSERT_TRUE(file_has(DIR "/audit.jsonl",
 			     "\"action\":\"secret-exec\",\"object\":\"API_KEY\",\"verdict\":\"grant\""));
+	/* asb-secret run as /dev/fd/N by the agent itself: no diversion was
+	 * recorded for it, so the broker refuses and nothing is injected */
+	ASSERT_EQ(ASB_BR_NO_GRANT, run_in("sec", "/bin/bash",
+			    "exec 3<" BIN "/asb-secret; /dev/fd/3 " BIN "/injected "
+			    "-c \"echo prog=\\$API_KEY\"", out, sizeof(out)));
+	ASSERT_EQ(NULL, strstr(out, APIKEY)) TH_LOG("%s", out);
 	/* a program without env: secrets runs as asked, undiverted */
 	ASSERT_EQ(0, run_in("sec", "/bin/bash",
 			    BIN "/granted -c \"echo ppid-is-agent=\\$((PPID == $$))\"; true",
