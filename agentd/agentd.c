@@ -842,7 +842,11 @@ int main(int argc, char **argv)
 				unlink(d.socket);
 				return 0;
 			} else {
-				asb_sandbox_reap(&d.sbs, false);
+				struct asb_sandbox *s =
+					asb_sandbox_by_events_fd(&d.sbs, fd);
+
+				if (s)		/* reaped below */
+					s->changed = true;
 			}
 		}
 		/* also the asks read while a verdict waited for its ack */

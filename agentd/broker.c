@@ -4,9 +4,9 @@
  *
  * Who is asking is decided from kernel facts only: the connecting
  * process's pidfd (SO_PEERPIDFD), the sender of the request message
- * (SCM_CREDENTIALS, filled in by the kernel), the process's cgroup and
- * executable read through /proc/PID, and a liveness check of the pidfd
- * after those reads: if the process is still alive then, the pid still
+ * (SCM_CREDENTIALS, filled in by the kernel), the process's cgroup (from
+ * the pidfd, PIDFD_GET_INFO, or /proc/PID/cgroup) and executable read
+ * through /proc/PID, and a liveness check of the pidfd after those reads: if the process is still alive then, the pid still
  * named it while we read. Nothing the client says about itself counts.
  *
  * A secret value leaves agentd only in a GET reply (or in the environment
@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -41,6 +42,17 @@
 #endif
 #ifndef P_PIDFD
 #define P_PIDFD		3
+#endif
+#ifndef PIDFD_GET_INFO			/* <linux/pidfd.h> of Linux 6.13 */
+struct pidfd_info {
+	uint64_t mask;
+	uint64_t cgroupid;
+	uint32_t pid, tgid, ppid;
+	uint32_t ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+	uint32_t spare0[1];
+};
+#define PIDFD_GET_INFO		_IOWR(0xFF, 11, struct pidfd_info)
+#define PIDFD_INFO_CGROUPID	(1UL << 2)
 #endif
 
 struct broker_job {
@@ -81,6 +93,23 @@ const char *asb_broker_reason_str(int reason)
 
 /* ---- peer verification ---- */
 
+/*
+ * What the kernel says of a pidfd's process (PIDFD_GET_INFO, Linux 6.13):
+ * its pid, parent and cgroup, bound to the process, not to its pid number.
+ * 0; -1 with errno ESRCH once it is gone, ENOTTY or EINVAL before 6.13.
+ */
+static int pidfd_info(int pidfd, pid_t *pid, pid_t *ppid, uint64_t *cgid)
+{
+	struct pidfd_info info = { .mask = PIDFD_INFO_CGROUPID };
+
+	if (ioctl(pidfd, PIDFD_GET_INFO, &info) < 0)
+		return -1;
+	*pid = info.pid;
+	*ppid = info.ppid;
+	*cgid = info.mask & PIDFD_INFO_CGROUPID ? info.cgroupid : 0;
+	return 0;
+}
+
 int asb_peer_identify(int conn, struct asb_peer *p)
 {
 	struct ucred cred;
@@ -89,27 +118,28 @@ int asb_peer_identify(int conn, struct asb_peer *p)
 
 	memset(p, 0, sizeof(*p));
 	p->pidfd = -1;
+	len = sizeof(pidfd);
+	if (getsockopt(conn, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0) {
+		p->pidfd = pidfd;
+		if (pidfd_info(pidfd, &p->pid, &p->ppid, &p->cgid) == 0)
+			return ASB_BR_OK;
+		if (errno == ESRCH)
+			return ASB_BR_PEER_GONE;
+	} else if (errno == ESRCH || errno == EINVAL) {
+		return ASB_BR_PEER_GONE;
+	}
+	/* before 6.13: the pid from SO_PEERCRED (and before 6.5 a pidfd
+	 * opened for it); asb_peer_check() confirms it is still that process */
+	len = sizeof(cred);
 	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return ASB_BR_INTERNAL;
 	/* pid 0: the peer's pid no longer exists in our namespace */
 	if (cred.pid <= 0)
 		return ASB_BR_PEER_GONE;
-	len = sizeof(pidfd);
-	if (getsockopt(conn, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) < 0) {
-		if (errno == ESRCH || errno == EINVAL)
-			return ASB_BR_PEER_GONE;
-		/* older kernel: pidfd_open, then the liveness checks below */
-		pidfd = sys_pidfd_open(cred.pid);
-		if (pidfd < 0)
-			return ASB_BR_PEER_GONE;
-	}
-	p->pidfd = pidfd;
 	p->pid = cred.pid;
-	p->uid = cred.uid;
-	p->gid = cred.gid;
-	if (!pidfd_alive(pidfd))
-		return ASB_BR_PEER_GONE;
-	return ASB_BR_OK;
+	if (p->pidfd < 0)
+		p->pidfd = sys_pidfd_open(cred.pid);
+	return p->pidfd < 0 ? ASB_BR_PEER_GONE : ASB_BR_OK;
 }
 
 void asb_peer_release(struct asb_peer *p)
@@ -210,6 +240,27 @@ static struct asb_sandbox *sandbox_of(const struct asb_broker *b,
 	return NULL;
 }
 
+/*
+ * The sandbox of @pid: by the cgroup id the kernel gave for its pidfd
+ * (@cgid, 0 if none), else, and for a cgroup below a sandbox's own, by
+ * /proc/PID/cgroup. 0 with *out (NULL: in none), or -1: gone.
+ */
+static int sandbox_of_pid(const struct asb_broker *b, pid_t pid, uint64_t cgid,
+			  struct asb_sandbox **out)
+{
+	char cg[PATH_MAX];
+
+	for (struct asb_sandbox *s = b->sbs->head; cgid && s; s = s->next)
+		if (s->cgid == cgid) {
+			*out = s;
+			return 0;
+		}
+	if (proc_cgroup(b->cgroup_mount, pid, cg, sizeof(cg)))
+		return -1;
+	*out = sandbox_of(b, cg);
+	return 0;
+}
+
 static void read_comm(pid_t pid, char *comm)
 {
 	char buf[32];
@@ -226,39 +277,52 @@ static bool is_client(const struct asb_broker *b, const struct stat *st)
 	       st->st_ino == b->client_st.st_ino;
 }
 
+/* Is @pidfd's process alive and still the child of @ppid? */
+static bool still_child_of(int pidfd, pid_t pid, pid_t ppid)
+{
+	pid_t now_pid, now_ppid;
+	uint64_t cgid;
+
+	if (pidfd_info(pidfd, &now_pid, &now_ppid, &cgid) == 0)
+		return now_ppid == ppid;
+	return errno != ESRCH && proc_ppid(pid) == ppid && pidfd_alive(pidfd);
+}
+
 int asb_peer_check(const struct asb_broker *b, struct asb_peer *p,
 		   unsigned int flags)
 {
+	struct asb_sandbox *s = NULL, *ps;
 	int ppidfd = -1, ret = ASB_BR_OK;
+	uint64_t pcgid = 0;
 	struct stat st;
 	char exe[PATH_MAX];
 
 	p->id_pid = p->pid;
-	read_comm(p->pid, p->comm);
-	if (proc_cgroup(b->cgroup_mount, p->pid, p->cgroup, sizeof(p->cgroup)) ||
+	if (sandbox_of_pid(b, p->pid, p->cgid, &s) ||
 	    proc_exe(p->pid, exe, sizeof(exe), &st)) {
 		ret = ASB_BR_PEER_GONE;
 		goto recheck;
 	}
 	/* asb-secret asks for the program that ran it: judge the parent */
 	if ((flags & ASB_PEER_CALLER) && is_client(b, &st)) {
-		char pcg[PATH_MAX];
+		pid_t pid;
 
 		p->via_client = true;
-		p->id_pid = proc_ppid(p->pid);
+		p->id_pid = p->ppid ? p->ppid : proc_ppid(p->pid);
 		if (p->id_pid <= 1) {
 			ret = ASB_BR_NOT_SANDBOXED;
 			goto recheck;
 		}
 		ppidfd = sys_pidfd_open(p->id_pid);
 		if (ppidfd < 0 ||
-		    proc_cgroup(b->cgroup_mount, p->id_pid, pcg, sizeof(pcg)) ||
+		    (pidfd_info(ppidfd, &pid, &pid, &pcgid) < 0 && errno == ESRCH) ||
+		    sandbox_of_pid(b, p->id_pid, pcgid, &ps) ||
 		    proc_exe(p->id_pid, p->exe, sizeof(p->exe), &p->exe_st)) {
 			ret = ASB_BR_PEER_GONE;
 			goto recheck;
 		}
 		/* both must be in the same sandbox */
-		if (sandbox_of(b, pcg) != sandbox_of(b, p->cgroup)) {
+		if (ps != s) {
 			ret = ASB_BR_NOT_SANDBOXED;
 			goto recheck;
 		}
@@ -274,17 +338,16 @@ recheck:
 	 * pidfd is still alive now, so that number named it all along; a
 	 * parent that is alive and still the client's parent likewise.
 	 */
-	if (!pidfd_alive(p->pidfd) ||
-	    (ppidfd >= 0 && (!pidfd_alive(ppidfd) ||
-			     proc_ppid(p->pid) != p->id_pid ||
-			     !pidfd_alive(p->pidfd))))
+	if (ppidfd >= 0 ? !pidfd_alive(ppidfd) ||
+			  !still_child_of(p->pidfd, p->pid, p->id_pid) :
+			  !pidfd_alive(p->pidfd))
 		ret = ASB_BR_PEER_GONE;
 	if (ppidfd >= 0)
 		close(ppidfd);
 	if (ret)
 		return ret;
-	p->s = sandbox_of(b, p->cgroup);
-	return p->s ? ASB_BR_OK : ASB_BR_NOT_SANDBOXED;
+	p->s = s;
+	return s ? ASB_BR_OK : ASB_BR_NOT_SANDBOXED;
 }
 
 static bool exe_matches(const struct asb_peer *p, const char *exe)
@@ -333,12 +396,12 @@ static void audit(struct asb_broker *b, const struct asb_peer *p,
 		  const char *action, const char *object,
 		  const struct asb_image_secret *sec, int reason)
 {
-	char verdict[80], rule[ASB_PATH_MAX + 16] = "";
+	char verdict[80], rule[ASB_PATH_MAX + 16] = "", comm[17];
 	struct asb_audit_rec r = {
 		.time_ns = now_ns(),
 		.sandbox = p->s ? p->s->name : "-",
 		.pid = p->id_pid ? p->id_pid : p->pid,
-		.comm = p->comm,
+		.comm = comm,
 		.exe = p->exe[0] ? p->exe : "?",
 		.action = action,
 		.object = object,
@@ -347,6 +410,8 @@ static void audit(struct asb_broker *b, const struct asb_peer *p,
 		.source = "broker",
 	};
 
+	/* read after the reply: only the record needs it */
+	read_comm(p->pid, comm);
 	if (reason == ASB_BR_OK) {
 		b->grants++;
 		snprintf(verdict, sizeof(verdict), "grant");
@@ -406,14 +471,12 @@ static int recv_request(int fd, struct request *r)
 		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = cm.buf, .msg_controllen = sizeof(cm.buf),
 	};
-	struct timeval tv = { .tv_sec = 2 };
 	struct cmsghdr *c;
 	ssize_t n;
 	int ret = ASB_BR_MALFORMED;
 
 	memset(r, 0, sizeof(*r));
 	r->sender = -1;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
 	for (c = CMSG_FIRSTHDR(&msg); n >= 0 && c; c = CMSG_NXTHDR(&msg, c)) {
 		if (c->cmsg_level != SOL_SOCKET)
@@ -856,6 +919,7 @@ int asb_broker_open(struct asb_broker *b, const char *path,
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char dir[sizeof(sun.sun_path)];
+	struct timeval tv = { .tv_sec = 2 };	/* for a request to arrive */
 	int one = 1, fd, err;
 	mode_t old;
 
@@ -880,8 +944,10 @@ int asb_broker_open(struct asb_broker *b, const char *path,
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	/* every request message then carries its sender, as the kernel saw it */
+	/* every request message then carries its sender, as the kernel saw it;
+	 * an accepted connection inherits both options */
 	setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	unlink(path);
 	old = umask(0);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||

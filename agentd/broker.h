@@ -38,16 +38,14 @@ struct asb_broker {
 /* A peer as the kernel names it, and what agentd read about it. */
 struct asb_peer {
 	pid_t pid;			/* at connect time */
-	uid_t uid;
-	gid_t gid;
 	int pidfd;			/* the connecting process */
+	pid_t ppid;			/* from the pidfd (Linux 6.13), or 0 */
+	uint64_t cgid;			/* its cgroup's id, likewise */
 	bool via_client;		/* identity is the asb-secret caller */
 	pid_t id_pid;			/* the process whose identity counts */
 	char exe[PATH_MAX];		/* /proc/id_pid/exe */
 	struct stat exe_st;
-	char cgroup[PATH_MAX];		/* full cgroup directory */
 	struct asb_sandbox *s;		/* NULL: in no sandbox */
-	char comm[17];
 };
 
 /*
@@ -67,10 +65,12 @@ void asb_broker_close(struct asb_broker *b);
 
 /*
  * Peer verification, in steps (exposed for the tests):
- * identify: pidfd (SO_PEERPIDFD, else SO_PEERCRED + pidfd_open), uid;
- * check:    cgroup and exe read through /proc/PID, then the pidfd must
- *           still be alive, else ASB_BR_PEER_GONE (the pid may name
- *           another process by now).
+ * identify: pidfd (SO_PEERPIDFD, else SO_PEERCRED + pidfd_open); pid,
+ *           parent and cgroup id from the pidfd where the kernel tells;
+ * check:    the sandbox by that cgroup id (else /proc/PID/cgroup), exe
+ *           read through /proc/PID, then the pidfd must still be alive,
+ *           else ASB_BR_PEER_GONE (the pid may name another process by
+ *           now).
  * Both return an enum asb_broker_reason.
  */
 int asb_peer_identify(int conn, struct asb_peer *p);

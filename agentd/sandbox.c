@@ -241,6 +241,10 @@ void asb_sandbox_reap(struct asb_sandboxes *all, bool now)
 
 	for (; s; s = next) {
 		next = s->next;
+		/* a running sandbox is read again once its cgroup.events fires */
+		if (!now && s->seen && !s->emptied_ms && !s->changed)
+			continue;
+		s->changed = false;
 		if (populated(s)) {
 			s->emptied_ms = 0;
 			continue;

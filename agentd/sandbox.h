@@ -52,6 +52,7 @@ struct asb_sandbox {
 	const struct asb_image_sandbox *sb;
 	time_t started;
 	bool seen;		/* has been populated */
+	bool changed;		/* cgroup.events fired since it was read */
 	uint64_t emptied_ms;	/* CLOCK_MONOTONIC when found empty, or 0 */
 	uint32_t ask;		/* ASB_ASK_* of its approve.* rules */
 	struct asb_divert divert[ASB_DIVERT_MAX];
