@@ -565,8 +565,15 @@ static void handle_client(int lfd)
 		break;
 	case ASB_CTL_WATCH:
 		if (asb_ctl_reply(fd, 0, "watching", 8) == 0 &&
-		    asb_approval_watch(&d.ap, fd) == 0)
-			fd = -1;	/* kept: requests are sent as they come */
+		    asb_approval_watch(&d.ap, fd, uid) == 0) {
+			struct epoll_event ev = { .events = EPOLLIN,
+						  .data.fd = fd };
+
+			/* kept: requests are sent as they come, answers
+			 * may come back on it */
+			epoll_ctl(d.epfd, EPOLL_CTL_ADD, fd, &ev);
+			fd = -1;
+		}
 		break;
 	}
 	if (nfd >= 0)
@@ -814,6 +821,8 @@ int main(int argc, char **argv)
 				continue;
 			} else if (asb_broker_handle(&d.broker, fd,
 						     evs[i].events)) {
+				continue;
+			} else if (asb_approval_watch_input(&d.ap, fd)) {
 				continue;
 			} else if (d.kg && fd == asb_kgate_fd(d.kg)) {
 				kg_ready = true;	/* served below */

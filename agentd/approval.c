@@ -11,6 +11,7 @@
 
 #include "approval.h"
 #include "audit.h"
+#include "ctl.h"
 #include "sandbox.h"
 
 static uint64_t now_ms(void)
@@ -99,19 +100,23 @@ static void format_line(const struct asb_ask *a, FILE *out, bool json)
 		a->default_allow ? "allow" : "deny");
 }
 
+/* A watcher that does not keep up is dropped, never waited for. */
+static void tell_one(struct asb_approvals *ap, int i, const char *msg,
+		     size_t len)
+{
+	if (send(ap->watch[i], msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) !=
+	    (ssize_t)len) {
+		close(ap->watch[i]);
+		ap->watch[i] = -1;
+	}
+}
+
 static void tell_watchers(struct asb_approvals *ap, const char *msg,
 			  size_t len)
 {
-	for (int i = 0; i < ASB_APPROVAL_WATCHERS; i++) {
-		if (ap->watch[i] < 0)
-			continue;
-		/* a watcher that does not keep up is dropped, never waited for */
-		if (send(ap->watch[i], msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) !=
-		    (ssize_t)len) {
-			close(ap->watch[i]);
-			ap->watch[i] = -1;
-		}
-	}
+	for (int i = 0; i < ASB_APPROVAL_WATCHERS; i++)
+		if (ap->watch[i] >= 0)
+			tell_one(ap, i, msg, len);
 }
 
 static void announce(struct asb_approvals *ap, const struct asb_ask *a)
@@ -155,8 +160,8 @@ static void finish(struct asb_approvals *ap, struct asb_ask *a, bool allow,
 {
 	unlink_ask(ap, a);
 	asb_approval_audit(a, verdict, by);
-	announce_gone(ap, a, allow ? "allow" : "deny", by);
 	a->ops->resolve(a, allow);
+	announce_gone(ap, a, allow ? "allow" : "deny", by);
 	a->ops->release(a);
 	free(a);
 }
@@ -176,11 +181,12 @@ void asb_approval_add(struct asb_approvals *ap, struct asb_ask *a)
 		free(a);
 		return;
 	}
-	asb_approval_audit(a, "ask", NULL);
 	a->next = ap->head;
 	ap->head = a;
 	ap->n++;
 	announce(ap, a);
+	/* recorded before any answer can be read: agentd is one thread */
+	asb_approval_audit(a, "ask", NULL);
 }
 
 int asb_approval_answer(struct asb_approvals *ap, uint32_t id, int answer,
@@ -224,8 +230,12 @@ int asb_approval_answer(struct asb_approvals *ap, uint32_t id, int answer,
 int asb_approval_tick(struct asb_approvals *ap)
 {
 	uint64_t now = now_ms(), next = UINT64_MAX;
+	/* waiters are looked at for life a few times a second, not per event */
+	bool sweep = now - ap->swept_ms >= ASB_APPROVAL_SWEEP_MS;
 	struct asb_ask *a, *nx;
 
+	if (sweep)
+		ap->swept_ms = now;
 	for (a = ap->head; a; a = nx) {
 		nx = a->next;
 		if (a->deadline_ms <= now) {
@@ -233,7 +243,7 @@ int asb_approval_tick(struct asb_approvals *ap)
 			       a->default_allow ? "allow" : "deny", "timeout");
 			continue;
 		}
-		if (!a->ops->alive(a)) {
+		if (sweep && !a->ops->alive(a)) {
 			/* killed while waiting: nothing to answer */
 			unlink_ask(ap, a);
 			asb_approval_audit(a, "gone", "kernel");
@@ -247,7 +257,9 @@ int asb_approval_tick(struct asb_approvals *ap)
 	}
 	if (next == UINT64_MAX)
 		return -1;
-	return (int)(next - now);
+	if (next > ap->swept_ms + ASB_APPROVAL_SWEEP_MS)
+		next = ap->swept_ms + ASB_APPROVAL_SWEEP_MS;
+	return next > now ? (int)(next - now) : 0;
 }
 
 void asb_approval_list(struct asb_approvals *ap, FILE *out, bool json)
@@ -262,7 +274,7 @@ void asb_approval_list(struct asb_approvals *ap, FILE *out, bool json)
 		format_line(v[n], out, json);
 }
 
-int asb_approval_watch(struct asb_approvals *ap, int fd)
+int asb_approval_watch(struct asb_approvals *ap, int fd, unsigned int uid)
 {
 	struct asb_ask *v[ASB_APPROVAL_MAX];
 	unsigned int n = 0;
@@ -274,6 +286,7 @@ int asb_approval_watch(struct asb_approvals *ap, int fd)
 	if (slot < 0)
 		return -EBUSY;
 	ap->watch[slot] = fd;
+	ap->watch_uid[slot] = uid;
 	for (struct asb_ask *a = ap->head; a && n < ASB_APPROVAL_MAX; a = a->next)
 		v[n++] = a;
 	while (n--) {
@@ -294,6 +307,35 @@ int asb_approval_watch(struct asb_approvals *ap, int fd)
 		free(buf);
 	}
 	return 0;
+}
+
+bool asb_approval_watch_input(struct asb_approvals *ap, int fd)
+{
+	char msg[ASB_ASK_OBJECT_MAX + 128];
+	struct asb_ctl_req req;
+	int i, ret;
+
+	for (i = 0; i < ASB_APPROVAL_WATCHERS && ap->watch[i] != fd; i++)
+		;
+	if (fd < 0 || i == ASB_APPROVAL_WATCHERS)
+		return false;
+	/* only answers come this way; anything else ends the watch */
+	if (asb_ctl_recv(fd, &req, NULL) < 0 || req.cmd != ASB_CTL_ANSWER ||
+	    req.flags > ASB_CTL_ANSWER_ALWAYS) {
+		close(fd);
+		ap->watch[i] = -1;
+		return true;
+	}
+	msg[0] = '=';
+	ret = asb_approval_answer(ap, req.id, (int)req.flags, ap->watch_uid[i],
+				  msg + 1, sizeof(msg) - 2);
+	if (ret < 0)
+		msg[0] = '!';
+	strcat(msg, "\n");
+	/* the watcher may have been dropped while the verdict was told */
+	if (ap->watch[i] == fd)
+		tell_one(ap, i, msg, strlen(msg));
+	return true;
 }
 
 void asb_approval_shutdown(struct asb_approvals *ap)

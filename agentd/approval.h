@@ -62,13 +62,16 @@ struct asb_ask {
 
 #define ASB_APPROVAL_WATCHERS	16
 #define ASB_APPROVAL_MAX	4096	/* pending at once; more: deny */
+#define ASB_APPROVAL_SWEEP_MS	100	/* waiters checked for life */
 
 struct asb_approvals {
 	struct asb_ask *head;
 	unsigned int n;
 	uint32_t next_id;
+	uint64_t swept_ms;		/* last check of the waiters' lives */
 	struct asb_sandboxes *sbs;
 	int watch[ASB_APPROVAL_WATCHERS];	/* asbctl watch connections */
+	unsigned int watch_uid[ASB_APPROVAL_WATCHERS];	/* and their peers */
 };
 
 void asb_approval_init(struct asb_approvals *ap, struct asb_sandboxes *sbs);
@@ -96,9 +99,15 @@ int asb_approval_answer(struct asb_approvals *ap, uint32_t id, int answer,
 int asb_approval_tick(struct asb_approvals *ap);
 /* The pending list: "ID SANDBOX PID ACTION OBJECT ..." lines, or JSON. */
 void asb_approval_list(struct asb_approvals *ap, FILE *out, bool json);
-/* A watcher connection, owned from now on if 0 is returned: pending
- * requests are sent at once, new ones as they come. */
-int asb_approval_watch(struct asb_approvals *ap, int fd);
+/* A watcher connection of @uid, owned from now on if 0 is returned:
+ * pending requests are sent at once, new ones as they come. */
+int asb_approval_watch(struct asb_approvals *ap, int fd, unsigned int uid);
+/*
+ * @fd readable: if it is a watcher's, read its ASB_CTL_ANSWER and answer
+ * with one line, "=SUMMARY" or "!WHY" (anything else, or a hang-up, ends
+ * the watch). False if @fd is not a watcher's.
+ */
+bool asb_approval_watch_input(struct asb_approvals *ap, int fd);
 /* Deny and drop everything (agentd exits). */
 void asb_approval_shutdown(struct asb_approvals *ap);
 const char *asb_ask_action(int kind);

@@ -555,6 +555,13 @@ static int cmd_watch(int argc, char **argv)
 			}
 			buf[n] = 0;
 			buf[strcspn(buf, "\n")] = 0;
+			if (buf[0] == '=' || buf[0] == '!') {
+				/* the outcome of our own answer */
+				fprintf(buf[0] == '=' ? stdout : stderr, "%s%s\n",
+					buf[0] == '=' ? "" : "asbctl: ", buf + 1);
+				fflush(stdout);
+				continue;
+			}
 			if (buf[0] != '-') {
 				if (q.n < WATCH_QUEUE && (q.line[q.n] = strdup(buf)))
 					q.n++;
@@ -591,7 +598,6 @@ static int cmd_watch(int argc, char **argv)
 			char *nl = strchr(in, '\n');
 			size_t used = nl ? (size_t)(nl - in + 1) : inlen;
 			char c = in[strspn(in, " \t")];
-			uint32_t id;
 			int how = -1;
 
 			if (c == 'q' || c == 'Q') {
@@ -613,13 +619,21 @@ static int cmd_watch(int argc, char **argv)
 				fflush(stdout);
 				continue;
 			}
-			id = (uint32_t)strtoul(q.line[0], NULL, 10);
-			answer(id, how, false);
-			/* its "-ID" notice will find it gone */
+			asb_ctl_req_init(&req, ASB_CTL_ANSWER);
+			req.id = (uint32_t)strtoul(q.line[0], NULL, 10);
+			req.flags = (uint32_t)how;
+			/* on the watch connection: "=SUMMARY" or "!WHY"
+			 * comes back; its "-ID" notice finds it gone */
+			if (send(fd, &req, sizeof(req), MSG_NOSIGNAL) < 0) {
+				printf("\nagentd closed the connection\n");
+				ret = 1;
+				goto out;
+			}
 			wq_drop(&q, 0);
 			q.prompted = false;
 		}
 	}
+out:
 	while (q.n)
 		wq_drop(&q, 0);
 	close(fd);

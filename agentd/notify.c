@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,6 +70,7 @@ struct held {
 	uid_t fsuid;
 	gid_t fsgid;
 	mode_t umask;
+	char comm[17];			/* write: from /proc/TID/status */
 };
 
 static int sys_seccomp(unsigned int op, unsigned int flags, void *args)
@@ -196,20 +198,34 @@ static bool id_valid(int lfd, __u64 id)
 
 /* ---- reading the target ---- */
 
-static int read_mem(int mfd, __u64 addr, void *buf, size_t len)
+/*
+ * Up to @len (<= PATH_MAX) bytes at @addr in @tid's memory, one remote
+ * vector a page, so that a string ending before an unmapped page is read
+ * whole: the count read, or -EFAULT.
+ */
+static int read_mem(pid_t tid, __u64 addr, void *buf, size_t len)
 {
-	ssize_t n;
+	const size_t page = 4096;
+	struct iovec local = { buf, len }, remote[PATH_MAX / 4096 + 1];
+	unsigned long n = 0;
+	ssize_t got;
 
-	if (addr > (__u64)LLONG_MAX)
+	if (addr > (__u64)LLONG_MAX || len > PATH_MAX)
 		return -EFAULT;
-	n = pread(mfd, buf, len, (off_t)addr);
-	return n < 0 ? -EFAULT : (int)n;
+	for (size_t off = 0, chunk; off < len; off += chunk, n++) {
+		chunk = page - ((addr + off) & (page - 1));
+		if (chunk > len - off)
+			chunk = len - off;
+		remote[n] = (struct iovec){ (void *)(uintptr_t)(addr + off), chunk };
+	}
+	got = process_vm_readv(tid, &local, 1, remote, n, 0);
+	return got < 0 ? -EFAULT : (int)got;
 }
 
 /* A NUL-terminated string of at most @len - 1 bytes. */
-static int read_str(int mfd, __u64 addr, char *buf, size_t len)
+static int read_str(pid_t tid, __u64 addr, char *buf, size_t len)
 {
-	int n = read_mem(mfd, addr, buf, len);
+	int n = read_mem(tid, addr, buf, len);
 
 	if (n <= 0)
 		return -EFAULT;
@@ -256,32 +272,61 @@ static void proc_str(pid_t tid, const char *what, char *buf, size_t len,
 	put_printable(buf, len, raw);
 }
 
-/* fsuid, fsgid and umask of @tid (/proc/TID/status). */
-static int proc_creds(pid_t tid, uid_t *uid, gid_t *gid, mode_t *mask)
+/* /proc/TID/status, in one read: 0 or -errno. */
+static int proc_status(pid_t tid, char *buf, size_t len)
 {
-	char path[64], line[256];
-	unsigned int a, b, c, d, m;
-	int got = 0;
-	FILE *f;
+	char path[64];
+	ssize_t n;
+	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	f = fopen(path, "re");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -errno;
-	*mask = 022;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "Uid: %u %u %u %u", &a, &b, &c, &d) == 4) {
-			*uid = d;
-			got |= 1;
-		} else if (sscanf(line, "Gid: %u %u %u %u", &a, &b, &c, &d) == 4) {
-			*gid = d;
-			got |= 2;
-		} else if (sscanf(line, "Umask: %o", &m) == 1) {
-			*mask = m & 0777;
-		}
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = 0;
+	return 0;
+}
+
+/* The value of field NAME in a status buffer (after "NAME:\t"), or "". */
+static const char *status_field(const char *buf, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = buf;
+
+	while (strncmp(p, name, n) || p[n] != ':') {
+		p = strchr(p, '\n');
+		if (!p++)
+			return "";
 	}
-	fclose(f);
-	return got == 3 ? 0 : -EPROTO;
+	return p + n + 1 + strspn(p + n + 1, "\t ");
+}
+
+/* For a write: the target's fsuid, fsgid, umask and (for the record) comm. */
+static int proc_who(struct held *h)
+{
+	char buf[4096];
+	const char *name;
+	unsigned int a, b, c, d, m;
+	int err = proc_status(h->tid, buf, sizeof(buf));
+
+	if (err)
+		return err;
+	h->umask = sscanf(status_field(buf, "Umask"), "%o", &m) == 1 ?
+		   m & 0777 : 022;
+	if (sscanf(status_field(buf, "Uid"), "%u %u %u %u", &a, &b, &c, &d) != 4)
+		return -EPROTO;
+	h->fsuid = d;
+	if (sscanf(status_field(buf, "Gid"), "%u %u %u %u", &a, &b, &c, &d) != 4)
+		return -EPROTO;
+	h->fsgid = d;
+	name = status_field(buf, "Name");
+	snprintf(h->comm, sizeof(h->comm), "%.*s", (int)strcspn(name, "\n"),
+		 name);
+	return 0;
 }
 
 /* The directory @path starts from: the target's root, cwd or @dirfd. */
@@ -367,15 +412,21 @@ static bool held_alive(struct asb_ask *a)
 	return id_valid(h->lfd, h->id);
 }
 
-/* Open the approved file for the target; its fd, or -errno. */
+/*
+ * Open the approved file for the target, as its fsuid/fsgid and umask
+ * (agentd's own are 0, 0 and 077); its fd, or -errno.
+ */
 static int open_for(const struct held *h)
 {
-	mode_t old = umask(h->umask);
+	bool creat = h->fd < 0, ids = h->fsuid || h->fsgid;
+	mode_t old = creat ? umask(h->umask) : 0;
 	char p[64];
 	int fd, err;
 
-	setfsgid(h->fsgid);
-	setfsuid(h->fsuid);
+	if (ids) {
+		setfsgid(h->fsgid);
+		setfsuid(h->fsuid);
+	}
 	if (h->fd >= 0) {
 		snprintf(p, sizeof(p), "/proc/self/fd/%d", h->fd);
 		fd = open(p, (h->flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) |
@@ -385,9 +436,12 @@ static int open_for(const struct held *h)
 			    O_NOCTTY, h->mode);
 	}
 	err = errno;
-	setfsuid(0);
-	setfsgid(0);
-	umask(old);
+	if (ids) {
+		setfsuid(0);
+		setfsgid(0);
+	}
+	if (creat)
+		umask(old);
 	return fd < 0 ? -err : fd;
 }
 
@@ -412,19 +466,10 @@ static void write_go(const struct held *h)
 
 static pid_t tgid_of(pid_t tid)
 {
-	char path[64], line[128];
-	pid_t tgid = -1;
-	FILE *f;
+	char buf[4096];
 
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Tgid: %d", &tgid) == 1)
-			break;
-	fclose(f);
-	return tgid;
+	return proc_status(tid, buf, sizeof(buf)) ? -1 :
+	       (pid_t)strtol(status_field(buf, "Tgid"), NULL, 10);
 }
 
 /*
@@ -580,7 +625,10 @@ static void decide(struct asb_notifier *nt, struct asb_sandbox *s,
 	snprintf(a->sandbox, sizeof(a->sandbox), "%s", s->name);
 	a->pid = h->tid;
 	proc_str(h->tid, "exe", a->exe, sizeof(a->exe), true);
-	proc_str(h->tid, "comm", a->comm, sizeof(a->comm), false);
+	if (h->comm[0])
+		put_printable(a->comm, sizeof(a->comm), h->comm);
+	else
+		proc_str(h->tid, "comm", a->comm, sizeof(a->comm), false);
 	a->kind = h->kind;
 	snprintf(a->object, sizeof(a->object), "%s", object);
 	snprintf(a->key, sizeof(a->key), "%s", key);
@@ -670,7 +718,7 @@ static const char *env_program(const struct asb_sandbox *s,
 }
 
 static void on_exec(struct asb_notifier *nt, struct asb_sandbox *s,
-		    struct held *h, const struct seccomp_notif *req, int mfd)
+		    struct held *h, const struct seccomp_notif *req)
 {
 	bool at = req->data.nr == __NR_execveat;
 	int dirfd = at ? (int)req->data.args[0] : AT_FDCWD;
@@ -685,7 +733,7 @@ static void on_exec(struct asb_notifier *nt, struct asb_sandbox *s,
 
 	h->kind = ASB_RULE_ASK_EXEC;
 	h->path_addr = at ? req->data.args[1] : req->data.args[0];
-	if (read_str(mfd, h->path_addr, path, sizeof(path)) < 0)
+	if (read_str(h->tid, h->path_addr, path, sizeof(path)) < 0)
 		path[0] = 0;	/* ino 0: whatever runs is killed */
 	h->path_len = strlen(path);
 	if (path[0] || (at && (flags & AT_EMPTY_PATH))) {
@@ -707,8 +755,8 @@ static void on_exec(struct asb_notifier *nt, struct asb_sandbox *s,
 	for (int i = 1; argv && i < ARGV_MAX; i++) {
 		__u64 ap;
 
-		if (read_mem(mfd, argv + 8ull * i, &ap, 8) != 8 || !ap ||
-		    read_str(mfd, ap, arg, sizeof(arg)) < 0)
+		if (read_mem(h->tid, argv + 8ull * i, &ap, 8) != 8 || !ap ||
+		    read_str(h->tid, ap, arg, sizeof(arg)) < 0)
 			break;
 		put_printable(object, sizeof(object), " ");
 		put_printable(object, sizeof(object), arg);
@@ -738,7 +786,7 @@ static void on_exec(struct asb_notifier *nt, struct asb_sandbox *s,
 /* ---- connect ---- */
 
 static void on_connect(struct asb_notifier *nt, struct asb_sandbox *s,
-		       struct held *h, const struct seccomp_notif *req, int mfd)
+		       struct held *h, const struct seccomp_notif *req)
 {
 	struct sockaddr_storage ss = { 0 };
 	__u32 len = (__u32)req->data.args[2];
@@ -747,7 +795,7 @@ static void on_connect(struct asb_notifier *nt, struct asb_sandbox *s,
 	int n;
 
 	h->kind = ASB_RULE_ASK_CONNECT;
-	n = read_mem(mfd, req->data.args[1], &ss,
+	n = read_mem(h->tid, req->data.args[1], &ss,
 		     len < sizeof(ss) ? len : sizeof(ss));
 	if (!id_valid(h->lfd, h->id)) {
 		held_free(h);
@@ -899,7 +947,7 @@ static int write_target(struct held *h, int dirfd, const char *path,
 }
 
 static void on_write(struct asb_notifier *nt, struct asb_sandbox *s,
-		     struct held *h, const struct seccomp_notif *req, int mfd)
+		     struct held *h, const struct seccomp_notif *req)
 {
 	const __u64 *a = req->data.args;
 	int dirfd = AT_FDCWD, err;
@@ -933,9 +981,9 @@ static void on_write(struct asb_notifier *nt, struct asb_sandbox *s,
 		held_free(h);
 		return;
 	}
-	err = read_str(mfd, paddr, path, sizeof(path));
+	err = read_str(h->tid, paddr, path, sizeof(path));
 	if (!err)
-		err = proc_creds(h->tid, &h->fsuid, &h->fsgid, &h->umask);
+		err = proc_who(h);
 	if (!err)
 		err = write_target(h, dirfd, path, canon, sizeof(canon));
 	if (!id_valid(h->lfd, h->id)) {
@@ -968,8 +1016,6 @@ static void on_notif(struct asb_notifier *nt, struct asb_notify *ch,
 {
 	struct asb_sandbox *s = asb_sandbox_by_id(nt->sbs, ch->sbid);
 	struct held *h;
-	char p[64];
-	int mfd;
 
 	if (!s) {
 		reply(ch->fd, req->id, EPERM, false);
@@ -986,35 +1032,28 @@ static void on_notif(struct asb_notifier *nt, struct asb_notify *ch,
 	h->sbid = ch->sbid;
 	h->fd = h->pfd = -1;
 	h->lfd = fcntl(ch->fd, F_DUPFD_CLOEXEC, 3);
-	snprintf(p, sizeof(p), "/proc/%d/mem", h->tid);
-	mfd = open(p, O_RDONLY | O_CLOEXEC);
-	if (h->lfd < 0 || mfd < 0) {
+	if (h->lfd < 0) {
 		reply(ch->fd, req->id, EPERM, false);
-		if (h->lfd >= 0)
-			close(h->lfd);
-		if (mfd >= 0)
-			close(mfd);
 		free(h);
 		return;
 	}
 	switch (req->data.nr) {
 	case __NR_execve:
 	case __NR_execveat:
-		on_exec(nt, s, h, req, mfd);
+		on_exec(nt, s, h, req);
 		break;
 	case __NR_connect:
-		on_connect(nt, s, h, req, mfd);
+		on_connect(nt, s, h, req);
 		break;
 	case __NR_open:
 	case __NR_openat:
 	case __NR_creat:
-		on_write(nt, s, h, req, mfd);
+		on_write(nt, s, h, req);
 		break;
 	default:
 		reply(ch->fd, req->id, ENOSYS, false);
 		held_free(h);
 	}
-	close(mfd);
 }
 
 bool asb_notify_handle(struct asb_notifier *nt, int fd, uint32_t events)

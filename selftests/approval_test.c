@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "asb_test.h"
+#include "ctl.h"
 
 #define DIR	"/tmp/asb-appr"
 #define POLICY	"selftests/policies/approval.ini"
@@ -625,9 +626,106 @@ TEST_F(appr, watch_through_a_pty)
 	ASSERT_NE(NULL, strstr(buf, "allow?"));
 	ASSERT_EQ(2, write(mfd, "y\n", 2));
 	EXPECT_EQ(0, wait_exit(p)) TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
+	/* the outcome, from agentd over the watch connection */
+	for (int i = 0; i < 100 && !strstr(buf, "allowed write"); i++) {
+		struct timeval tv = { 0, 50000 };
+		fd_set s;
+		ssize_t n;
+
+		FD_ZERO(&s);
+		FD_SET(mfd, &s);
+		if (select(mfd + 1, &s, NULL, NULL, &tv) > 0 &&
+		    (n = read(mfd, buf + off, sizeof(buf) - 1 - off)) > 0) {
+			off += n;
+			buf[off] = 0;
+		}
+	}
+	EXPECT_NE(NULL, strstr(buf, "allowed write " WHELD)) TH_LOG("%s", buf);
 	kill(w, SIGTERM);
 	waitpid(w, &st, 0);
 	close(mfd);
+}
+
+/* One text message of the watch connection, NUL-terminated; its length. */
+static ssize_t watch_recv(int fd, char *buf, size_t len)
+{
+	struct timeval tv = { .tv_sec = 10 };
+	ssize_t n;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	n = recv(fd, buf, len - 1, 0);
+	buf[n > 0 ? n : 0] = 0;
+	return n;
+}
+
+/* Answers ride on the watch connection; anything else there ends it. */
+TEST_F(appr, watch_connection_answers)
+{
+	struct asb_ctl_req req;
+	char buf[4096], want[64], out[4096];
+	unsigned int id;
+	int fd;
+	pid_t p;
+
+	asb_ctl_req_init(&req, ASB_CTL_WATCH);
+	fd = asb_ctl_open(DIR "/agentd.sock", &req);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, watch_recv(fd, buf, sizeof(buf)));	/* "watching" */
+	p = RUN("askslow", DIR "/out", "write", WHELD);
+	ASSERT_LT(0, watch_recv(fd, buf, sizeof(buf)));
+	ASSERT_EQ(1, sscanf(buf, "%u ", &id)) TH_LOG("%s", buf);
+	EXPECT_NE(NULL, strstr(buf, "write " WHELD)) TH_LOG("%s", buf);
+
+	/* a request that is not pending: refused, the real one still waits */
+	asb_ctl_req_init(&req, ASB_CTL_ANSWER);
+	req.id = id + 1000;
+	req.flags = ASB_CTL_ANSWER_ALLOW;
+	ASSERT_EQ(sizeof(req), send(fd, &req, sizeof(req), 0));
+	ASSERT_LT(0, watch_recv(fd, buf, sizeof(buf)));
+	EXPECT_EQ('!', buf[0]) TH_LOG("%s", buf);
+	EXPECT_NE(NULL, strstr(buf, "no pending request")) TH_LOG("%s", buf);
+	/* a bad answer code ends the watch, answers nothing */
+	req.id = id;
+	req.flags = 7;
+	ASSERT_EQ(sizeof(req), send(fd, &req, sizeof(req), 0));
+	EXPECT_EQ(0, watch_recv(fd, buf, sizeof(buf))) TH_LOG("%s", buf);
+	close(fd);
+	EXPECT_EQ(1, pending(buf, sizeof(buf)));
+
+	/* a new watch gets the pending request first, then answers it */
+	asb_ctl_req_init(&req, ASB_CTL_WATCH);
+	fd = asb_ctl_open(DIR "/agentd.sock", &req);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, watch_recv(fd, buf, sizeof(buf)));
+	ASSERT_LT(0, watch_recv(fd, buf, sizeof(buf)));
+	EXPECT_EQ(id, strtoul(buf, NULL, 10)) TH_LOG("%s", buf);
+	asb_ctl_req_init(&req, ASB_CTL_ANSWER);
+	req.id = id;
+	req.flags = ASB_CTL_ANSWER_ALLOW;
+	ASSERT_EQ(sizeof(req), send(fd, &req, sizeof(req), 0));
+	snprintf(want, sizeof(want), "-%u allow uid:0", id);
+	ASSERT_LT(0, watch_recv(fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, strncmp(buf, want, strlen(want))) TH_LOG("%s", buf);
+	ASSERT_LT(0, watch_recv(fd, buf, sizeof(buf)));
+	EXPECT_EQ('=', buf[0]) TH_LOG("%s", buf);
+	EXPECT_NE(NULL, strstr(buf, "allowed write " WHELD)) TH_LOG("%s", buf);
+	EXPECT_EQ(0, wait_exit(p)) TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
+	EXPECT_TRUE(AUDIT_HAS("\"verdict\":\"allow\"", "\"by\":\"uid:0\""));
+
+	/* another command on a watch connection: the watch ends */
+	asb_ctl_req_init(&req, ASB_CTL_STATUS);
+	ASSERT_EQ(sizeof(req), send(fd, &req, sizeof(req), 0));
+	EXPECT_EQ(0, watch_recv(fd, buf, sizeof(buf))) TH_LOG("%s", buf);
+	close(fd);
+	/* and a truncated message */
+	asb_ctl_req_init(&req, ASB_CTL_WATCH);
+	fd = asb_ctl_open(DIR "/agentd.sock", &req);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, watch_recv(fd, buf, sizeof(buf)));
+	ASSERT_EQ(3, send(fd, "ACT", 3, 0));
+	EXPECT_EQ(0, watch_recv(fd, buf, sizeof(buf))) TH_LOG("%s", buf);
+	close(fd);
+	EXPECT_EQ(0, pending(buf, sizeof(buf)));	/* agentd still serves */
 }
 
 TEST_F(appr, non_root_operator_refused)

@@ -32,8 +32,12 @@ enum asb_ctl_cmd {
 	ASB_CTL_ANSWER,		/* id: request, flags: ASB_CTL_ANSWER_* */
 	ASB_CTL_WATCH,		/* the connection stays open: agentd sends
 				 * one text message per request held (those
-				 * already pending first); answers go over
-				 * ASB_CTL_ANSWER on other connections */
+				 * already pending first), "ID ...", and
+				 * one per request no longer pending,
+				 * "-ID VERDICT BY". The watcher may send
+				 * ASB_CTL_ANSWER requests on it: each gets
+				 * one text message, "=SUMMARY" or "!WHY";
+				 * any other message ends the watch */
 	ASB_CTL_CMD_MAX = ASB_CTL_WATCH,
 };
 
