@@ -53,7 +53,8 @@ struct asb_notify {
 /* A held syscall, what the mechanism needs to carry out the verdict. */
 struct held {
 	struct asb_notifier *nt;
-	int lfd;		/* our own dup of the listener */
+	int lfd;		/* the listener: the channel's, or our own */
+	bool own_lfd;		/* dup once held past the event */
 	__u64 id;
 	pid_t tid;
 	uint32_t sbid;
@@ -393,7 +394,8 @@ static void held_release(struct asb_ask *a)
 		close(h->fd);
 	if (h->pfd >= 0)
 		close(h->pfd);
-	close(h->lfd);
+	if (h->own_lfd)
+		close(h->lfd);
 	free(h);
 	a->priv = NULL;
 }
@@ -614,6 +616,7 @@ static void decide(struct asb_notifier *nt, struct asb_sandbox *s,
 {
 	struct asb_ask *a;
 	struct asb_ask tmp = { .priv = h };
+	int lfd = h->lfd;
 
 	a = rule ? calloc(1, sizeof(*a)) : NULL;
 	if (!a) {
@@ -644,6 +647,17 @@ static void decide(struct asb_notifier *nt, struct asb_sandbox *s,
 		held_release(&tmp);
 		return;
 	}
+	/* it waits past this event: a listener of its own, which outlives
+	 * the channel if that is dropped meanwhile */
+	h->lfd = fcntl(h->lfd, F_DUPFD_CLOEXEC, 3);
+	if (h->lfd < 0) {
+		free(a);
+		h->lfd = lfd;
+		held_resolve(&tmp, false);
+		held_release(&tmp);
+		return;
+	}
+	h->own_lfd = true;
 	a->priv = h;
 	asb_approval_add(nt->ap, a);
 }
@@ -1031,12 +1045,7 @@ static void on_notif(struct asb_notifier *nt, struct asb_notify *ch,
 	h->tid = (pid_t)req->pid;
 	h->sbid = ch->sbid;
 	h->fd = h->pfd = -1;
-	h->lfd = fcntl(ch->fd, F_DUPFD_CLOEXEC, 3);
-	if (h->lfd < 0) {
-		reply(ch->fd, req->id, EPERM, false);
-		free(h);
-		return;
-	}
+	h->lfd = ch->fd;
 	switch (req->data.nr) {
 	case __NR_execve:
 	case __NR_execveat:
