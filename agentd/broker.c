@@ -6,8 +6,9 @@
  * process's pidfd (SO_PEERPIDFD), the sender of the request message
  * (SCM_CREDENTIALS, filled in by the kernel), the process's cgroup (from
  * the pidfd, PIDFD_GET_INFO, or /proc/PID/cgroup) and executable read
- * through /proc/PID, and a liveness check of the pidfd after those reads: if the process is still alive then, the pid still
- * named it while we read. Nothing the client says about itself counts.
+ * through /proc/PID, and a liveness check of the pidfd after those reads:
+ * if the process is still alive then, the pid still named it while we
+ * read. Nothing the client says about itself counts.
  *
  * A secret value leaves agentd only in a GET reply (or in the environment
  * of a program agentd starts for EXEC); it is never formatted, logged or
