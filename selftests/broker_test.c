@@ -241,13 +241,18 @@ TEST_F(broker, refuse_preload_and_unknown)
 
 TEST_F(broker, tampered_vault_refused_at_fetch)
 {
-	char out[4096];
+	char out[4096], c;
+	off_t at;
 	int fd;
 
-	fd = open(DIR "/state/vault", O_WRONLY);
+	fd = open(DIR "/state/vault", O_RDWR);
 	ASSERT_LE(0, fd);
-	/* flip one byte of the last record's ciphertext, in place */
-	ASSERT_EQ(1, pwrite(fd, "X", 1, lseek(fd, 0, SEEK_END) - 20));
+	/* flip the bits of one byte of the last record's ciphertext, in
+	 * place (writing a fixed byte would change nothing 1 time in 256) */
+	at = lseek(fd, 0, SEEK_END) - 20;
+	ASSERT_EQ(1, pread(fd, &c, 1, at));
+	c = (char)~c;
+	ASSERT_EQ(1, pwrite(fd, &c, 1, at));
 	close(fd);
 	ASSERT_EQ(ASB_BR_VAULT_ERROR, run_in("sec", BIN "/granted",
 			    BIN "/asb-secret get TOKEN; exit $?", out,
