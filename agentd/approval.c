@@ -14,14 +14,6 @@
 #include "ctl.h"
 #include "sandbox.h"
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
-}
-
 static uint64_t now_real_ns(void)
 {
 	struct timespec ts;
@@ -73,7 +65,7 @@ void asb_approval_audit(const struct asb_ask *a, const char *verdict,
 /* One line: ID SANDBOX PID ACTION OBJECT rule=.. exe=.. left=..s default=.. */
 static void format_line(const struct asb_ask *a, FILE *out, bool json)
 {
-	uint64_t now = now_ms();
+	uint64_t now = asb_now_ms();
 	unsigned int left = a->deadline_ms > now ?
 			    (unsigned int)((a->deadline_ms - now + 999) / 1000) : 0;
 
@@ -172,7 +164,7 @@ void asb_approval_add(struct asb_approvals *ap, struct asb_ask *a)
 		ap->next_id = 1;
 	a->id = ap->next_id;
 	a->asked_ns = now_real_ns();
-	a->deadline_ms = now_ms() + (uint64_t)(a->timeout ? a->timeout :
+	a->deadline_ms = asb_now_ms() + (uint64_t)(a->timeout ? a->timeout :
 					       ASB_ASK_TIMEOUT_DEFAULT) * 1000;
 	if (ap->n >= ASB_APPROVAL_MAX) {
 		asb_approval_audit(a, "deny", "overload");
@@ -229,7 +221,7 @@ int asb_approval_answer(struct asb_approvals *ap, uint32_t id, int answer,
 
 int asb_approval_tick(struct asb_approvals *ap)
 {
-	uint64_t now = now_ms(), next = UINT64_MAX;
+	uint64_t now = asb_now_ms(), next = UINT64_MAX;
 	/* waiters are looked at for life a few times a second, not per event */
 	bool sweep = now - ap->swept_ms >= ASB_APPROVAL_SWEEP_MS;
 	struct asb_ask *a, *nx;

@@ -478,7 +478,9 @@ static int recv_request(int fd, struct request *r)
 
 	memset(r, 0, sizeof(*r));
 	r->sender = -1;
-	n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n < 0 && errno == EAGAIN)
+		return -EAGAIN;		/* not sent yet */
 	for (c = CMSG_FIRSTHDR(&msg); n >= 0 && c; c = CMSG_NXTHDR(&msg, c)) {
 		if (c->cmsg_level != SOL_SOCKET)
 			continue;
@@ -868,15 +870,50 @@ static void job_input(struct asb_broker *b, struct broker_job *job,
 	}
 }
 
-static void handle_conn(struct asb_broker *b)
+static void wait_drop(struct asb_broker *b, struct asb_broker_wait *w)
+{
+	epoll_ctl(b->epfd, EPOLL_CTL_DEL, w->conn, NULL);
+	close(w->conn);
+	w->conn = -1;
+}
+
+/* @conn's request is not there yet: wait for it in the epoll set. */
+static void wait_add(struct asb_broker *b, int conn)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = conn };
+	struct asb_broker_wait *slot = NULL, *oldest = NULL;
+	uint64_t now = asb_now_ms();
+
+	for (int i = 0; i < ASB_BROKER_WAITING; i++) {
+		struct asb_broker_wait *w = &b->wait[i];
+
+		if (w->conn >= 0 && now - w->since_ms >= ASB_BROKER_WAIT_MS)
+			wait_drop(b, w);
+		if (w->conn < 0)
+			slot = slot ? slot : w;
+		else if (!oldest || w->since_ms < oldest->since_ms)
+			oldest = w;
+	}
+	if (!slot) {
+		wait_drop(b, oldest);
+		slot = oldest;
+	}
+	if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, conn, &ev) < 0) {
+		close(conn);
+		return;
+	}
+	*slot = (struct asb_broker_wait){ .conn = conn, .since_ms = now };
+}
+
+static void serve(struct asb_broker *b, int conn)
 {
 	struct request r;
-	int conn = accept4(b->lfd, NULL, NULL, SOCK_CLOEXEC);
-	int ret;
+	int ret = recv_request(conn, &r);
 
-	if (conn < 0)
+	if (ret == -EAGAIN) {
+		wait_add(b, conn);
 		return;
-	ret = recv_request(conn, &r);
+	}
 	if (ret) {
 		reply(conn, ret, NULL, 0);
 		request_free(&r);
@@ -897,8 +934,19 @@ bool asb_broker_handle(struct asb_broker *b, int fd, uint32_t events)
 	if (fd < 0)
 		return false;
 	if (fd == b->lfd) {
-		handle_conn(b);
+		int conn = accept4(b->lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (conn >= 0)
+			serve(b, conn);
 		return true;
+	}
+	for (int i = 0; i < ASB_BROKER_WAITING; i++) {
+		if (b->wait[i].conn == fd) {
+			epoll_ctl(b->epfd, EPOLL_CTL_DEL, fd, NULL);
+			b->wait[i].conn = -1;
+			serve(b, fd);
+			return true;
+		}
 	}
 	for (struct broker_job *j = b->jobs; j; j = j->next) {
 		if (fd == j->pidfd) {
@@ -920,12 +968,13 @@ int asb_broker_open(struct asb_broker *b, const char *path,
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char dir[sizeof(sun.sun_path)];
-	struct timeval tv = { .tv_sec = 2 };	/* for a request to arrive */
 	int one = 1, fd, err;
 	mode_t old;
 
 	memset(b, 0, sizeof(*b));
 	b->lfd = -1;
+	for (int i = 0; i < ASB_BROKER_WAITING; i++)
+		b->wait[i].conn = -1;
 	b->epfd = epfd;
 	b->sbs = sbs;
 	if (strlen(path) >= sizeof(sun.sun_path) ||
@@ -945,10 +994,9 @@ int asb_broker_open(struct asb_broker *b, const char *path,
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	/* every request message then carries its sender, as the kernel saw it;
-	 * an accepted connection inherits both options */
+	/* every request message then carries its sender, as the kernel saw it
+	 * (accepted connections inherit SO_PASSCRED) */
 	setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	unlink(path);
 	old = umask(0);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
@@ -991,6 +1039,9 @@ void asb_broker_close(struct asb_broker *b)
 		syscall(SYS_pidfd_send_signal, b->jobs->pidfd, SIGTERM, NULL, 0);
 		job_end(b, b->jobs);
 	}
+	for (int i = 0; i < ASB_BROKER_WAITING; i++)
+		if (b->wait[i].conn >= 0)
+			wait_drop(b, &b->wait[i]);
 	if (b->lfd >= 0) {
 		close(b->lfd);
 		unlink(b->path);

@@ -22,6 +22,19 @@
 
 struct broker_job;
 
+/*
+ * Accepted connections whose request has not arrived yet: agentd waits
+ * for them in its epoll set, never blocked on one, each at most
+ * ASB_BROKER_WAIT_MS; when all slots are taken the oldest is dropped.
+ */
+#define ASB_BROKER_WAITING	64
+#define ASB_BROKER_WAIT_MS	2000
+
+struct asb_broker_wait {
+	int conn;			/* -1: free */
+	uint64_t since_ms;		/* asb_now_ms() at accept */
+};
+
 struct asb_broker {
 	int lfd;
 	int epfd;			/* agentd's epoll set, or -1 */
@@ -32,6 +45,7 @@ struct asb_broker {
 	struct asb_sandboxes *sbs;
 	struct asb_vault_cache vault;
 	struct broker_job *jobs;	/* running EXEC requests */
+	struct asb_broker_wait wait[ASB_BROKER_WAITING];
 	uint64_t grants, refusals;
 };
 

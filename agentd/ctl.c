@@ -138,7 +138,6 @@ int asb_ctl_call_fd(const char *path, const struct asb_ctl_req *req, int pass,
 
 int asb_ctl_listen(const char *path)
 {
-	struct timeval tv = { .tv_sec = 5 };	/* for a request to arrive */
 	struct sockaddr_un sun;
 	char dir[PATH_MAX];
 	int fd, err;
@@ -152,8 +151,6 @@ int asb_ctl_listen(const char *path)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	/* accepted connections inherit it */
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	unlink(path);
 	umask(077);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
@@ -192,6 +189,7 @@ int asb_ctl_recv(int fd, struct asb_ctl_req *req, int *rfd)
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
+	struct timeval tv = { .tv_sec = 5 };
 	struct iovec iov = { req, sizeof(*req) };
 	struct msghdr msg = {
 		.msg_iov = &iov, .msg_iovlen = 1,
@@ -203,6 +201,8 @@ int asb_ctl_recv(int fd, struct asb_ctl_req *req, int *rfd)
 
 	if (rfd)
 		*rfd = -1;
+	/* root's clients only; an accepted socket has no timeout of its own */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	n = recvmsg(fd, &msg, MSG_TRUNC | MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		return -errno;

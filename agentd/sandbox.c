@@ -191,7 +191,7 @@ static bool populated(struct asb_sandbox *s)
 	return true;
 }
 
-static uint64_t now_ms(void)
+uint64_t asb_now_ms(void)
 {
 	struct timespec ts;
 
@@ -213,12 +213,12 @@ void asb_sandbox_divert_add(struct asb_sandbox *s, pid_t tgid, const char *exe)
 	}
 	slot->tgid = tgid;
 	slot->exe = exe;
-	slot->at_ms = now_ms();
+	slot->at_ms = asb_now_ms();
 }
 
 const char *asb_sandbox_divert_take(struct asb_sandbox *s, pid_t tgid)
 {
-	uint64_t t = now_ms();
+	uint64_t t = asb_now_ms();
 
 	for (int i = 0; i < ASB_DIVERT_MAX; i++) {
 		struct asb_divert *d = &s->divert[i];
@@ -237,7 +237,7 @@ const char *asb_sandbox_divert_take(struct asb_sandbox *s, pid_t tgid)
 void asb_sandbox_reap(struct asb_sandboxes *all, bool now)
 {
 	struct asb_sandbox *s = all->head, *next;
-	uint64_t t = now_ms();
+	uint64_t t = asb_now_ms();
 
 	for (; s; s = next) {
 		next = s->next;

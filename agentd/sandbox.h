@@ -70,6 +70,9 @@ struct asb_sandboxes {
 	struct asb_lsm *lsm;	/* BPF-LSM backend, or NULL */
 };
 
+/* CLOCK_MONOTONIC in milliseconds: agentd's lingering, waits, deadlines. */
+uint64_t asb_now_ms(void);
+
 /* Adopt the cgroup tree: remove empty sandboxes of an earlier agentd. */
 int asb_sandbox_init(struct asb_sandboxes *all);
 /*

@@ -13,10 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -260,6 +263,67 @@ TEST_F(broker, tampered_vault_refused_at_fetch)
 	ASSERT_EQ(NULL, strstr(out, TOKEN));
 	ASSERT_EQ(0, sh(BIN "/asbctl --socket " DIR "/agentd.sock status | "
 			"grep -q 'fails authentication: tampered'", NULL, 0));
+}
+
+static int dial_broker(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	strcpy(sun.sun_path, DIR "/broker.sock");
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Connections that never send do not hold up anyone else's request. */
+TEST_F(broker, silent_clients_do_not_stall)
+{
+	struct asb_broker_req req = {
+		.magic = ASB_BROKER_MAGIC, .version = ASB_BROKER_VERSION,
+		.op = ASB_BROKER_GET, .name = "TOKEN",
+	};
+	int fds[ASB_BROKER_WAITING + 6], last;
+	char out[4096], buf[64];
+	struct asb_broker_rep *rep = (void *)buf;
+	struct timeval tv = { .tv_sec = 5 };
+	struct timespec a, b;
+
+	for (int i = 0; i < 10; i++) {
+		fds[i] = dial_broker();
+		ASSERT_LE(0, fds[i]);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	ASSERT_EQ(0, run_in("sec", BIN "/granted",
+			    BIN "/asb-secret get TOKEN; exit $?", out,
+			    sizeof(out)));
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ASSERT_STREQ(TOKEN, out);
+	/* not after the 10 silent peers had their 2 s each */
+	EXPECT_GT(10.0, (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9);
+
+	/* more silent peers than agentd keeps: the oldest are let go */
+	for (int i = 10; i < ASB_BROKER_WAITING + 6; i++) {
+		fds[i] = dial_broker();
+		ASSERT_LE(0, fds[i]);
+	}
+	ASSERT_EQ(0, run_in("sec", BIN "/granted",
+			    BIN "/asb-secret get TOKEN; exit $?", out,
+			    sizeof(out)));
+	ASSERT_STREQ(TOKEN, out);
+	last = fds[ASB_BROKER_WAITING + 5];
+	setsockopt(fds[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	EXPECT_EQ(0, recv(fds[0], buf, sizeof(buf), 0));	/* closed */
+	/* a late request on a kept connection is still answered (this
+	 * process is in no sandbox) */
+	setsockopt(last, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ASSERT_EQ(sizeof(req), send(last, &req, sizeof(req), 0));
+	ASSERT_LE((ssize_t)sizeof(*rep), recv(last, buf, sizeof(buf), 0));
+	EXPECT_EQ(ASB_BR_NOT_SANDBOXED, rep->status);
+	for (int i = 0; i < ASB_BROKER_WAITING + 6; i++)
+		close(fds[i]);
 }
 
 TEST_F(broker, exec_injects_only_into_the_program)
