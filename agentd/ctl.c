@@ -164,6 +164,7 @@ int asb_ctl_listen(const char *path)
 
 int asb_ctl_accept(int lfd, unsigned int *peer_uid)
 {
+	struct timeval tv = { .tv_sec = 5 };
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -180,6 +181,8 @@ int asb_ctl_accept(int lfd, unsigned int *peer_uid)
 		close(fd);
 		return -EPERM;
 	}
+	/* a client of root's that does not send holds agentd at most this */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	return fd;
 }
 
@@ -189,7 +192,6 @@ int asb_ctl_recv(int fd, struct asb_ctl_req *req, int *rfd)
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct timeval tv = { .tv_sec = 5 };
 	struct iovec iov = { req, sizeof(*req) };
 	struct msghdr msg = {
 		.msg_iov = &iov, .msg_iovlen = 1,
@@ -201,8 +203,6 @@ int asb_ctl_recv(int fd, struct asb_ctl_req *req, int *rfd)
 
 	if (rfd)
 		*rfd = -1;
-	/* root's clients only; an accepted socket has no timeout of its own */
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	n = recvmsg(fd, &msg, MSG_TRUNC | MSG_CMSG_CLOEXEC);
 	if (n < 0)
 		return -errno;

@@ -21,7 +21,8 @@ int asb_ctl_open(const char *path, const struct asb_ctl_req *req);
 
 /* agentd: the listening socket, root only (directory 0700, socket 0600). */
 int asb_ctl_listen(const char *path);
-/* Accept one client; refuses (closes) peers that are not uid 0. */
+/* Accept one client; refuses (closes) peers that are not uid 0. The
+ * connection gets a 5 s receive timeout. */
 int asb_ctl_accept(int lfd, unsigned int *peer_uid);
 /*
  * Read and validate one request: 0, or -EINVAL/-EPROTO. A descriptor
