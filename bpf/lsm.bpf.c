@@ -47,13 +47,15 @@
 #include <asb/lsm.h>
 #include <asb/gate.h>
 
-#include "member.h"
 
 /* A BTF pointer of @type from any pointer: plain loads instead of helper
  * calls; the verifier turns the call into a move. */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define BTF_PTR(p, type) \
 	((type *)bpf_rdonly_cast((p), bpf_core_type_id_kernel(type)))
+
+#define ASB_MEMBER_BTF
+#include "member.h"
 
 #define EACCES		13
 #define EPERM		1

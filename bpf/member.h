@@ -29,6 +29,51 @@ struct {
 	__type(value, __u32);
 } asb_levels SEC(".maps");
 
+#ifdef ASB_MEMBER_BTF
+/*
+ * LSM programs (BPF-LSM kernels): the task's cgroup and its ancestors are
+ * read as BTF pointers under RCU, from the task's cgroup up to the
+ * shallowest registered level; the ancestor helper costs several hundred
+ * instructions a call, on every open of every task on the host.
+ */
+extern void bpf_rcu_read_lock(void) __ksym;
+extern void bpf_rcu_read_unlock(void) __ksym;
+
+static __always_inline bool member(__u32 *sbid)
+{
+	__u32 zero = 0, *levels = bpf_map_lookup_elem(&asb_levels, &zero);
+	__u32 mask = levels ? *levels : 0, *sb = NULL;
+	struct cgroup *cg;
+	__u64 id;
+	int i;
+
+	if (!mask)
+		return false;
+	bpf_rcu_read_lock();
+	cg = BTF_PTR(bpf_get_current_task_btf()->cgroups->dfl_cgrp,
+		     struct cgroup);
+	/* deepest first: the nearest registered ancestor wins */
+	for (i = 0; i < ASB_CGROUP_DEPTH && cg && !sb; i++) {
+		int lvl = cg->level;
+
+		if (lvl < 0 || lvl >= ASB_CGROUP_DEPTH ||
+		    !(mask & ((2u << lvl) - 1)))
+			break;		/* above every registered level */
+		if (mask & (1u << lvl)) {
+			id = cg->kn->id;
+			sb = bpf_map_lookup_elem(&asb_member, &id);
+		}
+		cg = BTF_PTR((char *)cg->self.parent -
+			     bpf_core_field_offset(struct cgroup, self),
+			     struct cgroup);
+	}
+	bpf_rcu_read_unlock();
+	if (!sb)
+		return false;
+	*sbid = *sb;
+	return true;
+}
+#else
 /* The current task's sandbox id into @sbid; false: in no sandbox. */
 static __always_inline bool member(__u32 *sbid)
 {
@@ -50,5 +95,6 @@ static __always_inline bool member(__u32 *sbid)
 	*sbid = *sb;
 	return true;
 }
+#endif
 
 #endif

@@ -367,6 +367,55 @@ TEST_F(lsm, attach_confines_a_running_process)
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* A cgroup below a sandbox's own is in the sandbox (the nearest
+ * registered ancestor wins). */
+TEST_F(lsm, nested_cgroup_is_confined)
+{
+	char cg[512], rel[256] = "", procs[600];
+	int go[2], res[2], st;
+	char b = 0;
+	FILE *f;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(res));
+	pid = fork();
+	if (pid == 0) {
+		int fd;
+
+		if (write(res[1], "r", 1) != 1 || read(go[0], &b, 1) != 1)
+			_exit(99);
+		fd = open(DIR "/secret/key", O_RDONLY);
+		_exit(fd < 0 && errno == EACCES ? 0 : 1);
+	}
+	ASSERT_EQ(1, read(res[0], &b, 1));
+	ASSERT_EQ(0, sh("%s/asbctl --socket " SOCK " attach --sandbox lsm %d", bindir, pid));
+	/* its cgroup now: the sandbox's; make a child of it and move in */
+	snprintf(procs, sizeof(procs), "/proc/%d/cgroup", pid);
+	f = fopen(procs, "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(cg, sizeof(cg), f))
+		if (!strncmp(cg, "0::", 3))
+			snprintf(rel, sizeof(rel), "%.*s", (int)strcspn(cg + 3, "\n"), cg + 3);
+	fclose(f);
+	ASSERT_NE(0, rel[0]);
+	snprintf(cg, sizeof(cg), "/sys/fs/cgroup/unified%s/nested", rel);
+	if (mkdir(cg, 0755) < 0) {
+		snprintf(cg, sizeof(cg), "/sys/fs/cgroup%s/nested", rel);
+		ASSERT_EQ(0, mkdir(cg, 0755)) TH_LOG("%s: %s", cg, strerror(errno));
+	}
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+	f = fopen(procs, "w");
+	ASSERT_NE(NULL, f);
+	fprintf(f, "%d\n", pid);
+	ASSERT_EQ(0, fclose(f));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	waitpid(pid, &st, 0);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		TH_LOG("a process in %s could open the secret", cg);
+	rmdir(cg);
+}
+
 TEST_F(lsm, kill_agentd_stays_confined)
 {
 	char out[4096];
