@@ -68,6 +68,7 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define __FMODE_EXEC	0x20
 #define FMODE_BACKING	(1u << 24)	/* 6.6+, with struct backing_file */
 #define S_IFMT		00170000
+#define S_IFDIR		0040000
 #define S_IFCHR		0020000
 #define S_IFBLK		0060000
 #define S_PRIVATE	(1u << 9)
@@ -368,7 +369,13 @@ static long walk_step(__u32 idx, void *arg)
 	return 0;
 }
 
-/* The rights the sandbox has on (@mnt, @d): union over its ancestors. */
+/*
+ * The rights the sandbox has on (@mnt, @d): union over its ancestors.
+ * For a file that is not a directory (nor a mount root) its directories
+ * are walked first and the file's own entry looked up only if they do not
+ * already give @need (or an ask is looked for, whose nearest rule is
+ * reported): most rules name directories, and the union is the same.
+ */
 static __always_inline __u32 rights_of(__u32 sbid, struct vfsmount *mnt,
 				       struct dentry *d, __u32 need,
 				       __u32 *rule)
@@ -377,10 +384,32 @@ static __always_inline __u32 rights_of(__u32 sbid, struct vfsmount *mnt,
 		.mnt = mnt, .d = d, .sbid = sbid, .need = need,
 		.rule = ASB_RULE_NONE,
 	};
+	struct dentry *dd = BTF_PTR(d, struct dentry), *parent;
+	struct inode *inode;
+	bool leaf;
 
 	if (!mnt || !d)
 		return 0;
+	inode = dd->d_inode;
+	parent = dd->d_parent;
+	leaf = inode && (inode->i_mode & S_IFMT) != S_IFDIR && parent &&
+	       parent != d && d != BTF_PTR(mnt, struct vfsmount)->mnt_root;
+	if (leaf)
+		w.d = parent;
 	bpf_loop(ASB_FS_WALK_MAX, walk_step, &w, 0);
+	if (leaf && ((w.got & need) != need ||
+		     (need & (ASB_FS_ASK_EXEC | ASB_FS_ASK_WRITE)))) {
+		struct asb_fs_key key = {
+			.sandbox = sbid, .dev = dd->d_sb->s_dev,
+			.ino = inode->i_ino,
+		};
+		struct asb_fs_val *v = bpf_map_lookup_elem(&asb_fs, &key);
+
+		if (v) {
+			w.got |= v->rights;
+			w.rule = v->rule;	/* the nearest */
+		}
+	}
 	*rule = w.rule;
 	return w.got;
 }

@@ -213,6 +213,9 @@ TEST_F(lsm, files_read_write)
 			      "\"object\":\"" DIR "/secret/key\"", "\"verdict\":\"deny\"",
 			      "\"rule\":\"" DIR "/policy.ini:4\"", "\"source\":\"bpf-lsm\""));
 	EXPECT_EQ(1, RUN("cat /etc/shadow"));
+	/* a rule on a file, in a directory without one */
+	EXPECT_EQ(0, RUN("cat /etc/passwd >/dev/null")) TH_LOG("%s", out);
+	EXPECT_NE(0, RUN("cat /etc/hostname /etc/group >/dev/null"));
 	EXPECT_NE(0, RUN("echo x > " DIR "/ro/file"));
 	EXPECT_NE(NULL, strstr(out, "Permission denied")) TH_LOG("%s", out);
 	EXPECT_EQ(0, RUN("echo x > " DIR "/ws/a && mkdir " DIR "/ws/d && mv " DIR
