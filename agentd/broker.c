@@ -315,8 +315,10 @@ int asb_peer_check(const struct asb_broker *b, struct asb_peer *p,
 			goto recheck;
 		}
 		ppidfd = sys_pidfd_open(p->id_pid);
+		/* the parent's cgroup id: from its pidfd where the kernel tells */
 		if (ppidfd < 0 ||
-		    (pidfd_info(ppidfd, &pid, &pid, &pcgid) < 0 && errno == ESRCH) ||
+		    (pidfd_info(ppidfd, &pid, &pid, &pcgid) < 0 &&
+		     errno == ESRCH) ||
 		    sandbox_of_pid(b, p->id_pid, pcgid, &ps) ||
 		    proc_exe(p->id_pid, p->exe, sizeof(p->exe), &p->exe_st)) {
 			ret = ASB_BR_PEER_GONE;

@@ -471,7 +471,6 @@ static const struct asb_image_rule *connect_object(const struct asb_sandbox *s,
 				   (uint16_t)port);
 }
 
-/* An ask that an --always rule answered: audited as the seccomp path does. */
 int asb_kgate_serve(struct asb_kgate *g, struct asb_approvals *ap,
 		    struct asb_sandboxes *sbs)
 {

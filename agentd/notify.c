@@ -217,7 +217,8 @@ static int read_mem(pid_t tid, __u64 addr, void *buf, size_t len)
 		chunk = page - ((addr + off) & (page - 1));
 		if (chunk > len - off)
 			chunk = len - off;
-		remote[n] = (struct iovec){ (void *)(uintptr_t)(addr + off), chunk };
+		remote[n].iov_base = (void *)(uintptr_t)(addr + off);
+		remote[n].iov_len = chunk;
 	}
 	got = process_vm_readv(tid, &local, 1, remote, n, 0);
 	return got < 0 ? -EFAULT : (int)got;
@@ -616,7 +617,7 @@ static void decide(struct asb_notifier *nt, struct asb_sandbox *s,
 {
 	struct asb_ask *a;
 	struct asb_ask tmp = { .priv = h };
-	int lfd = h->lfd;
+	int own;
 
 	a = rule ? calloc(1, sizeof(*a)) : NULL;
 	if (!a) {
@@ -649,14 +650,14 @@ static void decide(struct asb_notifier *nt, struct asb_sandbox *s,
 	}
 	/* it waits past this event: a listener of its own, which outlives
 	 * the channel if that is dropped meanwhile */
-	h->lfd = fcntl(h->lfd, F_DUPFD_CLOEXEC, 3);
-	if (h->lfd < 0) {
+	own = fcntl(h->lfd, F_DUPFD_CLOEXEC, 3);
+	if (own < 0) {
 		free(a);
-		h->lfd = lfd;
 		held_resolve(&tmp, false);
 		held_release(&tmp);
 		return;
 	}
+	h->lfd = own;
 	h->own_lfd = true;
 	a->priv = h;
 	asb_approval_add(nt->ap, a);

@@ -6,8 +6,8 @@
  * emulated, so only the ratios mean anything).
  *
  *   open+close (a granted workspace file, and a file 4 levels under the
- *   workspace: a longer ancestry walk), stat, connect (loopback), fork+exec /bin/true
- *   in a sandbox with 10 and with 10,000 rules vs no BPF-LSM at all, plus
+ *   workspace: a longer ancestry walk), stat, connect (loopback),
+ *   fork+exec /bin/true in a sandbox with 10 and with 10,000 rules vs no BPF-LSM at all, plus
  *   a process outside every sandbox with the programs attached.
  *   Target: <= 1.10x and flat from 10 to 10,000 rules.
  *
@@ -109,7 +109,8 @@ int main(void)
 		return 1;
 	}
 	if (system("rm -rf " DIR " && mkdir -p " DIR "/ws/a/b/c " DIR "/rules && "
-		   "echo x > " DIR "/ws/file && echo x > " DEEP " && cd " DIR "/rules && "
+		   "echo x > " DIR "/ws/file && echo x > " DEEP " && "
+		   "cd " DIR "/rules && "
 		   "seq -f 'd%g' 0 10001 | xargs mkdir -p"))
 		return 1;
 	if (bench_server(PORT) < 0)

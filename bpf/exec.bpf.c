@@ -10,8 +10,8 @@
  * delivered before it returns to user mode. The entry is consumed.
  *
  * When the leader thread of a process of a sandbox exits, it leaves its
- * sandbox id in asb_exited (LRU, by tgid): Landlock's audit records reach agentd after
- * the process that was denied may have been reaped, and its sandbox is no
+ * sandbox id in asb_exited (LRU, by tgid): Landlock's audit records reach
+ * agentd after the process that was denied may have been reaped, and its sandbox is no
  * longer in /proc then.
  */
 #include "vmlinux.h"

@@ -592,6 +592,25 @@ TEST_F(appr, attached_process_asks_or_is_denied)
 
 /* ---- the operator's side ---- */
 
+/* Append what the terminal @mfd prints to @buf until @want shows (5 s). */
+static void pty_read_until(int mfd, char *buf, size_t len, size_t *off,
+			   const char *want)
+{
+	for (int i = 0; i < 100 && !strstr(buf, want); i++) {
+		struct timeval tv = { 0, 50000 };
+		fd_set s;
+		ssize_t n;
+
+		FD_ZERO(&s);
+		FD_SET(mfd, &s);
+		if (select(mfd + 1, &s, NULL, NULL, &tv) > 0 &&
+		    (n = read(mfd, buf + *off, len - 1 - *off)) > 0) {
+			*off += n;
+			buf[*off] = 0;
+		}
+	}
+}
+
 TEST_F(appr, watch_through_a_pty)
 {
 	char exe[PATH_MAX + 16], buf[8192] = "", out[4096];
@@ -608,38 +627,14 @@ TEST_F(appr, watch_through_a_pty)
 	}
 	p = RUN("askslow", DIR "/out", "write", WHELD);
 	/* the request and the prompt appear on the terminal */
-	for (int i = 0; i < 100 && !strstr(buf, "allow?"); i++) {
-		struct timeval tv = { 0, 50000 };
-		fd_set s;
-		ssize_t n;
-
-		FD_ZERO(&s);
-		FD_SET(mfd, &s);
-		if (select(mfd + 1, &s, NULL, NULL, &tv) > 0 &&
-		    (n = read(mfd, buf + off, sizeof(buf) - 1 - off)) > 0) {
-			off += n;
-			buf[off] = 0;
-		}
-	}
+	pty_read_until(mfd, buf, sizeof(buf), &off, "allow?");
 	EXPECT_NE(NULL, strstr(buf, "write " WHELD)) TH_LOG("%s", buf);
 	EXPECT_NE(NULL, strstr(buf, "policy.ini:11")) TH_LOG("%s", buf);
 	ASSERT_NE(NULL, strstr(buf, "allow?"));
 	ASSERT_EQ(2, write(mfd, "y\n", 2));
 	EXPECT_EQ(0, wait_exit(p)) TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
 	/* the outcome, from agentd over the watch connection */
-	for (int i = 0; i < 100 && !strstr(buf, "allowed write"); i++) {
-		struct timeval tv = { 0, 50000 };
-		fd_set s;
-		ssize_t n;
-
-		FD_ZERO(&s);
-		FD_SET(mfd, &s);
-		if (select(mfd + 1, &s, NULL, NULL, &tv) > 0 &&
-		    (n = read(mfd, buf + off, sizeof(buf) - 1 - off)) > 0) {
-			off += n;
-			buf[off] = 0;
-		}
-	}
+	pty_read_until(mfd, buf, sizeof(buf), &off, "allowed write");
 	EXPECT_NE(NULL, strstr(buf, "allowed write " WHELD)) TH_LOG("%s", buf);
 	kill(w, SIGTERM);
 	waitpid(w, &st, 0);
