@@ -171,12 +171,46 @@ static int attach_all(struct asb_lsm *lsm)
 	return 0;
 }
 
+/*
+ * The file rules and their generation outlive agentd (pinned): an earlier
+ * agentd's are taken over, so that enforcement never lapses.
+ */
+static int reuse_pinned(struct asb_lsm *lsm, struct bpf_map *map,
+			const char *name)
+{
+	char path[PATH_MAX];
+	int fd, err;
+
+	err = pin_path(path, sizeof(path), lsm->pin, name);
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	err = bpf_map__reuse_fd(map, fd) ? (-errno ? -errno : -EINVAL) : 0;
+	close(fd);
+	return err;
+}
+
+/* Pin @map unless it was an earlier agentd's (reused). */
+static int pin_new(struct asb_lsm *lsm, struct bpf_map *map, const char *name)
+{
+	char path[PATH_MAX];
+	int err;
+
+	err = pin_path(path, sizeof(path), lsm->pin, name);
+	if (err)
+		return err;
+	if (!access(path, F_OK))
+		return 0;
+	return bpf_map__pin(map, path) ? (-errno ? -errno : -EINVAL) : 0;
+}
+
 int asb_lsm_open(struct asb_lsm **out, struct asb_sockfilter *sf,
 		 struct asb_execguard *eg, const char *pin_dir)
 {
 	struct asb_lsm *lsm;
-	char path[PATH_MAX];
-	int err, fd = -1;
+	int err;
 
 	*out = NULL;
 	lsm = calloc(1, sizeof(*lsm));
@@ -212,14 +246,12 @@ int asb_lsm_open(struct asb_lsm **out, struct asb_sockfilter *sf,
 		bpf_program__set_autoload(lsm->skel->progs.asb_file_truncate,
 					  false);
 	if (lsm->pin[0]) {
-		err = pin_path(path, sizeof(path), lsm->pin, "asb_fs");
+		err = reuse_pinned(lsm, lsm->skel->maps.asb_fs, "asb_fs");
+		if (!err)
+			err = reuse_pinned(lsm, lsm->skel->maps.asb_fs_gen,
+					   "asb_fs_gen");
 		if (err)
 			goto fail;
-		fd = bpf_obj_get(path);
-		if (fd >= 0 && bpf_map__reuse_fd(lsm->skel->maps.asb_fs, fd)) {
-			err = -errno ? -errno : -EINVAL;
-			goto fail;
-		}
 	}
 	load_log_len = 0;
 	load_log[0] = 0;
@@ -231,20 +263,20 @@ int asb_lsm_open(struct asb_lsm **out, struct asb_sockfilter *sf,
 			load_log);
 		goto fail;
 	}
-	if (lsm->pin[0] && fd < 0 && bpf_map__pin(lsm->skel->maps.asb_fs, path)) {
-		err = -errno ? -errno : -EINVAL;
-		goto fail;
+	if (lsm->pin[0]) {
+		err = pin_new(lsm, lsm->skel->maps.asb_fs, "asb_fs");
+		if (!err)
+			err = pin_new(lsm, lsm->skel->maps.asb_fs_gen,
+				      "asb_fs_gen");
+		if (err)
+			goto fail;
 	}
 	err = attach_all(lsm);
 	if (err)
 		goto fail;
-	if (fd >= 0)
-		close(fd);
 	*out = lsm;
 	return 0;
 fail:
-	if (fd >= 0)
-		close(fd);
 	asb_lsm_close(lsm);
 	return err;
 fail_free:
@@ -335,7 +367,22 @@ static __u32 kind_rights(__u16 kind)
 	}
 }
 
-int asb_lsm_remove_sandbox(struct asb_lsm *lsm, __u32 sbid)
+/*
+ * After every change to asb_fs: the walks the programs remembered under the
+ * old rules no longer count (bpf/lsm.bpf.c, memo_find).
+ */
+static void bump_gen(struct asb_lsm *lsm)
+{
+	int fd = bpf_map__fd(lsm->skel->maps.asb_fs_gen);
+	__u32 zero = 0;
+	__u64 gen = 0;
+
+	bpf_map_lookup_elem(fd, &zero, &gen);
+	gen++;
+	bpf_map_update_elem(fd, &zero, &gen, BPF_ANY);
+}
+
+static int remove_rules(struct asb_lsm *lsm, __u32 sbid)
 {
 	int fd = bpf_map__fd(lsm->skel->maps.asb_fs);
 	struct asb_fs_key key, next, *del = NULL;
@@ -365,6 +412,14 @@ int asb_lsm_remove_sandbox(struct asb_lsm *lsm, __u32 sbid)
 		if (bpf_map_delete_elem(fd, &del[i]) && errno != ENOENT)
 			err = -errno;
 	free(del);
+	return err;
+}
+
+int asb_lsm_remove_sandbox(struct asb_lsm *lsm, __u32 sbid)
+{
+	int err = remove_rules(lsm, sbid);
+
+	bump_gen(lsm);
 	return err;
 }
 
@@ -434,7 +489,7 @@ int asb_lsm_set_sandbox(struct asb_lsm *lsm, __u32 sbid,
 	const struct asb_image_rule *rules = asb_image_rules(img);
 	int ret;
 
-	ret = asb_lsm_remove_sandbox(lsm, sbid);
+	ret = remove_rules(lsm, sbid);
 	if (ret)
 		goto fail;
 	for (__u32 i = 0; i < sb->n_rules; i++) {
@@ -478,6 +533,7 @@ int asb_lsm_set_sandbox(struct asb_lsm *lsm, __u32 sbid,
 			goto fail;
 		}
 	}
+	bump_gen(lsm);
 	return 0;
 fail:
 	if (err[0] == 0)

@@ -151,6 +151,40 @@ struct {
 	__type(value, struct asb_fs_val);
 } asb_fs SEC(".maps");
 
+/*
+ * Ours (pinned with asb_fs): the generation of the file rules, which
+ * agentd bumps after every change to asb_fs.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} asb_fs_gen SEC(".maps");
+
+/*
+ * The rights a walk found from a directory up, remembered on the
+ * directory's inode (see memo_find).
+ */
+struct asb_memo {
+	__u64 seq;	/* odd while written */
+	__u64 gen;	/* asb_fs_gen */
+	__u64 dentry;
+	__u64 parent;
+	__u64 mnt;
+	__u32 renames;	/* rename_lock's sequence */
+	__u32 mounts;	/* mount_lock's sequence */
+	__u32 sbid;
+	__u32 rights;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_INODE_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct asb_memo);
+} asb_memo SEC(".maps");
+
 /* The object of a kernel ask, per task: it stays put while the task sleeps. */
 struct asb_ask_obj {
 	char s[ASB_GATE_OBJECT_SZ];
@@ -370,22 +404,135 @@ static long walk_step(__u32 idx, void *arg)
 }
 
 /*
+ * A directory's walk, remembered. The union of rights from a directory up
+ * depends on the rules, on the dentries above it and on the mounts they
+ * cross. The kernel counts every change of the latter two: rename_lock's
+ * sequence moves on each d_move (rename, exchange, a directory alias
+ * spliced), mount_lock's on each change of the mount tree (mount, move,
+ * umount, a mount freed); agentd bumps asb_fs_gen after the former. A memo
+ * is stamped with all three as read before its walk, and with the
+ * sandbox, the mount and the dentry and its parent; it counts only while
+ * every stamp is current. A memo is a lower bound (a walk may stop once it
+ * has what it needs): it answers only when it holds every right needed,
+ * never for an ask; otherwise the walk runs, and leaves a fresher memo.
+ * Writers and readers agree through seq, fully ordered atomics.
+ */
+extern const void rename_lock __ksym __weak;
+extern const void mount_lock __ksym __weak;
+
+struct memo_stamp {
+	__u64 gen;
+	__u32 renames;
+	__u32 mounts;
+};
+
+static __always_inline bool memo_stamp(struct memo_stamp *t)
+{
+	__u32 zero = 0;
+	__u64 *gen;
+
+	if (!&rename_lock || !&mount_lock)
+		return false;
+	gen = bpf_map_lookup_elem(&asb_fs_gen, &zero);
+	if (!gen)
+		return false;
+	/* a seqlock_t begins with its struct seqcount_spinlock */
+	t->renames = BTF_PTR(&rename_lock, struct seqcount_spinlock)
+			     ->seqcount.sequence;
+	t->mounts = BTF_PTR(&mount_lock, struct seqcount_spinlock)
+			    ->seqcount.sequence;
+	t->gen = *gen;
+	return !((t->renames | t->mounts) & 1);	/* odd: a change under way */
+}
+
+static __always_inline bool memo_matches(const struct asb_memo *m,
+					 const struct memo_stamp *t,
+					 __u32 sbid, struct vfsmount *mnt,
+					 struct dentry *d, struct dentry *parent)
+{
+	return m->gen == t->gen && m->renames == t->renames &&
+	       m->mounts == t->mounts && m->sbid == sbid &&
+	       m->mnt == (__u64)mnt && m->dentry == (__u64)d &&
+	       m->parent == (__u64)parent;
+}
+
+/* The remembered rights of (@sbid, @mnt, directory @d), or 0. */
+static __always_inline __u32 memo_find(struct inode *inode,
+				       const struct memo_stamp *t, __u32 sbid,
+				       struct vfsmount *mnt, struct dentry *d,
+				       struct dentry *parent)
+{
+	struct asb_memo *m;
+	__u64 s1, s2;
+	__u32 rights;
+	bool same;
+
+	m = bpf_inode_storage_get(&asb_memo, inode, NULL, 0);
+	if (!m)
+		return 0;
+	s1 = __sync_fetch_and_add(&m->seq, 0);
+	same = memo_matches(m, t, sbid, mnt, d, parent);
+	rights = m->rights;
+	s2 = __sync_fetch_and_add(&m->seq, 0);
+	return same && s1 == s2 && !(s1 & 1) ? rights : 0;
+}
+
+static __always_inline void memo_keep(struct inode *inode,
+				      const struct memo_stamp *t, __u32 sbid,
+				      struct vfsmount *mnt, struct dentry *d,
+				      struct dentry *parent, __u32 rights)
+{
+	struct asb_memo *m;
+	__u64 s;
+
+	m = bpf_inode_storage_get(&asb_memo, inode, NULL,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!m)
+		return;
+	s = m->seq;
+	if ((s & 1) || __sync_val_compare_and_swap(&m->seq, s, s + 1) != s)
+		return;		/* another writer: let it */
+	m->gen = t->gen;
+	m->renames = t->renames;
+	m->mounts = t->mounts;
+	m->sbid = sbid;
+	m->mnt = (__u64)mnt;
+	m->dentry = (__u64)d;
+	m->parent = (__u64)parent;
+	m->rights = rights;
+	__sync_fetch_and_add(&m->seq, 1);
+}
+
+/*
+ * What a file hook read of its file's dentry under bpf_rcu_read_lock(),
+ * as pointers the verifier lets a helper take: the inodes a memo hangs on.
+ */
+struct file_view {
+	struct dentry *parent;
+	struct inode *inode;
+	struct inode *parent_inode;
+};
+
+/*
  * The rights the sandbox has on (@mnt, @d): union over its ancestors.
  * For a file that is not a directory (nor a mount root) its directories
  * are walked first and the file's own entry looked up only if they do not
  * already give @need (or an ask is looked for, whose nearest rule is
  * reported): most rules name directories, and the union is the same.
+ * With @fv (file hooks), the walk of the directories is remembered.
  */
 static __always_inline __u32 rights_of(__u32 sbid, struct vfsmount *mnt,
 				       struct dentry *d, __u32 need,
-				       __u32 *rule)
+				       __u32 *rule,
+				       const struct file_view *fv)
 {
 	struct walk w = {
 		.mnt = mnt, .d = d, .sbid = sbid, .need = need,
 		.rule = ASB_RULE_NONE,
 	};
-	struct dentry *dd = BTF_PTR(d, struct dentry), *parent;
-	struct inode *inode;
+	struct dentry *dd = BTF_PTR(d, struct dentry), *parent, *start;
+	struct inode *inode, *memo = NULL;
+	struct memo_stamp t;
 	bool leaf;
 
 	if (!mnt || !d)
@@ -396,7 +543,24 @@ static __always_inline __u32 rights_of(__u32 sbid, struct vfsmount *mnt,
 	       parent != d && d != BTF_PTR(mnt, struct vfsmount)->mnt_root;
 	if (leaf)
 		w.d = parent;
+	start = w.d;
+	if (fv && (leaf ? fv->parent == parent : fv->inode == inode))
+		memo = leaf ? fv->parent_inode : fv->inode;
+	if (memo && !memo_stamp(&t))
+		memo = NULL;
+	if (memo && !(need & (ASB_FS_ASK_EXEC | ASB_FS_ASK_WRITE))) {
+		__u32 got = memo_find(memo, &t, sbid, mnt, start,
+				      BTF_PTR(start, struct dentry)->d_parent);
+
+		if ((got & need) == need) {
+			*rule = ASB_RULE_NONE;
+			return got;
+		}
+	}
 	bpf_loop(ASB_FS_WALK_MAX, walk_step, &w, 0);
+	if (memo)
+		memo_keep(memo, &t, sbid, mnt, start,
+			  BTF_PTR(start, struct dentry)->d_parent, w.got);
 	if (leaf && ((w.got & need) != need ||
 		     (need & (ASB_FS_ASK_EXEC | ASB_FS_ASK_WRITE)))) {
 		struct asb_fs_key key = {
@@ -412,6 +576,24 @@ static __always_inline __u32 rights_of(__u32 sbid, struct vfsmount *mnt,
 	}
 	*rule = w.rule;
 	return w.got;
+}
+
+/* rights_of() of an open file, remembering the walk. */
+static __always_inline __u32 file_rights(__u32 sbid, struct file *file,
+					 __u32 need, __u32 *rule)
+{
+	struct file_view fv;
+	struct dentry *d;
+	__u32 got;
+
+	bpf_rcu_read_lock();
+	d = file->f_path.dentry;
+	fv.inode = d->d_inode;
+	fv.parent = d->d_parent;
+	fv.parent_inode = fv.parent ? fv.parent->d_inode : NULL;
+	got = rights_of(sbid, file->f_path.mnt, d, need, rule, &fv);
+	bpf_rcu_read_unlock();
+	return got;
 }
 
 /* Internal filesystems and private inodes are not path-checked (Landlock). */
@@ -463,7 +645,7 @@ static int check_path(__u32 sbid, struct vfsmount *mnt, struct dentry *d,
 	struct asb_event *ev;
 	__u32 rule, got;
 
-	got = rights_of(sbid, mnt, d, need, &rule);
+	got = rights_of(sbid, mnt, d, need, &rule, NULL);
 	if ((got & need) == need)
 		return 0;
 	ev = ev_new(sbid, action, ASB_RULE_NONE, true);
@@ -655,7 +837,7 @@ int BPF_PROG(asb_file_open, struct file *file, int ret)
 		return 0;
 	if (fflags & __FMODE_EXEC) {
 		/* approve.exec: decided at bprm_check_security */
-		got = rights_of(sbid, mnt, d, ASB_FS_EXEC, &rule);
+		got = file_rights(sbid, file, ASB_FS_EXEC, &rule);
 		if (got & (ASB_FS_EXEC | ASB_FS_ASK_EXEC))
 			return 0;
 		return deny_file_ev(sbid, ASB_ACT_FILE_EXEC, ASB_RULE_NONE,
@@ -670,8 +852,8 @@ int BPF_PROG(asb_file_open, struct file *file, int ret)
 	action = need & ASB_FS_WRITE ? ASB_ACT_FILE_WRITE : ASB_ACT_FILE_READ;
 	/* approve.write wins over fs.write: look for it all the way up */
 	ask = need & ASB_FS_WRITE && sb_flags(sbid) & ASB_SBC_ASK_WRITE;
-	got = rights_of(sbid, mnt, d, ask ? need | ASB_FS_ASK_WRITE : need,
-			&rule);
+	got = file_rights(sbid, file, ask ? need | ASB_FS_ASK_WRITE : need,
+			  &rule);
 	if (ask && !(got & ASB_FS_ASK_WRITE) && kernel_ask() &&
 	    (obj = ask_by_path(sbid, &file->f_path, ASB_FS_ASK_WRITE, &rule)))
 		got |= ASB_FS_ASK_WRITE;
@@ -702,8 +884,8 @@ int BPF_PROG(asb_bprm_check, struct linux_binprm *bprm, int ret)
 		return ret;
 	/* approve.exec wins over fs.exec: look for it all the way up */
 	ask = sb_flags(sbid) & ASB_SBC_ASK_EXEC;
-	got = rights_of(sbid, file->f_path.mnt, file->f_path.dentry,
-			ask ? ASB_FS_EXEC | ASB_FS_ASK_EXEC : ASB_FS_EXEC, &rule);
+	got = file_rights(sbid, file,
+			  ask ? ASB_FS_EXEC | ASB_FS_ASK_EXEC : ASB_FS_EXEC, &rule);
 	if (ask && !(got & ASB_FS_ASK_EXEC) && kernel_ask() &&
 	    (obj = ask_by_path(sbid, &file->f_path, ASB_FS_ASK_EXEC, &rule)))
 		got |= ASB_FS_ASK_EXEC;
@@ -824,10 +1006,10 @@ static __always_inline int refer(__u32 sbid, struct vfsmount *mnt,
 	__u32 r1, r2, rs, rd, rule;
 	struct asb_event *ev;
 
-	rs = rights_of(sbid, mnt, src, ~0u, &r1);
-	rd = rights_of(sbid, mnt, dst, ~0u, &r2);
+	rs = rights_of(sbid, mnt, src, ~0u, &r1, NULL);
+	rd = rights_of(sbid, mnt, dst, ~0u, &r2, NULL);
 	if ((rs & ASB_FS_WRITE) && (rd & ASB_FS_WRITE) &&
-	    !((rd & RW) & ~(rights_of(sbid, mnt, obj, ~0u, &rule) & RW)))
+	    !((rd & RW) & ~(rights_of(sbid, mnt, obj, ~0u, &rule, NULL) & RW)))
 		return 0;
 	ev = ev_new(sbid, action, ASB_RULE_NONE, true);
 	if (ev) {

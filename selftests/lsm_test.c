@@ -79,7 +79,7 @@ FIXTURE_SETUP(lsm)
 	ASSERT_EQ(0, flock(open("/tmp/asb-lsm.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600),
 			   LOCK_EX));
 	asb_bindir(bindir, sizeof(bindir));
-	sh("umount -l " DIR "/bind-secret " DIR "-bind-ro 2>/dev/null");
+	sh("umount -l " DIR "/bind-secret " DIR "-bind-ro " DIR "/out " DIR "/ro/mnt 2>/dev/null");
 	ASSERT_EQ(0, sh("rm -rf " DIR " " DIR "-bind-ro && mkdir -p " DIR "/ro " DIR "/ws "
 			DIR "/secret " DIR "/bind-secret " DIR "-bind-ro && "
 			"echo data > " DIR "/ro/file && echo TOPSECRET > " DIR "/secret/key && "
@@ -144,7 +144,7 @@ FIXTURE_TEARDOWN(lsm)
 	}
 	if (self->server >= 0)
 		close(self->server);
-	sh("umount -l " DIR "/bind-secret " DIR "-bind-ro 2>/dev/null");
+	sh("umount -l " DIR "/bind-secret " DIR "-bind-ro " DIR "/out " DIR "/ro/mnt 2>/dev/null");
 }
 
 /*
@@ -282,6 +282,35 @@ TEST_F(lsm, escape_bind_mount)
 	/* and the sandbox cannot mount */
 	EXPECT_NE(0, RUN("mount --bind " DIR "/secret " DIR "/ws"));
 	EXPECT_NE(0, sh("test -e " DIR "/ws/key"));
+}
+
+/*
+ * The programs remember a directory's walk (memo_find in bpf/lsm.bpf.c):
+ * a directory renamed out of a granted tree, or a mount moved out from
+ * under one, must not keep what was remembered for it.
+ */
+TEST_F(lsm, remembered_walks_follow_renames_and_mounts)
+{
+	char out[4096];
+
+	ASSERT_EQ(0, sh("mkdir -p " DIR "/ro/sub/dir " DIR "/ro/mnt " DIR "/out && "
+			"echo RENAMED > " DIR "/ro/sub/dir/f && "
+			"mount -t tmpfs asb-memo " DIR "/ro/mnt && mkdir " DIR "/ro/mnt/d && "
+			"echo MOVED > " DIR "/ro/mnt/d/f"));
+	/* granted from /ro (across the mount point), and remembered */
+	EXPECT_EQ(0, RUN("cat " DIR "/ro/sub/dir/f " DIR "/ro/sub/dir/f "
+			 DIR "/ro/mnt/d/f " DIR "/ro/mnt/d/f")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "MOVED")) TH_LOG("%s", out);
+	/* moved two levels up: the remembered directory keeps its parent */
+	ASSERT_EQ(0, sh("mv " DIR "/ro/sub " DIR "/out/sub"));
+	EXPECT_EQ(1, RUN("cat " DIR "/out/sub/dir/f"));
+	EXPECT_EQ(NULL, strstr(out, "RENAMED")) TH_LOG("%s", out);
+	/* and moved back, granted again */
+	ASSERT_EQ(0, sh("mv " DIR "/out/sub " DIR "/ro/sub"));
+	EXPECT_EQ(0, RUN("cat " DIR "/ro/sub/dir/f")) TH_LOG("%s", out);
+	ASSERT_EQ(0, sh("mount --move " DIR "/ro/mnt " DIR "/out"));
+	EXPECT_EQ(1, RUN("cat " DIR "/out/d/f"));
+	EXPECT_EQ(NULL, strstr(out, "MOVED")) TH_LOG("%s", out);
 }
 
 static int chroot_child(void)

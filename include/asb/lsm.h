@@ -14,7 +14,10 @@
  * Chroot and the process's mount namespace do not stop the walk; names do
  * not matter, so symlinks, renames and bind mounts cannot reach around it.
  *
- *   asb_fs  hash  struct asb_fs_key -> struct asb_fs_val   (pinned)
+ *   asb_fs      hash   struct asb_fs_key -> struct asb_fs_val   (pinned)
+ *   asb_fs_gen  array  0 -> __u64, bumped by agentd after each change
+ *               to asb_fs: walks remembered before it no longer count
+ *               (pinned)
  *
  * Membership (cgroup -> sandbox id), the sandbox's socket configuration,
  * the socket rule tries, the deny counters and the ring buffer are the
