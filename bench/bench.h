@@ -39,6 +39,7 @@ struct bench_env {
 	const char *file;	/* open+close and stat */
 	const char *deep;	/* open-deep: a file several levels down */
 	int port;		/* bench_server's */
+	const char *exe;	/* fork+exec runs it; NULL: /bin/true */
 };
 
 /* One column: a child that calls @enter(@arg) first (NULL: bare). */
@@ -63,7 +64,8 @@ static inline double bench_loop(const struct bench_env *e, enum bench_op op,
 				   .sin_port = htons(e->port),
 				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct linger rst = { .l_onoff = 1, .l_linger = 0 };
-	char *const argv[] = { "/bin/true", NULL };
+	char *const argv[] = { "true", NULL };
+	const char *exe = e->exe ? e->exe : "/bin/true";
 	struct stat st;
 	double t = bench_now();
 
@@ -91,7 +93,7 @@ static inline double bench_loop(const struct bench_env *e, enum bench_op op,
 			close(fd);
 			break;
 		case OP_EXEC:
-			if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) ||
+			if (posix_spawn(&pid, exe, NULL, NULL, argv, environ) ||
 			    waitpid(pid, &status, 0) != pid || status)
 				return -1;
 			break;
@@ -218,8 +220,8 @@ static inline char *bench_policy(const char *dir, int port, int n)
 		off += sprintf(buf + off, "extends = p%d\n", k - 1);
 	sprintf(buf + off, "fs.read = /usr /lib /lib64 /bin /etc /proc\n"
 		"fs.write = %s/ws /dev/null\n"
-		"fs.exec = /usr/bin /bin /usr/lib /lib /lib64\n"
-		"net.connect = 127.0.0.1:%d\n", dir, port);
+		"fs.exec = /usr/bin /bin /usr/lib /lib /lib64 %s/bin\n"
+		"net.connect = 127.0.0.1:%d\n", dir, dir, port);
 	return buf;
 }
 
