@@ -371,15 +371,16 @@ static __u32 kind_rights(__u16 kind)
  * After every change to asb_fs: the walks the programs remembered under the
  * old rules no longer count (bpf/lsm.bpf.c, memo_find).
  */
-static void bump_gen(struct asb_lsm *lsm)
+static int bump_gen(struct asb_lsm *lsm)
 {
 	int fd = bpf_map__fd(lsm->skel->maps.asb_fs_gen);
 	__u32 zero = 0;
-	__u64 gen = 0;
+	__u64 gen;
 
-	bpf_map_lookup_elem(fd, &zero, &gen);
+	if (bpf_map_lookup_elem(fd, &zero, &gen))
+		return -errno;
 	gen++;
-	bpf_map_update_elem(fd, &zero, &gen, BPF_ANY);
+	return bpf_map_update_elem(fd, &zero, &gen, BPF_ANY) ? -errno : 0;
 }
 
 static int remove_rules(struct asb_lsm *lsm, __u32 sbid)
@@ -417,10 +418,9 @@ static int remove_rules(struct asb_lsm *lsm, __u32 sbid)
 
 int asb_lsm_remove_sandbox(struct asb_lsm *lsm, __u32 sbid)
 {
-	int err = remove_rules(lsm, sbid);
+	int err = remove_rules(lsm, sbid), gerr = bump_gen(lsm);
 
-	bump_gen(lsm);
-	return err;
+	return err ?: gerr;
 }
 
 static __u64 fnv64(const char *s)
@@ -533,7 +533,9 @@ int asb_lsm_set_sandbox(struct asb_lsm *lsm, __u32 sbid,
 			goto fail;
 		}
 	}
-	bump_gen(lsm);
+	ret = bump_gen(lsm);
+	if (ret)
+		goto fail;
 	return 0;
 fail:
 	if (err[0] == 0)
