@@ -241,8 +241,14 @@ void asb_sandbox_reap(struct asb_sandboxes *all, bool now)
 
 	for (; s; s = next) {
 		next = s->next;
-		/* a running sandbox is read again once its cgroup.events fires */
-		if (!now && s->seen && !s->emptied_ms && !s->changed)
+		/*
+		 * cgroup.events is read again once it fires, or when time is
+		 * up for a sandbox that never ran or has been empty a while
+		 */
+		if (!now && !s->changed &&
+		    (s->seen ? !s->emptied_ms ||
+			       t - s->emptied_ms < ASB_SANDBOX_LINGER_MS :
+			       time(NULL) - s->started <= 30))
 			continue;
 		s->changed = false;
 		if (populated(s)) {
