@@ -1,29 +1,27 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * What the confinement benchmarks share (bench/confine, bench/lsm): the
- * timed system-call loops, a loopback server that accepts and drops, the
- * rule-heavy policy, and best-of rounds over columns that are measured in
- * turn, so that a machine that slows down (or speeds up) during the run
- * weighs on every column alike.
+ * timed system-call loops, the rule-heavy policy, and best-of rounds over
+ * columns that are measured in turn, so that a machine that slows down
+ * (or speeds up) during the run weighs on every column alike.
  *
  * Each loop runs in a fresh child that first enters what is measured (a
- * cgroup, Landlock, seccomp): the parent stays unconfined. connect closes
- * with a reset (SO_LINGER 0): a normal close leaves the client port in
- * TIME_WAIT, and thousands of those make every later connect() search
- * longer for a free port, a cost that grows during the run and would be
- * charged to whichever column came last.
+ * cgroup, Landlock, seccomp): the parent stays unconfined. connect goes
+ * to a granted loopback port where nothing listens: every check runs
+ * before the kernel refuses with ECONNREFUSED (a denial is EPERM or
+ * EACCES, which fails the loop), and nothing else is involved: no server
+ * process to schedule, no backlog, no TIME_WAIT that grows during the run.
  */
 #ifndef ASB_BENCH_H
 #define ASB_BENCH_H
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -38,7 +36,7 @@ enum bench_op { OP_OPEN, OP_OPEN_DEEP, OP_STAT, OP_CONNECT, OP_EXEC };
 struct bench_env {
 	const char *file;	/* open+close and stat */
 	const char *deep;	/* open-deep: a file several levels down */
-	int port;		/* bench_server's */
+	int port;		/* granted, nothing listening */
 	const char *exe;	/* fork+exec runs it; NULL: /bin/true */
 };
 
@@ -63,7 +61,6 @@ static inline double bench_loop(const struct bench_env *e, enum bench_op op,
 	struct sockaddr_in sin = { .sin_family = AF_INET,
 				   .sin_port = htons(e->port),
 				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct linger rst = { .l_onoff = 1, .l_linger = 0 };
 	char *const argv[] = { "true", NULL };
 	const char *exe = e->exe ? e->exe : "/bin/true";
 	struct stat st;
@@ -87,8 +84,8 @@ static inline double bench_loop(const struct bench_env *e, enum bench_op op,
 			break;
 		case OP_CONNECT:
 			fd = socket(AF_INET, SOCK_STREAM, 0);
-			if (fd < 0 || connect(fd, (void *)&sin, sizeof(sin)) < 0 ||
-			    setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst)))
+			if (fd < 0 || connect(fd, (void *)&sin, sizeof(sin)) == 0 ||
+			    errno != ECONNREFUSED)
 				return -1;
 			close(fd);
 			break;
@@ -156,34 +153,6 @@ static inline int bench_best(const struct bench_env *e, int n,
 				best[i] = v;
 		}
 	return 0;
-}
-
-/* A loopback TCP server on @port that accepts and drops, in a child. */
-static inline int bench_server(int port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-				   .sin_port = htons(port),
-				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int lfd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-	pid_t pid;
-
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(lfd, (void *)&sin, sizeof(sin)) < 0 || listen(lfd, 4096) < 0) {
-		perror("bench: listen");
-		return -1;
-	}
-	pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		for (;;) {
-			int c = accept(lfd, NULL, NULL);
-
-			if (c >= 0)
-				close(c);
-		}
-	}
-	close(lfd);
-	return pid < 0 ? -1 : 0;
 }
 
 /*

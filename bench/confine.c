@@ -19,7 +19,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "bench.h"
 #include "landlock.h"
@@ -126,8 +128,6 @@ int main(int argc, char **argv)
 	if (system("rm -rf " DIR " && mkdir -p " DIR "/ws " DIR "/rules && "
 		   "echo x > " DIR "/ws/file && cd " DIR "/rules && "
 		   "seq -f 'd%g' 0 10001 | xargs mkdir -p"))
-		return 1;
-	if (bench_server(PORT) < 0)
 		return 1;
 	if (sandbox_up(&sb10, 10) || sandbox_up(&sb10k, 10000)) {
 		fprintf(stderr, "bench/confine: cannot set up the sandboxes\n");

@@ -117,8 +117,6 @@ int main(void)
 		   "cd " DIR "/rules && "
 		   "seq -f 'd%g' 0 10001 | xargs mkdir -p"))
 		return 1;
-	if (bench_server(PORT) < 0)
-		return 1;
 	/* warm the caches (9p and page cache in the VM), then the baseline:
 	 * nothing of ours attached */
 	for (size_t i = 0; i < N_OPS; i++)
