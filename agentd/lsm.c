@@ -172,38 +172,54 @@ static int attach_all(struct asb_lsm *lsm)
 }
 
 /*
- * The file rules and their generation outlive agentd (pinned): an earlier
- * agentd's are taken over, so that enforcement never lapses.
+ * Maps of ours that outlive agentd (pinned): an earlier agentd's are taken
+ * over, so that enforcement never lapses.
  */
-static int reuse_pinned(struct asb_lsm *lsm, struct bpf_map *map,
-			const char *name)
+static const char *const pinned[] = { "asb_fs", "asb_fs_gen" };
+
+/* Before load: reuse the pinned maps there are. */
+static int reuse_pinned(struct asb_lsm *lsm)
 {
 	char path[PATH_MAX];
 	int fd, err;
 
-	err = pin_path(path, sizeof(path), lsm->pin, name);
-	if (err)
-		return err;
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return 0;
-	err = bpf_map__reuse_fd(map, fd) ? (-errno ? -errno : -EINVAL) : 0;
-	close(fd);
-	return err;
+	for (size_t i = 0; i < sizeof(pinned) / sizeof(pinned[0]); i++) {
+		struct bpf_map *map =
+			bpf_object__find_map_by_name(lsm->skel->obj, pinned[i]);
+
+		err = pin_path(path, sizeof(path), lsm->pin, pinned[i]);
+		if (err)
+			return err;
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		err = bpf_map__reuse_fd(map, fd) ? (-errno ? -errno : -EINVAL) : 0;
+		close(fd);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
-/* Pin @map unless it was an earlier agentd's (reused). */
-static int pin_new(struct asb_lsm *lsm, struct bpf_map *map, const char *name)
+/* After load: pin those that were not reused. */
+static int pin_new(struct asb_lsm *lsm)
 {
 	char path[PATH_MAX];
 	int err;
 
-	err = pin_path(path, sizeof(path), lsm->pin, name);
-	if (err)
-		return err;
-	if (!access(path, F_OK))
-		return 0;
-	return bpf_map__pin(map, path) ? (-errno ? -errno : -EINVAL) : 0;
+	for (size_t i = 0; i < sizeof(pinned) / sizeof(pinned[0]); i++) {
+		struct bpf_map *map =
+			bpf_object__find_map_by_name(lsm->skel->obj, pinned[i]);
+
+		err = pin_path(path, sizeof(path), lsm->pin, pinned[i]);
+		if (err)
+			return err;
+		if (!access(path, F_OK))
+			continue;
+		if (bpf_map__pin(map, path))
+			return -errno ? -errno : -EINVAL;
+	}
+	return 0;
 }
 
 int asb_lsm_open(struct asb_lsm **out, struct asb_sockfilter *sf,
@@ -246,10 +262,7 @@ int asb_lsm_open(struct asb_lsm **out, struct asb_sockfilter *sf,
 		bpf_program__set_autoload(lsm->skel->progs.asb_file_truncate,
 					  false);
 	if (lsm->pin[0]) {
-		err = reuse_pinned(lsm, lsm->skel->maps.asb_fs, "asb_fs");
-		if (!err)
-			err = reuse_pinned(lsm, lsm->skel->maps.asb_fs_gen,
-					   "asb_fs_gen");
+		err = reuse_pinned(lsm);
 		if (err)
 			goto fail;
 	}
@@ -264,10 +277,7 @@ int asb_lsm_open(struct asb_lsm **out, struct asb_sockfilter *sf,
 		goto fail;
 	}
 	if (lsm->pin[0]) {
-		err = pin_new(lsm, lsm->skel->maps.asb_fs, "asb_fs");
-		if (!err)
-			err = pin_new(lsm, lsm->skel->maps.asb_fs_gen,
-				      "asb_fs_gen");
+		err = pin_new(lsm);
 		if (err)
 			goto fail;
 	}

@@ -530,10 +530,10 @@ static __always_inline __u32 rights_of(__u32 sbid, struct vfsmount *mnt,
 		.mnt = mnt, .d = d, .sbid = sbid, .need = need,
 		.rule = ASB_RULE_NONE,
 	};
-	struct dentry *dd = BTF_PTR(d, struct dentry), *parent, *start;
+	struct dentry *dd = BTF_PTR(d, struct dentry), *parent, *start, *up;
+	bool leaf, asking = need & (ASB_FS_ASK_EXEC | ASB_FS_ASK_WRITE);
 	struct inode *inode, *memo = NULL;
 	struct memo_stamp t;
-	bool leaf;
 
 	if (!mnt || !d)
 		return 0;
@@ -548,9 +548,9 @@ static __always_inline __u32 rights_of(__u32 sbid, struct vfsmount *mnt,
 		memo = leaf ? fv->parent_inode : fv->inode;
 	if (memo && !memo_stamp(&t))
 		memo = NULL;
-	if (memo && !(need & (ASB_FS_ASK_EXEC | ASB_FS_ASK_WRITE))) {
-		__u32 got = memo_find(memo, &t, sbid, mnt, start,
-				      BTF_PTR(start, struct dentry)->d_parent);
+	up = memo ? BTF_PTR(start, struct dentry)->d_parent : NULL;
+	if (memo && !asking) {
+		__u32 got = memo_find(memo, &t, sbid, mnt, start, up);
 
 		if ((got & need) == need) {
 			*rule = ASB_RULE_NONE;
@@ -559,10 +559,8 @@ static __always_inline __u32 rights_of(__u32 sbid, struct vfsmount *mnt,
 	}
 	bpf_loop(ASB_FS_WALK_MAX, walk_step, &w, 0);
 	if (memo)
-		memo_keep(memo, &t, sbid, mnt, start,
-			  BTF_PTR(start, struct dentry)->d_parent, w.got);
-	if (leaf && ((w.got & need) != need ||
-		     (need & (ASB_FS_ASK_EXEC | ASB_FS_ASK_WRITE)))) {
+		memo_keep(memo, &t, sbid, mnt, start, up, w.got);
+	if (leaf && ((w.got & need) != need || asking)) {
 		struct asb_fs_key key = {
 			.sandbox = sbid, .dev = dd->d_sb->s_dev,
 			.ino = inode->i_ino,
