@@ -30,10 +30,26 @@
 
 #define MAX_LINKS	32
 
+/*
+ * approve.connect through asb.ko takes two programs on socket_connect,
+ * which every connect of every task on the host passes: they are loaded
+ * only with the module, and attached only while a sandbox has such a
+ * rule (until then the cgroup connect program refuses those addresses).
+ * In attach order: a trampoline runs the newest link first, and
+ * asb_socket_connect_ask must see asb_socket_connect's work.
+ */
+static const char *const connect_pair[] = {
+	"asb_socket_connect_ask", "asb_socket_connect",
+};
+#define N_PAIR	(sizeof(connect_pair) / sizeof(connect_pair[0]))
+
 struct asb_lsm {
 	struct lsm_bpf *skel;
 	struct bpf_link *links[MAX_LINKS];
 	int n_links;
+	struct bpf_link *pair[N_PAIR];	/* while attached */
+	__u32 *askers;		/* sandboxes with approve.connect */
+	size_t n_askers;
 	char pin[PATH_MAX];	/* PIN_DIR/lsm or "" */
 	bool kernel_ask;	/* the programs call bpf_asb_gate_ask */
 };
@@ -117,28 +133,25 @@ static int reuse_shared(struct lsm_bpf *skel, struct asb_sockfilter *sf,
 	return 0;
 }
 
-/*
- * Programs that must run after the others on their hook: a trampoline runs
- * the newest link first, so these are attached first.
- * asb_socket_connect_ask turns asb_socket_connect's deny into an ask.
- */
-static bool runs_last(const struct bpf_program *prog)
+static bool in_pair(const struct bpf_program *prog)
 {
-	return !strcmp(bpf_program__name(prog), "asb_socket_connect_ask");
+	for (size_t i = 0; i < N_PAIR; i++)
+		if (!strcmp(bpf_program__name(prog), connect_pair[i]))
+			return true;
+	return false;
 }
 
-static int attach_one(struct asb_lsm *lsm, struct bpf_program *prog)
+static int attach_one(struct asb_lsm *lsm, struct bpf_program *prog,
+		      struct bpf_link **out)
 {
 	struct bpf_link *link;
 	char path[PATH_MAX];
 	int err;
 
-	if (lsm->n_links >= MAX_LINKS)
-		return -E2BIG;
 	link = bpf_program__attach_lsm(prog);
 	if (!link)
 		return -errno ? -errno : -EINVAL;
-	lsm->links[lsm->n_links++] = link;
+	*out = link;
 	if (!lsm->pin[0])
 		return 0;
 	err = pin_path(path, sizeof(path), lsm->pin, bpf_program__name(prog));
@@ -152,23 +165,86 @@ static int attach_one(struct asb_lsm *lsm, struct bpf_program *prog)
 	return 0;
 }
 
-/* Attach every program; with pins, replace the old links after. */
+/* Attach every program but the connect pair; with pins, replace the old
+ * links after. */
 static int attach_all(struct asb_lsm *lsm)
+{
+	struct bpf_program *prog;
+	char path[PATH_MAX];
+	int err;
+
+	bpf_object__for_each_program(prog, lsm->skel->obj) {
+		if (!bpf_program__autoload(prog) || in_pair(prog))
+			continue;
+		if (lsm->n_links >= MAX_LINKS)
+			return -E2BIG;
+		err = attach_one(lsm, prog, &lsm->links[lsm->n_links]);
+		if (err)
+			return err;
+		lsm->n_links++;
+	}
+	/* an earlier agentd's pair goes: its sandboxes' asks are refused
+	 * until they are set up again */
+	for (size_t i = 0; i < N_PAIR && lsm->pin[0]; i++)
+		if (!pin_path(path, sizeof(path), lsm->pin, connect_pair[i]))
+			unlink(path);
+	return 0;
+}
+
+static void pair_detach(struct asb_lsm *lsm)
+{
+	for (size_t i = N_PAIR; i-- > 0;) {
+		if (!lsm->pair[i])
+			continue;
+		if (lsm->pin[0])
+			bpf_link__unpin(lsm->pair[i]);
+		bpf_link__destroy(lsm->pair[i]);
+		lsm->pair[i] = NULL;
+	}
+}
+
+/* Attach or detach the connect pair for the sandboxes in lsm->askers. */
+static int pair_update(struct asb_lsm *lsm)
 {
 	struct bpf_program *prog;
 	int err;
 
-	for (int last = 1; last >= 0; last--) {
-		bpf_object__for_each_program(prog, lsm->skel->obj) {
-			if (!bpf_program__autoload(prog) ||
-			    runs_last(prog) != last)
-				continue;
-			err = attach_one(lsm, prog);
-			if (err)
-				return err;
+	if (!lsm->n_askers) {
+		pair_detach(lsm);
+		return 0;
+	}
+	for (size_t i = 0; i < N_PAIR; i++) {
+		if (lsm->pair[i])
+			continue;
+		prog = bpf_object__find_program_by_name(lsm->skel->obj,
+							connect_pair[i]);
+		err = prog ? attach_one(lsm, prog, &lsm->pair[i]) : -ENOENT;
+		if (err) {
+			pair_detach(lsm);
+			return err;
 		}
 	}
 	return 0;
+}
+
+/* Whether @sbid has an approve.connect rule, and the pair to match. */
+static int set_asker(struct asb_lsm *lsm, __u32 sbid, bool asks)
+{
+	size_t i;
+
+	for (i = 0; i < lsm->n_askers && lsm->askers[i] != sbid; i++)
+		;
+	if (!asks && i < lsm->n_askers)
+		lsm->askers[i] = lsm->askers[--lsm->n_askers];
+	if (asks && i == lsm->n_askers) {
+		__u32 *n = realloc(lsm->askers, (i + 1) * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		lsm->askers = n;
+		lsm->askers[lsm->n_askers++] = sbid;
+	}
+	return pair_update(lsm);
 }
 
 /*
@@ -261,6 +337,13 @@ int asb_lsm_open(struct asb_lsm **out, struct asb_sockfilter *sf,
 	if (libbpf_find_vmlinux_btf_id("file_truncate", BPF_LSM_MAC) < 0)
 		bpf_program__set_autoload(lsm->skel->progs.asb_file_truncate,
 					  false);
+	/* approve.connect without the module: seccomp and the cgroup program */
+	if (!lsm->kernel_ask) {
+		bpf_program__set_autoload(lsm->skel->progs.asb_socket_connect,
+					  false);
+		bpf_program__set_autoload(lsm->skel->progs.asb_socket_connect_ask,
+					  false);
+	}
 	if (lsm->pin[0]) {
 		err = reuse_pinned(lsm);
 		if (err)
@@ -300,7 +383,10 @@ void asb_lsm_close(struct asb_lsm *lsm)
 		return;
 	for (int i = 0; i < lsm->n_links; i++)
 		bpf_link__destroy(lsm->links[i]);	/* pinned: stays */
+	for (size_t i = 0; i < N_PAIR; i++)
+		bpf_link__destroy(lsm->pair[i]);
 	lsm_bpf__destroy(lsm->skel);
+	free(lsm->askers);
 	free(lsm);
 }
 
@@ -430,6 +516,7 @@ int asb_lsm_remove_sandbox(struct asb_lsm *lsm, __u32 sbid)
 {
 	int err = remove_rules(lsm, sbid), gerr = bump_gen(lsm);
 
+	set_asker(lsm, sbid, false);
 	return err ?: gerr;
 }
 
@@ -497,6 +584,7 @@ int asb_lsm_set_sandbox(struct asb_lsm *lsm, __u32 sbid,
 {
 	int fd = bpf_map__fd(lsm->skel->maps.asb_fs);
 	const struct asb_image_rule *rules = asb_image_rules(img);
+	bool asks = false;
 	int ret;
 
 	ret = remove_rules(lsm, sbid);
@@ -511,6 +599,7 @@ int asb_lsm_set_sandbox(struct asb_lsm *lsm, __u32 sbid,
 		const char *path;
 		int is_dir;
 
+		asks |= r->kind == ASB_RULE_ASK_CONNECT;
 		if (!rights || r->family != ASB_NET_NONE)
 			continue;
 		path = asb_image_str(img, r->path);
@@ -544,6 +633,12 @@ int asb_lsm_set_sandbox(struct asb_lsm *lsm, __u32 sbid,
 		}
 	}
 	ret = bump_gen(lsm);
+	if (!ret && lsm->kernel_ask) {
+		ret = set_asker(lsm, sbid, asks);
+		if (ret)
+			snprintf(err, errlen, "approve.connect programs: %s",
+				 strerror(-ret));
+	}
 	if (ret)
 		goto fail;
 	return 0;

@@ -15,11 +15,11 @@
  * source (Landlock's REFER). Files of internal filesystems (pipes, sockets,
  * anonymous inodes) and private inodes are not path-checked.
  *
- * Sockets: socket() of a family in net.deny_families (any family, not only
- * inet) and raw IP sockets with `raw`; connect() and bind() of IPv4/IPv6
- * judged by the socket filter's tries (the cgroup programs of
- * bpf/sock.bpf.c stay attached as the second layer and for sendmsg and
- * unix names). mount, umount, move_mount, pivot_root: refused.
+ * Sockets: socket() of a family in net.deny_families, for every family but
+ * inet. Inet sockets, connect, bind, sendmsg and unix names are the cgroup
+ * programs' of bpf/sock.bpf.c, attached to every sandbox cgroup on both
+ * backends (they also see TCP Fast Open's connect, which socket_connect
+ * does not). mount, umount, move_mount, pivot_root: refused.
  *
  * Denials: -EACCES for files and exec, -EPERM for sockets and mounts, a
  * ring-buffer record (struct asb_event) and one trace-pipe line:
@@ -295,13 +295,11 @@ static __always_inline void ev_send(struct asb_event *ev)
 			   (int)ev->sandbox, ev->pid, ev->path, (int)ev->rule);
 		break;
 	case ASB_ACT_CONNECT4:
-	case ASB_ACT_BIND4:
 		bpf_printk("asb: %s sb=%d pid=%u lsm %pI4:%u rule=%d", verdict,
 			   (int)ev->sandbox, ev->pid, ev->addr, ev->port,
 			   (int)ev->rule);
 		break;
 	case ASB_ACT_CONNECT6:
-	case ASB_ACT_BIND6:
 		bpf_printk("asb: %s sb=%d pid=%u lsm [%pI6]:%u rule=%d", verdict,
 			   (int)ev->sandbox, ev->pid, ev->addr, ev->port,
 			   (int)ev->rule);
@@ -1093,6 +1091,11 @@ int BPF_PROG(asb_sb_pivotroot, const struct path *old, const struct path *new,
 
 /* ---- hooks: sockets ---- */
 
+/*
+ * socket() of every family but inet, which the cgroup sock_create program
+ * (bpf/sock.bpf.c) decides together with its protocol: that hook runs only
+ * for AF_INET and AF_INET6.
+ */
 SEC("lsm/socket_create")
 int BPF_PROG(asb_socket_create, int family, int type, int protocol, int kern,
 	     int ret)
@@ -1100,19 +1103,13 @@ int BPF_PROG(asb_socket_create, int family, int type, int protocol, int kern,
 	const struct asb_sb_conf *conf;
 	struct asb_event *ev;
 	__u32 sbid;
-	bool deny;
 
-	if (ret || kern || !member(&sbid))
+	if (ret || kern || family == AF_INET || family == AF_INET6 ||
+	    !member(&sbid))
 		return ret;
 	conf = bpf_map_lookup_elem(&asb_sandbox, &sbid);
-	deny = !conf;
 	if (conf && family >= 0 && family < 64 &&
-	    ((conf->deny_families >> family) & 1))
-		deny = true;
-	if (conf && (family == AF_INET || family == AF_INET6) &&
-	    (type & 0xf) == SOCK_RAW && (conf->flags & ASB_SB_DENY_RAW))
-		deny = true;
-	if (!deny)
+	    !((conf->deny_families >> family) & 1))
 		return 0;
 	ev = ev_new(sbid, ASB_ACT_SOCKET, ASB_RULE_FAMILIES, true);
 	if (ev) {
@@ -1124,46 +1121,23 @@ int BPF_PROG(asb_socket_create, int family, int type, int protocol, int kern,
 	return -EPERM;
 }
 
-/* First range of @v holding @port: 1 allow, 2 allow if approved, 0 deny. */
-static __always_inline int match_ports(const struct asb_net_val *v, __u16 port,
-				       __u32 *rule)
+/* Whether @port is in an ask range of @v (the first range holding it). */
+static __always_inline bool ask_port(const struct asb_net_val *v, __u16 port,
+				     __u32 *rule)
 {
 	int i;
 
 	if (!v)
-		return 0;
+		return false;
 	for (i = 0; i < ASB_NET_RANGES; i++) {
 		if (i >= v->n)
 			break;
 		if (port >= v->r[i].lo && port <= v->r[i].hi) {
 			*rule = v->r[i].rule;
-			return v->ask & (1u << i) ? 2 : 1;
+			return v->ask & (1u << i);
 		}
 	}
-	return 0;
-}
-
-/*
- * approve.connect: the one-shot entry agentd left for this thread and this
- * address. Only looked at: the cgroup connect program, which runs after
- * this hook, consumes it.
- */
-static __always_inline bool oneshot_ok(__u32 sbid, __u32 family,
-				       const __u8 *addr, int alen, __u16 port)
-{
-	struct asb_oneshot_key key = {
-		.sandbox = sbid,
-		.tid = (__u32)bpf_get_current_pid_tgid(),
-	};
-	struct asb_oneshot_val *v = bpf_map_lookup_elem(&asb_oneshot, &key);
-	int i;
-
-	if (!v || v->family != family || v->port != port)
-		return false;
-	for (i = 0; i < 16; i++)
-		if (i < alen && v->addr[i] != addr[i])
-			return false;
-	return true;
+	return false;
 }
 
 /*
@@ -1199,81 +1173,63 @@ static __always_inline int inet_addr(struct sockaddr *address, int addrlen,
 		w[1] = w[2] = w[3] = 0;
 		return 4;
 	}
-	return 0;	/* unix names: the cgroup programs */
+	return 0;
 }
 
-static int sock_addr(struct sockaddr *address, int addrlen, __u32 kind,
-		     __u32 act4, __u32 act6)
-{
-	const struct asb_sb_conf *conf;
-	struct asb_event *ev;
-	__u32 sbid, rule = ASB_RULE_NONE, w[4] = {};
-	__u16 port = 0;
-	int verdict = 0, alen, act;
-	bool v4;
-
-	if (!member(&sbid))
-		return 0;
-	alen = inet_addr(address, addrlen, w, &port);
-	if (!alen)
-		return 0;
-	v4 = alen == 4;
-	act = v4 ? act4 : act6;
-	conf = bpf_map_lookup_elem(&asb_sandbox, &sbid);
-	if (conf && v4) {
-		struct asb_net4_key k4 = {
-			.prefixlen = ASB_NET_KEY_BITS + 32,
-			.set = conf->set, .kind = kind,
-		};
-
-		__builtin_memcpy(k4.addr, w, 4);
-		verdict = match_ports(bpf_map_lookup_elem(&asb_net4, &k4),
-				      port, &rule);
-	} else if (conf) {
-		struct asb_net6_key k6 = {
-			.prefixlen = ASB_NET_KEY_BITS + 128,
-			.set = conf->set, .kind = kind,
-		};
-
-		__builtin_memcpy(k6.addr, w, 16);
-		verdict = match_ports(bpf_map_lookup_elem(&asb_net6, &k6),
-				      port, &rule);
-	}
-	if (verdict == 2 && oneshot_ok(sbid, v4 ? AF_INET : AF_INET6,
-				       (__u8 *)w, alen, port))
-		verdict = 1;
-	if (verdict == 1)
-		return 0;
-	if (verdict == 2 && kind == ASB_RULE_NET_CONNECT && asb_kernel_ask) {
-		/* asb_socket_connect_ask decides */
-		struct asb_net_ask q = {
-			.sandbox = sbid, .rule = rule, .port = port,
-			.family = v4 ? AF_INET : AF_INET6, .alen = alen,
-		};
-		__u32 tid = (__u32)bpf_get_current_pid_tgid();
-
-		__builtin_memcpy(q.addr, w, 16);
-		if (!bpf_map_update_elem(&asb_net_ask, &tid, &q, BPF_ANY))
-			return 0;
-	}
-	ev = ev_new(sbid, act, verdict == 2 ? rule : ASB_RULE_NONE, true);
-	if (ev) {
-		if (verdict == 2)
-			ev->flags |= ASB_EVF_ASK;
-		ev->family = v4 ? AF_INET : AF_INET6;
-		ev->port = port;
-		__builtin_memcpy(ev->addr, w, 16);
-		ev_send(ev);
-	}
-	return -EPERM;
-}
-
+/*
+ * approve.connect through asb.ko, first half. The cgroup connect programs
+ * decide every inet connect (they also see TCP Fast Open's, which does not
+ * pass this hook); one refuses an approve.connect address unless it finds
+ * the one-shot entry of an approval. This program finds the ask verdict
+ * (the LPM tries are not for sleepable programs) and leaves the address
+ * in asb_net_ask for asb_socket_connect_ask, which runs after it on the
+ * same hook and asks. agentd attaches the two only while a sandbox has an
+ * approve.connect rule.
+ */
 SEC("lsm/socket_connect")
 int BPF_PROG(asb_socket_connect, struct socket *sock,
 	     struct sockaddr *address, int addrlen, int ret)
 {
-	return ret ?: sock_addr(address, addrlen, ASB_RULE_NET_CONNECT,
-				ASB_ACT_CONNECT4, ASB_ACT_CONNECT6);
+	const struct asb_sb_conf *conf;
+	const struct asb_net_val *v;
+	__u32 sbid, tid, rule = ASB_RULE_NONE, w[4] = {};
+	__u16 port = 0;
+	int alen;
+
+	if (ret || !member(&sbid))
+		return ret;
+	alen = inet_addr(address, addrlen, w, &port);
+	conf = bpf_map_lookup_elem(&asb_sandbox, &sbid);
+	if (!alen || !conf)
+		return 0;
+	if (alen == 4) {
+		struct asb_net4_key k4 = {
+			.prefixlen = ASB_NET_KEY_BITS + 32,
+			.set = conf->set, .kind = ASB_RULE_NET_CONNECT,
+		};
+
+		__builtin_memcpy(k4.addr, w, 4);
+		v = bpf_map_lookup_elem(&asb_net4, &k4);
+	} else {
+		struct asb_net6_key k6 = {
+			.prefixlen = ASB_NET_KEY_BITS + 128,
+			.set = conf->set, .kind = ASB_RULE_NET_CONNECT,
+		};
+
+		__builtin_memcpy(k6.addr, w, 16);
+		v = bpf_map_lookup_elem(&asb_net6, &k6);
+	}
+	if (ask_port(v, port, &rule)) {
+		struct asb_net_ask q = {
+			.sandbox = sbid, .rule = rule, .port = port,
+			.family = alen == 4 ? AF_INET : AF_INET6, .alen = alen,
+		};
+
+		tid = (__u32)bpf_get_current_pid_tgid();
+		__builtin_memcpy(q.addr, w, 16);
+		bpf_map_update_elem(&asb_net_ask, &tid, &q, BPF_ANY);
+	}
+	return 0;
 }
 
 /*
@@ -1335,12 +1291,4 @@ deny:
 		ev_send(ev);
 	}
 	return -EPERM;
-}
-
-SEC("lsm/socket_bind")
-int BPF_PROG(asb_socket_bind, struct socket *sock, struct sockaddr *address,
-	     int addrlen, int ret)
-{
-	return ret ?: sock_addr(address, addrlen, ASB_RULE_NET_BIND,
-				ASB_ACT_BIND4, ASB_ACT_BIND6);
 }

@@ -279,6 +279,23 @@ TEST_F(e2e, connect_granted_and_denied)
 			      "\"rule\":\"" DIR "/policy.ini:4\""));
 }
 
+/* TCP Fast Open connects from sendto(): the connect rules hold there too */
+TEST_F(e2e, connect_by_tcp_fast_open)
+{
+#define TFO "/usr/bin/python3 -c \"import socket; s=socket.socket(); " \
+	    "s.sendto(b\\\"x\\\", 0x20000000, (\\\"127.0.0.1\\\", %d))\""
+	char out[4096], script[512];
+
+	snprintf(script, sizeof(script), TFO, 18080);
+	EXPECT_EQ(0, run_in(self->sock, "base", script, out, sizeof(out))) TH_LOG("%s", out);
+	snprintf(script, sizeof(script), TFO, 18082);
+	EXPECT_EQ(1, run_in(self->sock, "base", script, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "PermissionError")) TH_LOG("%s", out);
+	EXPECT_TRUE(AUDIT_HAS("\"action\":\"connect\"", "\"object\":\"127.0.0.1:18082\"",
+			      "\"verdict\":\"deny\""));
+#undef TFO
+}
+
 TEST_F(e2e, bind_granted_and_denied)
 {
 	char out[4096];
