@@ -414,6 +414,33 @@ TEST_F(appr, connect_approve_deny_timeout)
 	EXPECT_TRUE(AUDIT_HAS("\"object\":\"127.0.0.1:18181\"", "\"verdict\":\"allow\"", self->via));
 }
 
+/*
+ * asb.ko's two approve.connect programs would run on every connect of the
+ * host: agentd attaches them only while a sandbox has approve.connect.
+ */
+#define CONNECT_PIN "/sys/fs/bpf/asb-v3/lsm/asb_socket_connect_ask"
+
+TEST_F(appr, connect_programs_attached_only_while_needed)
+{
+	unsigned int id;
+	pid_t p;
+	int i;
+
+	if (!strstr(self->via, "asb.ko"))
+		SKIP(return, "asks go through seccomp here: the VM lane runs this");
+	EXPECT_NE(0, access(CONNECT_PIN, F_OK));
+	p = RUN("ask", DIR "/out", "connect", "18181");
+	id = wait_pending(1);
+	ASSERT_NE(0, id);
+	EXPECT_EQ(0, access(CONNECT_PIN, F_OK));
+	answer(id, "deny");
+	EXPECT_EQ(1, wait_exit(p));
+	/* the sandbox is removed once it has been empty for a while */
+	for (i = 0; i < 200 && !access(CONNECT_PIN, F_OK); i++)
+		usleep(50000);
+	EXPECT_NE(0, access(CONNECT_PIN, F_OK));
+}
+
 TEST_F(appr, write_approve_deny_timeout)
 {
 	char out[4096], data[64];
