@@ -172,9 +172,9 @@ struct asb_memo {
 	__u64 dentry;
 	__u64 parent;
 	__u64 mnt;
+	__u64 cgid;	/* the cgroup of the task that walked */
 	__u32 renames;	/* rename_lock's sequence */
 	__u32 mounts;	/* mount_lock's sequence */
-	__u32 sbid;
 	__u32 rights;
 };
 
@@ -409,8 +409,11 @@ static long walk_step(__u32 idx, void *arg)
  * spliced), mount_lock's on each change of the mount tree (mount, move,
  * umount, a mount freed); agentd bumps asb_fs_gen after the former. A memo
  * is stamped with all three as read before its walk, and with the
- * sandbox, the mount and the dentry and its parent; it counts only while
- * every stamp is current. A memo is a lower bound (a walk may stop once it
+ * walking task's cgroup, the mount and the dentry and its parent; it
+ * counts only while every stamp is current. The cgroup stands for its
+ * sandbox (agentd registers a cgroup once, empty, and bumps asb_fs_gen
+ * when its sandbox goes), so a read open asks the memo before the
+ * membership lookup. A memo is a lower bound (a walk may stop once it
  * has what it needs): it answers only when it holds every right needed,
  * never for an ask; otherwise the walk runs, and leaves a fresher memo.
  * Writers and readers agree through seq, fully ordered atomics.
@@ -445,18 +448,18 @@ static __always_inline bool memo_stamp(struct memo_stamp *t)
 
 static __always_inline bool memo_matches(const struct asb_memo *m,
 					 const struct memo_stamp *t,
-					 __u32 sbid, struct vfsmount *mnt,
+					 __u64 cgid, struct vfsmount *mnt,
 					 struct dentry *d, struct dentry *parent)
 {
 	return m->gen == t->gen && m->renames == t->renames &&
-	       m->mounts == t->mounts && m->sbid == sbid &&
+	       m->mounts == t->mounts && m->cgid == cgid &&
 	       m->mnt == (__u64)mnt && m->dentry == (__u64)d &&
 	       m->parent == (__u64)parent;
 }
 
-/* The remembered rights of (@sbid, @mnt, directory @d), or 0. */
+/* The remembered rights of (@cgid, @mnt, directory @d), or 0. */
 static __always_inline __u32 memo_find(struct inode *inode,
-				       const struct memo_stamp *t, __u32 sbid,
+				       const struct memo_stamp *t, __u64 cgid,
 				       struct vfsmount *mnt, struct dentry *d,
 				       struct dentry *parent)
 {
@@ -469,14 +472,14 @@ static __always_inline __u32 memo_find(struct inode *inode,
 	if (!m)
 		return 0;
 	s1 = __sync_fetch_and_add(&m->seq, 0);
-	same = memo_matches(m, t, sbid, mnt, d, parent);
+	same = memo_matches(m, t, cgid, mnt, d, parent);
 	rights = m->rights;
 	s2 = __sync_fetch_and_add(&m->seq, 0);
 	return same && s1 == s2 && !(s1 & 1) ? rights : 0;
 }
 
 static __always_inline void memo_keep(struct inode *inode,
-				      const struct memo_stamp *t, __u32 sbid,
+				      const struct memo_stamp *t, __u64 cgid,
 				      struct vfsmount *mnt, struct dentry *d,
 				      struct dentry *parent, __u32 rights)
 {
@@ -493,7 +496,7 @@ static __always_inline void memo_keep(struct inode *inode,
 	m->gen = t->gen;
 	m->renames = t->renames;
 	m->mounts = t->mounts;
-	m->sbid = sbid;
+	m->cgid = cgid;
 	m->mnt = (__u64)mnt;
 	m->dentry = (__u64)d;
 	m->parent = (__u64)parent;
@@ -509,6 +512,7 @@ struct file_view {
 	struct dentry *parent;
 	struct inode *inode;
 	struct inode *parent_inode;
+	__u64 cgid;		/* the task's cgroup: what memos are kept for */
 };
 
 /*
@@ -517,7 +521,9 @@ struct file_view {
  * are walked first and the file's own entry looked up only if they do not
  * already give @need (or an ask is looked for, whose nearest rule is
  * reported): most rules name directories, and the union is the same.
- * With @fv (file hooks), the walk of the directories is remembered.
+ * With @fv (file hooks), the walk of the directories is remembered, and
+ * @sbid ASB_SB_NONE (membership not looked up yet) asks only the memo: 0
+ * unless it has @need.
  */
 static __always_inline __u32 rights_of(__u32 sbid, struct vfsmount *mnt,
 				       struct dentry *d, __u32 need,
@@ -548,16 +554,19 @@ static __always_inline __u32 rights_of(__u32 sbid, struct vfsmount *mnt,
 		memo = NULL;
 	up = memo ? BTF_PTR(start, struct dentry)->d_parent : NULL;
 	if (memo && !asking) {
-		__u32 got = memo_find(memo, &t, sbid, mnt, start, up);
+		__u32 got = memo_find(memo, &t, fv->cgid, mnt, start, up);
 
 		if ((got & need) == need) {
 			*rule = ASB_RULE_NONE;
 			return got;
 		}
 	}
+	*rule = ASB_RULE_NONE;
+	if (sbid == ASB_SB_NONE)
+		return 0;
 	bpf_loop(ASB_FS_WALK_MAX, walk_step, &w, 0);
 	if (memo)
-		memo_keep(memo, &t, sbid, mnt, start, up, w.got);
+		memo_keep(memo, &t, fv->cgid, mnt, start, up, w.got);
 	if (leaf && ((w.got & need) != need || asking)) {
 		struct asb_fs_key key = {
 			.sandbox = sbid, .dev = dd->d_sb->s_dev,
@@ -574,11 +583,12 @@ static __always_inline __u32 rights_of(__u32 sbid, struct vfsmount *mnt,
 	return w.got;
 }
 
-/* rights_of() of an open file, remembering the walk. */
-static __always_inline __u32 file_rights(__u32 sbid, struct file *file,
-					 __u32 need, __u32 *rule)
+/* rights_of() of an open file, remembering the walk for cgroup @cgid. */
+static __always_inline __u32 file_rights(__u32 sbid, __u64 cgid,
+					 struct file *file, __u32 need,
+					 __u32 *rule)
 {
-	struct file_view fv;
+	struct file_view fv = { .cgid = cgid };
 	struct dentry *d;
 	__u32 got;
 
@@ -818,9 +828,10 @@ int BPF_PROG(asb_file_open, struct file *file, int ret)
 	__u32 sbid, rule, need = 0, got, action;
 	unsigned int fmode = file->f_mode, fflags = file->f_flags;
 	char *obj = NULL;
+	__u64 cgid;
 	bool ask;
 
-	if (ret || !member(&sbid))
+	if (ret || !member_cgid(&cgid))
 		return ret;
 	/*
 	 * overlayfs opening its real file: the overlay's own file was checked
@@ -831,9 +842,21 @@ int BPF_PROG(asb_file_open, struct file *file, int ret)
 		return 0;
 	if (internal_mount(mnt) || unchecked(d))
 		return 0;
+	/*
+	 * A read below a directory whose walk was remembered for this cgroup
+	 * (only ever for a sandbox's: a cgroup's sandbox is fixed while it is
+	 * registered, and agentd bumps asb_fs_gen when it goes): granted
+	 * before the membership lookup.
+	 */
+	if ((fmode & (FMODE_READ | FMODE_WRITE)) == FMODE_READ &&
+	    !(fflags & __FMODE_EXEC) &&
+	    file_rights(ASB_SB_NONE, cgid, file, ASB_FS_READ, &rule))
+		return 0;
+	if (!member(&sbid))
+		return 0;
 	if (fflags & __FMODE_EXEC) {
 		/* approve.exec: decided at bprm_check_security */
-		got = file_rights(sbid, file, ASB_FS_EXEC, &rule);
+		got = file_rights(sbid, cgid, file, ASB_FS_EXEC, &rule);
 		if (got & (ASB_FS_EXEC | ASB_FS_ASK_EXEC))
 			return 0;
 		return deny_file_ev(sbid, ASB_ACT_FILE_EXEC, ASB_RULE_NONE,
@@ -848,8 +871,8 @@ int BPF_PROG(asb_file_open, struct file *file, int ret)
 	action = need & ASB_FS_WRITE ? ASB_ACT_FILE_WRITE : ASB_ACT_FILE_READ;
 	/* approve.write wins over fs.write: look for it all the way up */
 	ask = need & ASB_FS_WRITE && sb_flags(sbid) & ASB_SBC_ASK_WRITE;
-	got = file_rights(sbid, file, ask ? need | ASB_FS_ASK_WRITE : need,
-			  &rule);
+	got = file_rights(sbid, cgid, file,
+			  ask ? need | ASB_FS_ASK_WRITE : need, &rule);
 	if (ask && !(got & ASB_FS_ASK_WRITE) && kernel_ask() &&
 	    (obj = ask_by_path(sbid, &file->f_path, ASB_FS_ASK_WRITE, &rule)))
 		got |= ASB_FS_ASK_WRITE;
@@ -874,13 +897,14 @@ int BPF_PROG(asb_bprm_check, struct linux_binprm *bprm, int ret)
 	struct inode *inode = file->f_inode;
 	__u32 sbid, rule, got;
 	char *obj = NULL;
+	__u64 cgid;
 	bool ask;
 
-	if (ret || !member(&sbid))
+	if (ret || !member_cgid(&cgid) || !member(&sbid))
 		return ret;
 	/* approve.exec wins over fs.exec: look for it all the way up */
 	ask = sb_flags(sbid) & ASB_SBC_ASK_EXEC;
-	got = file_rights(sbid, file,
+	got = file_rights(sbid, cgid, file,
 			  ask ? ASB_FS_EXEC | ASB_FS_ASK_EXEC : ASB_FS_EXEC, &rule);
 	if (ask && !(got & ASB_FS_ASK_EXEC) && kernel_ask() &&
 	    (obj = ask_by_path(sbid, &file->f_path, ASB_FS_ASK_EXEC, &rule)))

@@ -39,6 +39,35 @@ struct {
 extern void bpf_rcu_read_lock(void) __ksym;
 extern void bpf_rcu_read_unlock(void) __ksym;
 
+/*
+ * The id of the task's cgroup into @cgid if the task may be in a sandbox
+ * (a cgroup is registered at its level or above); false: it is in none.
+ * What member() tests first, without its lookups.
+ */
+static __always_inline bool member_cgid(__u64 *cgid)
+{
+	__u32 zero = 0, *levels = bpf_map_lookup_elem(&asb_levels, &zero);
+	__u32 mask = levels ? *levels : 0;
+	struct cgroup *cg;
+	bool may = false;
+	int lvl;
+
+	if (!mask)
+		return false;
+	bpf_rcu_read_lock();
+	cg = BTF_PTR(bpf_get_current_task_btf()->cgroups->dfl_cgrp,
+		     struct cgroup);
+	if (cg) {
+		lvl = cg->level;
+		may = lvl >= 0 && lvl < ASB_CGROUP_DEPTH &&
+		      (mask & ((2u << lvl) - 1));
+		if (may)
+			*cgid = cg->kn->id;
+	}
+	bpf_rcu_read_unlock();
+	return may;
+}
+
 static __always_inline bool member(__u32 *sbid)
 {
 	__u32 zero = 0, *levels = bpf_map_lookup_elem(&asb_levels, &zero);
