@@ -827,12 +827,26 @@ int BPF_PROG(asb_file_open, struct file *file, int ret)
 	struct vfsmount *mnt = file->f_path.mnt;
 	__u32 sbid, rule, need = 0, got, action;
 	unsigned int fmode = file->f_mode, fflags = file->f_flags;
+	bool ask, filtered = false;
 	char *obj = NULL;
 	__u64 cgid;
-	bool ask;
 
-	if (ret || !member_cgid(&cgid))
+	if (ret || !member_cgid(&cgid, &filtered))
 		return ret;
+	/*
+	 * A read below a directory whose walk was remembered for this cgroup
+	 * (only ever for a sandbox's: a cgroup's sandbox is fixed while it is
+	 * registered, and agentd bumps asb_fs_gen when it goes): granted
+	 * before the membership lookup. Asked only in a cgroup that looks
+	 * like a sandbox's: others would pay for both. (The files the checks
+	 * below let through need no memo: they are granted either way.)
+	 */
+	if (filtered && (fmode & (FMODE_READ | FMODE_WRITE)) == FMODE_READ &&
+	    !(fflags & __FMODE_EXEC) &&
+	    file_rights(ASB_SB_NONE, cgid, file, ASB_FS_READ, &rule))
+		return 0;
+	if (!member(&sbid))
+		return 0;
 	/*
 	 * overlayfs opening its real file: the overlay's own file was checked
 	 * (6.6+: the backing file's f_path is the layer's, outside the tree)
@@ -841,18 +855,6 @@ int BPF_PROG(asb_file_open, struct file *file, int ret)
 	    (fmode & FMODE_BACKING))
 		return 0;
 	if (internal_mount(mnt) || unchecked(d))
-		return 0;
-	/*
-	 * A read below a directory whose walk was remembered for this cgroup
-	 * (only ever for a sandbox's: a cgroup's sandbox is fixed while it is
-	 * registered, and agentd bumps asb_fs_gen when it goes): granted
-	 * before the membership lookup.
-	 */
-	if ((fmode & (FMODE_READ | FMODE_WRITE)) == FMODE_READ &&
-	    !(fflags & __FMODE_EXEC) &&
-	    file_rights(ASB_SB_NONE, cgid, file, ASB_FS_READ, &rule))
-		return 0;
-	if (!member(&sbid))
 		return 0;
 	if (fflags & __FMODE_EXEC) {
 		/* approve.exec: decided at bprm_check_security */
@@ -896,11 +898,11 @@ int BPF_PROG(asb_bprm_check, struct linux_binprm *bprm, int ret)
 	struct file *file = bprm->file;
 	struct inode *inode = file->f_inode;
 	__u32 sbid, rule, got;
+	bool ask, filtered;
 	char *obj = NULL;
 	__u64 cgid;
-	bool ask;
 
-	if (ret || !member_cgid(&cgid) || !member(&sbid))
+	if (ret || !member_cgid(&cgid, &filtered) || !member(&sbid))
 		return ret;
 	/* approve.exec wins over fs.exec: look for it all the way up */
 	ask = sb_flags(sbid) & ASB_SBC_ASK_EXEC;

@@ -42,9 +42,13 @@ extern void bpf_rcu_read_unlock(void) __ksym;
 /*
  * The id of the task's cgroup into @cgid if the task may be in a sandbox
  * (a cgroup is registered at its level or above); false: it is in none.
- * What member() tests first, without its lookups.
+ * What member() tests first, without its lookups. *@filtered: the cgroup
+ * has a cgroup program of its own on inet socket creation, as every
+ * sandbox cgroup has (the socket filter's), a hint that the task is
+ * likely a member; other cgroups at a sandbox's depth (services, user
+ * sessions) mostly have none.
  */
-static __always_inline bool member_cgid(__u64 *cgid)
+static __always_inline bool member_cgid(__u64 *cgid, bool *filtered)
 {
 	__u32 zero = 0, *levels = bpf_map_lookup_elem(&asb_levels, &zero);
 	__u32 mask = levels ? *levels : 0;
@@ -63,6 +67,11 @@ static __always_inline bool member_cgid(__u64 *cgid)
 		      (mask & ((2u << lvl) - 1));
 		if (may)
 			*cgid = cg->kn->id;
+		*filtered = may &&
+			    bpf_core_enum_value_exists(enum cgroup_bpf_attach_type,
+						       CGROUP_INET_SOCK_CREATE) &&
+			    cg->bpf.progs[bpf_core_enum_value(enum cgroup_bpf_attach_type,
+							      CGROUP_INET_SOCK_CREATE)].first;
 	}
 	bpf_rcu_read_unlock();
 	return may;
