@@ -253,17 +253,23 @@ static int set_asker(struct asb_lsm *lsm, __u32 sbid, bool asks)
  */
 static const char *const pinned[] = { "asb_fs", "asb_fs_gen" };
 
+/* pinned[@i]: its map into *@map, its pin path into @path. */
+static int pinned_map(struct asb_lsm *lsm, size_t i, struct bpf_map **map,
+		      char *path)
+{
+	*map = bpf_object__find_map_by_name(lsm->skel->obj, pinned[i]);
+	return pin_path(path, PATH_MAX, lsm->pin, pinned[i]);
+}
+
 /* Before load: reuse the pinned maps there are. */
 static int reuse_pinned(struct asb_lsm *lsm)
 {
 	char path[PATH_MAX];
+	struct bpf_map *map;
 	int fd, err;
 
 	for (size_t i = 0; i < sizeof(pinned) / sizeof(pinned[0]); i++) {
-		struct bpf_map *map =
-			bpf_object__find_map_by_name(lsm->skel->obj, pinned[i]);
-
-		err = pin_path(path, sizeof(path), lsm->pin, pinned[i]);
+		err = pinned_map(lsm, i, &map, path);
 		if (err)
 			return err;
 		fd = bpf_obj_get(path);
@@ -281,13 +287,11 @@ static int reuse_pinned(struct asb_lsm *lsm)
 static int pin_new(struct asb_lsm *lsm)
 {
 	char path[PATH_MAX];
+	struct bpf_map *map;
 	int err;
 
 	for (size_t i = 0; i < sizeof(pinned) / sizeof(pinned[0]); i++) {
-		struct bpf_map *map =
-			bpf_object__find_map_by_name(lsm->skel->obj, pinned[i]);
-
-		err = pin_path(path, sizeof(path), lsm->pin, pinned[i]);
+		err = pinned_map(lsm, i, &map, path);
 		if (err)
 			return err;
 		if (!access(path, F_OK))

@@ -583,23 +583,88 @@ static __always_inline __u32 rights_of(__u32 sbid, struct vfsmount *mnt,
 	return w.got;
 }
 
+/* @file's view, under bpf_rcu_read_lock(). */
+static __always_inline void file_view_of(struct file *file, __u64 cgid,
+					 struct file_view *fv)
+{
+	struct dentry *d = file->f_path.dentry;
+
+	fv->cgid = cgid;
+	fv->inode = d->d_inode;
+	fv->parent = d->d_parent;
+	fv->parent_inode = fv->parent ? fv->parent->d_inode : NULL;
+}
+
 /* rights_of() of an open file, remembering the walk for cgroup @cgid. */
 static __always_inline __u32 file_rights(__u32 sbid, __u64 cgid,
 					 struct file *file, __u32 need,
 					 __u32 *rule)
 {
-	struct file_view fv = { .cgid = cgid };
-	struct dentry *d;
+	struct file_view fv;
 	__u32 got;
 
 	bpf_rcu_read_lock();
-	d = file->f_path.dentry;
-	fv.inode = d->d_inode;
-	fv.parent = d->d_parent;
-	fv.parent_inode = fv.parent ? fv.parent->d_inode : NULL;
-	got = rights_of(sbid, file->f_path.mnt, d, need, rule, &fv);
+	file_view_of(file, cgid, &fv);
+	got = rights_of(sbid, file->f_path.mnt, file->f_path.dentry, need,
+			rule, &fv);
 	bpf_rcu_read_unlock();
 	return got;
+}
+
+/*
+ * Whether a file hook has anything to check: the task is in a sandbox
+ * (*@sbid, and its cgroup's id in *@cgid, which file_rights keeps its
+ * memos for). With @read (a read-only open), a cgroup that looks like a
+ * sandbox's first asks the remembered walk of the file's directory, and a
+ * memo that grants the read leaves nothing to check, without the
+ * membership lookup. A memo is only ever kept for a sandbox's cgroup: a
+ * cgroup's sandbox is fixed while it is registered, and agentd bumps
+ * asb_fs_gen when it goes. "Looks like": a cgroup program of its own on
+ * inet socket creation, as every sandbox cgroup has (the socket filter's);
+ * other cgroups at a sandbox's depth (services, sessions) mostly have
+ * none, and go straight to the membership lookup.
+ */
+/* A cgroup program of @cg's own on inet socket creation (under RCU). */
+static __always_inline bool sock_filtered(struct cgroup *cg)
+{
+	if (!bpf_core_enum_value_exists(enum cgroup_bpf_attach_type,
+					CGROUP_INET_SOCK_CREATE))
+		return false;
+	return cg->bpf.progs[bpf_core_enum_value(enum cgroup_bpf_attach_type,
+						 CGROUP_INET_SOCK_CREATE)].first;
+}
+
+static __always_inline bool to_check(struct file *read, __u32 *sbid,
+				     __u64 *cgid)
+{
+	__u32 mask = levels_mask(), *sb = NULL, granted = 0, rule;
+	struct file_view fv;
+	struct cgroup *cg;
+	int lvl;
+
+	if (!mask)
+		return false;
+	bpf_rcu_read_lock();
+	cg = task_cgroup();
+	lvl = cg ? cg->level : -1;
+	/* above every registered level: in no sandbox */
+	if (lvl >= 0 && lvl < ASB_CGROUP_DEPTH && (mask & ((2u << lvl) - 1))) {
+		if (read && sock_filtered(cg)) {
+			file_view_of(read, cg->kn->id, &fv);
+			granted = rights_of(ASB_SB_NONE, read->f_path.mnt,
+					    read->f_path.dentry, ASB_FS_READ,
+					    &rule, &fv);
+		}
+		if (!granted)
+			sb = member_of(cg, mask);
+		if (sb)
+			*cgid = cg->kn->id;
+	}
+	bpf_rcu_read_unlock();
+	if (!sb)
+		return false;
+	*sbid = *sb;
+	return true;
 }
 
 /* Internal filesystems and private inodes are not path-checked (Landlock). */
@@ -827,26 +892,16 @@ int BPF_PROG(asb_file_open, struct file *file, int ret)
 	struct vfsmount *mnt = file->f_path.mnt;
 	__u32 sbid, rule, need = 0, got, action;
 	unsigned int fmode = file->f_mode, fflags = file->f_flags;
-	bool ask, filtered = false;
+	bool ro = (fmode & (FMODE_READ | FMODE_WRITE)) == FMODE_READ &&
+		  !(fflags & __FMODE_EXEC);
 	char *obj = NULL;
 	__u64 cgid;
+	bool ask;
 
-	if (ret || !member_cgid(&cgid, &filtered))
+	/* a read-only open may be granted by a remembered walk at once (what
+	 * the checks below let through is granted either way) */
+	if (ret || !to_check(ro ? file : NULL, &sbid, &cgid))
 		return ret;
-	/*
-	 * A read below a directory whose walk was remembered for this cgroup
-	 * (only ever for a sandbox's: a cgroup's sandbox is fixed while it is
-	 * registered, and agentd bumps asb_fs_gen when it goes): granted
-	 * before the membership lookup. Asked only in a cgroup that looks
-	 * like a sandbox's: others would pay for both. (The files the checks
-	 * below let through need no memo: they are granted either way.)
-	 */
-	if (filtered && (fmode & (FMODE_READ | FMODE_WRITE)) == FMODE_READ &&
-	    !(fflags & __FMODE_EXEC) &&
-	    file_rights(ASB_SB_NONE, cgid, file, ASB_FS_READ, &rule))
-		return 0;
-	if (!member(&sbid))
-		return 0;
 	/*
 	 * overlayfs opening its real file: the overlay's own file was checked
 	 * (6.6+: the backing file's f_path is the layer's, outside the tree)
@@ -898,11 +953,11 @@ int BPF_PROG(asb_bprm_check, struct linux_binprm *bprm, int ret)
 	struct file *file = bprm->file;
 	struct inode *inode = file->f_inode;
 	__u32 sbid, rule, got;
-	bool ask, filtered;
 	char *obj = NULL;
 	__u64 cgid;
+	bool ask;
 
-	if (ret || !member_cgid(&cgid, &filtered) || !member(&sbid))
+	if (ret || !to_check(NULL, &sbid, &cgid))
 		return ret;
 	/* approve.exec wins over fs.exec: look for it all the way up */
 	ask = sb_flags(sbid) & ASB_SBC_ASK_EXEC;

@@ -39,57 +39,31 @@ struct {
 extern void bpf_rcu_read_lock(void) __ksym;
 extern void bpf_rcu_read_unlock(void) __ksym;
 
-/*
- * The id of the task's cgroup into @cgid if the task may be in a sandbox
- * (a cgroup is registered at its level or above); false: it is in none.
- * What member() tests first, without its lookups. *@filtered: the cgroup
- * has a cgroup program of its own on inet socket creation, as every
- * sandbox cgroup has (the socket filter's), a hint that the task is
- * likely a member; other cgroups at a sandbox's depth (services, user
- * sessions) mostly have none.
- */
-static __always_inline bool member_cgid(__u64 *cgid, bool *filtered)
+/* The levels at which cgroups are registered (bit n: level n); 0: none. */
+static __always_inline __u32 levels_mask(void)
 {
 	__u32 zero = 0, *levels = bpf_map_lookup_elem(&asb_levels, &zero);
-	__u32 mask = levels ? *levels : 0;
-	struct cgroup *cg;
-	bool may = false;
-	int lvl;
 
-	if (!mask)
-		return false;
-	bpf_rcu_read_lock();
-	cg = BTF_PTR(bpf_get_current_task_btf()->cgroups->dfl_cgrp,
-		     struct cgroup);
-	if (cg) {
-		lvl = cg->level;
-		may = lvl >= 0 && lvl < ASB_CGROUP_DEPTH &&
-		      (mask & ((2u << lvl) - 1));
-		if (may)
-			*cgid = cg->kn->id;
-		*filtered = may &&
-			    bpf_core_enum_value_exists(enum cgroup_bpf_attach_type,
-						       CGROUP_INET_SOCK_CREATE) &&
-			    cg->bpf.progs[bpf_core_enum_value(enum cgroup_bpf_attach_type,
-							      CGROUP_INET_SOCK_CREATE)].first;
-	}
-	bpf_rcu_read_unlock();
-	return may;
+	return levels ? *levels : 0;
 }
 
-static __always_inline bool member(__u32 *sbid)
+/* The task's cgroup, under bpf_rcu_read_lock(). */
+static __always_inline struct cgroup *task_cgroup(void)
 {
-	__u32 zero = 0, *levels = bpf_map_lookup_elem(&asb_levels, &zero);
-	__u32 mask = levels ? *levels : 0, *sb = NULL;
-	struct cgroup *cg;
+	return BTF_PTR(bpf_get_current_task_btf()->cgroups->dfl_cgrp,
+		       struct cgroup);
+}
+
+/*
+ * Under bpf_rcu_read_lock(): the asb_member entry of @cg or of its nearest
+ * registered ancestor, NULL if none.
+ */
+static __always_inline __u32 *member_of(struct cgroup *cg, __u32 mask)
+{
+	__u32 *sb = NULL;
 	__u64 id;
 	int i;
 
-	if (!mask)
-		return false;
-	bpf_rcu_read_lock();
-	cg = BTF_PTR(bpf_get_current_task_btf()->cgroups->dfl_cgrp,
-		     struct cgroup);
 	/* deepest first: the nearest registered ancestor wins */
 	for (i = 0; i < ASB_CGROUP_DEPTH && cg && !sb; i++) {
 		int lvl = cg->level;
@@ -105,6 +79,18 @@ static __always_inline bool member(__u32 *sbid)
 			     bpf_core_field_offset(struct cgroup, self),
 			     struct cgroup);
 	}
+	return sb;
+}
+
+/* The current task's sandbox id into @sbid; false: in no sandbox. */
+static __always_inline bool member(__u32 *sbid)
+{
+	__u32 mask = levels_mask(), *sb;
+
+	if (!mask)
+		return false;
+	bpf_rcu_read_lock();
+	sb = member_of(task_cgroup(), mask);
 	bpf_rcu_read_unlock();
 	if (!sb)
 		return false;
