@@ -151,8 +151,8 @@ static void finish(struct asb_approvals *ap, struct asb_ask *a, bool allow,
 		   const char *verdict, const char *by)
 {
 	unlink_ask(ap, a);
-	asb_approval_audit(a, verdict, by);
 	a->ops->resolve(a, allow);
+	asb_approval_audit(a, verdict, by);
 	announce_gone(ap, a, allow ? "allow" : "deny", by);
 	a->ops->release(a);
 	free(a);
@@ -167,6 +167,8 @@ void asb_approval_add(struct asb_approvals *ap, struct asb_ask *a)
 	a->deadline_ms = asb_now_ms() + (uint64_t)(a->timeout ? a->timeout :
 					       ASB_ASK_TIMEOUT_DEFAULT) * 1000;
 	if (ap->n >= ASB_APPROVAL_MAX) {
+		if (a->ops->prepare)
+			a->ops->prepare(a);
 		asb_approval_audit(a, "deny", "overload");
 		a->ops->resolve(a, false);
 		a->ops->release(a);
@@ -177,7 +179,10 @@ void asb_approval_add(struct asb_approvals *ap, struct asb_ask *a)
 	ap->head = a;
 	ap->n++;
 	announce(ap, a);
-	/* recorded before any answer can be read: agentd is one thread */
+	/* the operator reads while we finish: agentd is one thread, so this
+	 * is done and recorded before any answer can be read */
+	if (a->ops->prepare)
+		a->ops->prepare(a);
 	asb_approval_audit(a, "ask", NULL);
 }
 

@@ -34,6 +34,9 @@ struct asb_ask_ops {
 	void (*resolve)(struct asb_ask *a, bool allow);
 	/* is the syscall still waiting? (false: drop the request) */
 	bool (*alive)(struct asb_ask *a);
+	/* optional: what the record and the verdict need but the operator
+	 * does not, gathered once the watchers were told */
+	void (*prepare)(struct asb_ask *a);
 	/* free priv; called after resolve, or when dropped */
 	void (*release)(struct asb_ask *a);
 };
@@ -77,7 +80,7 @@ struct asb_approvals {
 void asb_approval_init(struct asb_approvals *ap, struct asb_sandboxes *sbs);
 /*
  * Hold @a (malloc'ed; the list owns it from now on). Fills id and the
- * deadline, audits "ask", tells the watchers. Past ASB_APPROVAL_MAX the
+ * deadline, tells the watchers, prepares, audits "ask". Past ASB_APPROVAL_MAX the
  * request is denied at once.
  */
 void asb_approval_add(struct asb_approvals *ap, struct asb_ask *a);

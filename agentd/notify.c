@@ -47,14 +47,16 @@ struct asb_notify {
 	int fd;
 	uint32_t sbid;
 	pid_t pid;
+	unsigned int refs;	/* the list's, and one per held syscall */
 	struct asb_notify *next;
 };
 
 /* A held syscall, what the mechanism needs to carry out the verdict. */
 struct held {
 	struct asb_notifier *nt;
-	int lfd;		/* the listener: the channel's, or our own */
-	bool own_lfd;		/* dup once held past the event */
+	struct asb_notify *ch;	/* its channel, referenced once held */
+	bool ref;
+	int lfd;		/* the channel's listener */
 	__u64 id;
 	pid_t tid;
 	uint32_t sbid;
@@ -68,10 +70,11 @@ struct held {
 	char name[NAME_MAX + 1];	/* the parent and the new name */
 	int flags;
 	mode_t mode;
-	uid_t fsuid;
+	bool who;			/* write: these four read and the */
+	uid_t fsuid;			/* target still waiting after */
 	gid_t fsgid;
 	mode_t umask;
-	char comm[17];			/* write: from /proc/TID/status */
+	char comm[17];
 };
 
 static int sys_seccomp(unsigned int op, unsigned int flags, void *args)
@@ -148,6 +151,7 @@ int asb_notify_add(struct asb_notifier *nt, int fd, uint32_t sbid, pid_t pid,
 		return -ENOMEM;
 	}
 	ch->fd = fd;
+	ch->refs = 1;
 	ch->sbid = sbid;
 	ch->pid = pid;
 	ev.data.fd = fd;
@@ -164,6 +168,15 @@ int asb_notify_add(struct asb_notifier *nt, int fd, uint32_t sbid, pid_t pid,
 	return 0;
 }
 
+static void put(struct asb_notify *ch)
+{
+	if (--ch->refs)
+		return;
+	close(ch->fd);
+	free(ch);
+}
+
+/* Off the list; the listener stays open while a syscall it holds waits. */
 static void drop(struct asb_notifier *nt, struct asb_notify *ch)
 {
 	for (struct asb_notify **pp = &nt->head; *pp; pp = &(*pp)->next) {
@@ -173,9 +186,8 @@ static void drop(struct asb_notifier *nt, struct asb_notify *ch)
 		}
 	}
 	epoll_ctl(nt->epfd, EPOLL_CTL_DEL, ch->fd, NULL);
-	close(ch->fd);
-	free(ch);
 	nt->n--;
+	put(ch);
 }
 
 /* ---- answers ---- */
@@ -307,7 +319,10 @@ static const char *status_field(const char *buf, const char *name)
 	return p + n + 1 + strspn(p + n + 1, "\t ");
 }
 
-/* For a write: the target's fsuid, fsgid, umask and (for the record) comm. */
+/*
+ * For a write: the target's fsuid, fsgid, umask and (for the record) comm,
+ * to be trusted only once the notification is found valid after this.
+ */
 static int proc_who(struct held *h)
 {
 	char buf[4096];
@@ -395,8 +410,8 @@ static void held_release(struct asb_ask *a)
 		close(h->fd);
 	if (h->pfd >= 0)
 		close(h->pfd);
-	if (h->own_lfd)
-		close(h->lfd);
+	if (h->ref)
+		put(h->ch);
 	free(h);
 	a->priv = NULL;
 }
@@ -413,6 +428,22 @@ static bool held_alive(struct asb_ask *a)
 	struct held *h = a->priv;
 
 	return id_valid(h->lfd, h->id);
+}
+
+/*
+ * Once the operator was told, off the path the target waits on: comm for
+ * the record and, for a write, the credentials to open with.
+ */
+static void held_prepare(struct asb_ask *a)
+{
+	struct held *h = a->priv;
+
+	if (h->kind == ASB_RULE_ASK_WRITE)
+		h->who = !proc_who(h) && id_valid(h->lfd, h->id);
+	if (h->comm[0])
+		put_printable(a->comm, sizeof(a->comm), h->comm);
+	else
+		proc_str(h->tid, "comm", a->comm, sizeof(a->comm), false);
 }
 
 /*
@@ -455,7 +486,7 @@ static void write_go(const struct held *h)
 		.flags = SECCOMP_ADDFD_FLAG_SEND,
 		.newfd_flags = h->flags & O_CLOEXEC,
 	};
-	int fd = open_for(h);
+	int fd = h->who ? open_for(h) : -EACCES;
 
 	if (fd < 0) {
 		reply(h->lfd, h->id, -fd, false);
@@ -580,6 +611,7 @@ static const struct asb_ask_ops held_ops = {
 	.via = "seccomp",
 	.resolve = held_resolve,
 	.alive = held_alive,
+	.prepare = held_prepare,
 	.release = held_release,
 };
 
@@ -617,7 +649,6 @@ static void decide(struct asb_notifier *nt, struct asb_sandbox *s,
 {
 	struct asb_ask *a;
 	struct asb_ask tmp = { .priv = h };
-	int own;
 
 	a = rule ? calloc(1, sizeof(*a)) : NULL;
 	if (!a) {
@@ -629,10 +660,6 @@ static void decide(struct asb_notifier *nt, struct asb_sandbox *s,
 	snprintf(a->sandbox, sizeof(a->sandbox), "%s", s->name);
 	a->pid = h->tid;
 	proc_str(h->tid, "exe", a->exe, sizeof(a->exe), true);
-	if (h->comm[0])
-		put_printable(a->comm, sizeof(a->comm), h->comm);
-	else
-		proc_str(h->tid, "comm", a->comm, sizeof(a->comm), false);
 	a->kind = h->kind;
 	snprintf(a->object, sizeof(a->object), "%s", object);
 	snprintf(a->key, sizeof(a->key), "%s", key);
@@ -641,25 +668,19 @@ static void decide(struct asb_notifier *nt, struct asb_sandbox *s,
 	a->default_allow = s->sb->flags & ASB_SB_ASK_ALLOW;
 	a->timeout = s->sb->ask_timeout;
 	a->ops = &held_ops;
+	a->priv = h;
 	if (asb_sandbox_rt_match(s, h->kind, key)) {
+		held_prepare(a);
 		asb_approval_audit(a, "allow", "runtime-rule");
 		free(a);
 		held_resolve(&tmp, true);
 		held_release(&tmp);
 		return;
 	}
-	/* it waits past this event: a listener of its own, which outlives
-	 * the channel if that is dropped meanwhile */
-	own = fcntl(h->lfd, F_DUPFD_CLOEXEC, 3);
-	if (own < 0) {
-		free(a);
-		held_resolve(&tmp, false);
-		held_release(&tmp);
-		return;
-	}
-	h->lfd = own;
-	h->own_lfd = true;
-	a->priv = h;
+	/* it waits past this event: its listener too, if the channel is
+	 * dropped meanwhile */
+	h->ch->refs++;
+	h->ref = true;
 	asb_approval_add(nt->ap, a);
 }
 
@@ -914,10 +935,13 @@ static int write_target(struct held *h, int dirfd, const char *path,
 	h->fd = resolve_at(base, path, abs, h->flags & O_NOFOLLOW);
 	if (h->fd >= 0) {
 		close(base);
-		if (fstat(h->fd, &st) < 0)
-			return -errno;
-		if (S_ISLNK(st.st_mode))
-			return -ELOOP;
+		/* only O_NOFOLLOW can leave a symlink at the end */
+		if (h->flags & O_NOFOLLOW) {
+			if (fstat(h->fd, &st) < 0)
+				return -errno;
+			if (S_ISLNK(st.st_mode))
+				return -ELOOP;
+		}
 		if ((h->flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
 			return -EEXIST;
 		return fd_path(h->fd, canon, len);
@@ -998,17 +1022,21 @@ static void on_write(struct asb_notifier *nt, struct asb_sandbox *s,
 	}
 	err = read_str(h->tid, paddr, path, sizeof(path));
 	if (!err)
-		err = proc_who(h);
-	if (!err)
 		err = write_target(h, dirfd, path, canon, sizeof(canon));
+	if (!err && !strncmp(canon, "/proc/", 6))
+		err = -EACCES;	/* never resolved in agentd's own /proc */
+	rule = err ? NULL : match_path(s, ASB_RULE_ASK_WRITE, canon);
+	/* the credentials to open with: now, or once the operator was told
+	 * if it waits for one (held_prepare) */
+	if (!err && (!rule || asb_sandbox_rt_match(s, h->kind, canon))) {
+		err = proc_who(h);
+		h->who = !err;
+	}
 	if (!id_valid(h->lfd, h->id)) {
 		held_free(h);
 		return;
 	}
-	if (!err && !strncmp(canon, "/proc/", 6))
-		err = -EACCES;	/* never resolved in agentd's own /proc */
 	put_printable(object, sizeof(object), canon[0] ? canon : path);
-	rule = err ? NULL : match_path(s, ASB_RULE_ASK_WRITE, canon);
 	/* what Landlock would refuse, refused here (no fd is opened) */
 	if (!err && !rule && canon[0] == '/' &&
 	    !match_path(s, ASB_RULE_FS_WRITE, canon)) {
@@ -1046,6 +1074,7 @@ static void on_notif(struct asb_notifier *nt, struct asb_notify *ch,
 	h->tid = (pid_t)req->pid;
 	h->sbid = ch->sbid;
 	h->fd = h->pfd = -1;
+	h->ch = ch;
 	h->lfd = ch->fd;
 	switch (req->data.nr) {
 	case __NR_execve:
