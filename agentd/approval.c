@@ -234,19 +234,21 @@ int asb_approval_tick(struct asb_approvals *ap)
 	if (sweep)
 		ap->swept_ms = now;
 	for (a = ap->head; a; a = nx) {
+		bool expired = a->deadline_ms <= now;
+
 		nx = a->next;
-		if (a->deadline_ms <= now) {
-			finish(ap, a, a->default_allow,
-			       a->default_allow ? "allow" : "deny", "timeout");
-			continue;
-		}
-		if (sweep && !a->ops->alive(a)) {
+		if ((sweep || expired) && !a->ops->alive(a)) {
 			/* killed while waiting: nothing to answer */
 			unlink_ask(ap, a);
 			asb_approval_audit(a, "gone", "kernel");
 			announce_gone(ap, a, "gone", "kernel");
 			a->ops->release(a);
 			free(a);
+			continue;
+		}
+		if (expired) {
+			finish(ap, a, a->default_allow,
+			       a->default_allow ? "allow" : "deny", "timeout");
 			continue;
 		}
 		if (a->deadline_ms < next)

@@ -30,7 +30,8 @@ struct asb_ask;
 /* What the mechanism does with a verdict; called once per request. */
 struct asb_ask_ops {
 	const char *via;	/* the mechanism holding the syscall */
-	/* carry out the verdict (allow: let the syscall go on) */
+	/* carry out the verdict (allow: let the syscall go on); an allow
+	 * comes only after prepare, then alive answering true */
 	void (*resolve)(struct asb_ask *a, bool allow);
 	/* is the syscall still waiting? (false: drop the request) */
 	bool (*alive)(struct asb_ask *a);

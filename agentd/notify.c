@@ -432,14 +432,15 @@ static bool held_alive(struct asb_ask *a)
 
 /*
  * Once the operator was told, off the path the target waits on: comm for
- * the record and, for a write, the credentials to open with.
+ * the record and, for a write, the credentials to open with (trusted: an
+ * allow comes only after held_alive found the target still waiting).
  */
 static void held_prepare(struct asb_ask *a)
 {
 	struct held *h = a->priv;
 
 	if (h->kind == ASB_RULE_ASK_WRITE)
-		h->who = !proc_who(h) && id_valid(h->lfd, h->id);
+		h->who = !proc_who(h);
 	if (h->comm[0])
 		put_printable(a->comm, sizeof(a->comm), h->comm);
 	else
