@@ -498,8 +498,8 @@ static void handle_answer(int fd, const struct asb_ctl_req *req,
 		asb_ctl_reply(fd, -EINVAL, "bad answer", 10);
 		return;
 	}
-	ret = asb_approval_answer(&d.ap, req->id, (int)req->flags, uid, msg,
-				  sizeof(msg));
+	ret = asb_approval_answer(&d.ap, req->id, (int)req->flags, uid, -1,
+				  msg, sizeof(msg));
 	asb_ctl_reply(fd, ret, msg, strlen(msg));
 }
 

@@ -103,11 +103,12 @@ static void tell_one(struct asb_approvals *ap, int i, const char *msg,
 	}
 }
 
+/* Every watcher but @except (-1: none). */
 static void tell_watchers(struct asb_approvals *ap, const char *msg,
-			  size_t len)
+			  size_t len, int except)
 {
 	for (int i = 0; i < ASB_APPROVAL_WATCHERS; i++)
-		if (ap->watch[i] >= 0)
+		if (ap->watch[i] >= 0 && ap->watch[i] != except)
 			tell_one(ap, i, msg, len);
 }
 
@@ -121,18 +122,19 @@ static void announce(struct asb_approvals *ap, const struct asb_ask *a)
 		return;
 	format_line(a, f, false);
 	fclose(f);
-	tell_watchers(ap, buf, len);
+	tell_watchers(ap, buf, len, -1);
 	free(buf);
 }
 
-/* "-ID VERDICT BY": request ID is no longer pending. */
+/* "-ID VERDICT BY": request ID is no longer pending (the watcher whose
+ * answer ended it, @except, is told "=SUMMARY" instead). */
 static void announce_gone(struct asb_approvals *ap, const struct asb_ask *a,
-			  const char *verdict, const char *by)
+			  const char *verdict, const char *by, int except)
 {
 	char buf[128];
 	int n = snprintf(buf, sizeof(buf), "-%u %s %s\n", a->id, verdict, by);
 
-	tell_watchers(ap, buf, (size_t)n);
+	tell_watchers(ap, buf, (size_t)n, except);
 }
 
 static void unlink_ask(struct asb_approvals *ap, struct asb_ask *a)
@@ -148,12 +150,12 @@ static void unlink_ask(struct asb_approvals *ap, struct asb_ask *a)
 
 /* Off the list first: whatever resolve does, nobody answers it again. */
 static void finish(struct asb_approvals *ap, struct asb_ask *a, bool allow,
-		   const char *verdict, const char *by)
+		   const char *verdict, const char *by, int watcher)
 {
 	unlink_ask(ap, a);
 	a->ops->resolve(a, allow);
 	asb_approval_audit(a, verdict, by);
-	announce_gone(ap, a, allow ? "allow" : "deny", by);
+	announce_gone(ap, a, allow ? "allow" : "deny", by, watcher);
 	a->ops->release(a);
 	free(a);
 }
@@ -187,7 +189,7 @@ void asb_approval_add(struct asb_approvals *ap, struct asb_ask *a)
 }
 
 int asb_approval_answer(struct asb_approvals *ap, uint32_t id, int answer,
-			unsigned int uid, char *msg, size_t len)
+			unsigned int uid, int watcher, char *msg, size_t len)
 {
 	struct asb_ask *a;
 	char by[32];
@@ -201,7 +203,7 @@ int asb_approval_answer(struct asb_approvals *ap, uint32_t id, int answer,
 	}
 	if (!a->ops->alive(a)) {
 		snprintf(msg, len, "request %u: the process is gone", id);
-		finish(ap, a, false, "gone", "kernel");
+		finish(ap, a, false, "gone", "kernel", watcher);
 		return -ENOENT;
 	}
 	snprintf(by, sizeof(by), "uid:%u", uid);
@@ -220,7 +222,7 @@ int asb_approval_answer(struct asb_approvals *ap, uint32_t id, int answer,
 		 allow ? "allowed" : "denied", asb_ask_action(a->kind),
 		 a->object, answer == ASB_CTL_ANSWER_ALWAYS ?
 		 " (and from now on, runtime rule)" : "");
-	finish(ap, a, allow, allow ? "allow" : "deny", by);
+	finish(ap, a, allow, allow ? "allow" : "deny", by, watcher);
 	return 0;
 }
 
@@ -241,14 +243,14 @@ int asb_approval_tick(struct asb_approvals *ap)
 			/* killed while waiting: nothing to answer */
 			unlink_ask(ap, a);
 			asb_approval_audit(a, "gone", "kernel");
-			announce_gone(ap, a, "gone", "kernel");
+			announce_gone(ap, a, "gone", "kernel", -1);
 			a->ops->release(a);
 			free(a);
 			continue;
 		}
 		if (expired) {
 			finish(ap, a, a->default_allow,
-			       a->default_allow ? "allow" : "deny", "timeout");
+			       a->default_allow ? "allow" : "deny", "timeout", -1);
 			continue;
 		}
 		if (a->deadline_ms < next)
@@ -327,7 +329,7 @@ bool asb_approval_watch_input(struct asb_approvals *ap, int fd)
 	}
 	msg[0] = '=';
 	ret = asb_approval_answer(ap, req.id, (int)req.flags, ap->watch_uid[i],
-				  msg + 1, sizeof(msg) - 2);
+				  fd, msg + 1, sizeof(msg) - 2);
 	if (ret < 0)
 		msg[0] = '!';
 	strcat(msg, "\n");
@@ -340,7 +342,7 @@ bool asb_approval_watch_input(struct asb_approvals *ap, int fd)
 void asb_approval_shutdown(struct asb_approvals *ap)
 {
 	while (ap->head)
-		finish(ap, ap->head, false, "deny", "shutdown");
+		finish(ap, ap->head, false, "deny", "shutdown", -1);
 	for (int i = 0; i < ASB_APPROVAL_WATCHERS; i++) {
 		if (ap->watch[i] >= 0)
 			close(ap->watch[i]);

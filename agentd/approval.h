@@ -94,10 +94,11 @@ void asb_approval_audit(const struct asb_ask *a, const char *verdict,
 /*
  * An operator's answer (ASB_CTL_ANSWER_*) from @uid. 0, or -ENOENT when
  * no such request is pending (already answered, timed out, or gone).
- * @msg gets a one-line summary.
+ * @msg gets a one-line summary. @watcher: the watch connection it came
+ * on (-1: none), which is not sent the "-ID" notice.
  */
 int asb_approval_answer(struct asb_approvals *ap, uint32_t id, int answer,
-			unsigned int uid, char *msg, size_t len);
+			unsigned int uid, int watcher, char *msg, size_t len);
 /* Deadlines and vanished waiters; returns ms until the next deadline
  * (-1: nothing pending). */
 int asb_approval_tick(struct asb_approvals *ap);

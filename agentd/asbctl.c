@@ -623,7 +623,7 @@ static int cmd_watch(int argc, char **argv)
 			req.id = (uint32_t)strtoul(q.line[0], NULL, 10);
 			req.flags = (uint32_t)how;
 			/* on the watch connection: "=SUMMARY" or "!WHY"
-			 * comes back; its "-ID" notice finds it gone */
+			 * comes back */
 			if (send(fd, &req, sizeof(req), MSG_NOSIGNAL) < 0) {
 				printf("\nagentd closed the connection\n");
 				ret = 1;

@@ -90,6 +90,8 @@ int asb_notify_init(struct asb_notifier *nt, struct asb_sandboxes *sbs,
 
 	memset(nt, 0, sizeof(*nt));
 	nt->helper_fd = -1;
+	for (int i = 0; i < ASB_NOTIFY_STATUS_FDS; i++)
+		nt->status_fd[i] = -1;
 	nt->sbs = sbs;
 	nt->ap = ap;
 	nt->eg = eg;
@@ -286,19 +288,32 @@ static void proc_str(pid_t tid, const char *what, char *buf, size_t len,
 	put_printable(buf, len, raw);
 }
 
-/* /proc/TID/status, in one read: 0 or -errno. */
-static int proc_status(pid_t tid, char *buf, size_t len)
+/*
+ * /proc/TID/status, in one read: 0 or -errno. A thread that opens for
+ * writing once mostly does again: its status file stays open in a slot
+ * by tid. The open file stays that thread's: once it is gone the read
+ * fails (ESRCH), so a tid reused meanwhile is opened afresh.
+ */
+static int proc_status(struct asb_notifier *nt, pid_t tid, char *buf,
+		       size_t len)
 {
+	unsigned int slot = (unsigned int)tid % ASB_NOTIFY_STATUS_FDS;
+	int *fd = &nt->status_fd[slot];
 	char path[64];
-	ssize_t n;
-	int fd;
+	ssize_t n = -1;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
+	if (*fd >= 0 && nt->status_tid[slot] == tid)
+		n = pread(*fd, buf, len - 1, 0);
+	if (n <= 0) {
+		if (*fd >= 0)
+			close(*fd);
+		snprintf(path, sizeof(path), "/proc/%d/status", tid);
+		*fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (*fd < 0)
+			return -errno;
+		nt->status_tid[slot] = tid;
+		n = pread(*fd, buf, len - 1, 0);
+	}
 	if (n <= 0)
 		return -EIO;
 	buf[n] = 0;
@@ -328,7 +343,7 @@ static int proc_who(struct held *h)
 	char buf[4096];
 	const char *name;
 	unsigned int a, b, c, d, m;
-	int err = proc_status(h->tid, buf, sizeof(buf));
+	int err = proc_status(h->nt, h->tid, buf, sizeof(buf));
 
 	if (err)
 		return err;
@@ -499,11 +514,11 @@ static void write_go(const struct held *h)
 	close(fd);
 }
 
-static pid_t tgid_of(pid_t tid)
+static pid_t tgid_of(struct asb_notifier *nt, pid_t tid)
 {
 	char buf[4096];
 
-	return proc_status(tid, buf, sizeof(buf)) ? -1 :
+	return proc_status(nt, tid, buf, sizeof(buf)) ? -1 :
 	       (pid_t)strtol(status_field(buf, "Tgid"), NULL, 10);
 }
 
@@ -546,7 +561,7 @@ static bool divert_go(const struct held *h)
 		close(mfd);
 	if (!ok)
 		return false;
-	asb_sandbox_divert_add(s, tgid_of(h->tid), h->divert);
+	asb_sandbox_divert_add(s, tgid_of(h->nt, h->tid), h->divert);
 	return true;
 }
 
@@ -921,7 +936,8 @@ static int write_target(struct held *h, int dirfd, const char *path,
 	bool abs;
 	int base, n, err;
 
-	n = fd_alias(path, strncmp(path, "/proc/", 6) ? -1 : tgid_of(h->tid));
+	n = fd_alias(path, strncmp(path, "/proc/", 6) ? -1 :
+		     tgid_of(h->nt, h->tid));
 	if (n >= 0) {
 		snprintf(dir, sizeof(dir), "/proc/%d/fd/%d", h->tid, n);
 		h->fd = open(dir, O_PATH | O_CLOEXEC);

@@ -48,6 +48,8 @@ struct asb_execguard;
 struct asb_sandboxes;
 struct asb_notify;
 
+#define ASB_NOTIFY_STATUS_FDS	32	/* /proc/TID/status kept open */
+
 struct asb_notifier {
 	struct asb_notify *head;
 	struct asb_sandboxes *sbs;
@@ -59,6 +61,8 @@ struct asb_notifier {
 	ino_t helper_ino;
 	size_t notif_size, resp_size;
 	unsigned int n;
+	int status_fd[ASB_NOTIFY_STATUS_FDS];	/* a slot by tid */
+	pid_t status_tid[ASB_NOTIFY_STATUS_FDS];
 };
 
 int asb_notify_init(struct asb_notifier *nt, struct asb_sandboxes *sbs,

@@ -686,7 +686,7 @@ TEST_F(appr, watch_connection_answers)
 	struct asb_ctl_req req;
 	char buf[4096], want[64], out[4096];
 	unsigned int id;
-	int fd;
+	int fd, other;
 	pid_t p;
 
 	asb_ctl_req_init(&req, ASB_CTL_WATCH);
@@ -714,8 +714,14 @@ TEST_F(appr, watch_connection_answers)
 	close(fd);
 	EXPECT_EQ(1, pending(buf, sizeof(buf)));
 
-	/* a new watch gets the pending request first, then answers it */
+	/* a new watch gets the pending request first, then answers it; the
+	 * answer's outcome comes back, and every other watcher is told the
+	 * request is gone */
 	asb_ctl_req_init(&req, ASB_CTL_WATCH);
+	other = asb_ctl_open(DIR "/agentd.sock", &req);
+	ASSERT_LE(0, other);
+	ASSERT_LT(0, watch_recv(other, buf, sizeof(buf)));
+	ASSERT_LT(0, watch_recv(other, buf, sizeof(buf)));
 	fd = asb_ctl_open(DIR "/agentd.sock", &req);
 	ASSERT_LE(0, fd);
 	ASSERT_LT(0, watch_recv(fd, buf, sizeof(buf)));
@@ -725,12 +731,13 @@ TEST_F(appr, watch_connection_answers)
 	req.id = id;
 	req.flags = ASB_CTL_ANSWER_ALLOW;
 	ASSERT_EQ(sizeof(req), send(fd, &req, sizeof(req), 0));
-	snprintf(want, sizeof(want), "-%u allow uid:0", id);
-	ASSERT_LT(0, watch_recv(fd, buf, sizeof(buf)));
-	EXPECT_EQ(0, strncmp(buf, want, strlen(want))) TH_LOG("%s", buf);
 	ASSERT_LT(0, watch_recv(fd, buf, sizeof(buf)));
 	EXPECT_EQ('=', buf[0]) TH_LOG("%s", buf);
 	EXPECT_NE(NULL, strstr(buf, "allowed write " WHELD)) TH_LOG("%s", buf);
+	snprintf(want, sizeof(want), "-%u allow uid:0", id);
+	ASSERT_LT(0, watch_recv(other, buf, sizeof(buf)));
+	EXPECT_EQ(0, strncmp(buf, want, strlen(want))) TH_LOG("%s", buf);
+	close(other);
 	EXPECT_EQ(0, wait_exit(p)) TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
 	EXPECT_TRUE(AUDIT_HAS("\"verdict\":\"allow\"", "\"by\":\"uid:0\""));
 

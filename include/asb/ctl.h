@@ -36,8 +36,9 @@ enum asb_ctl_cmd {
 				 * one per request no longer pending,
 				 * "-ID VERDICT BY". The watcher may send
 				 * ASB_CTL_ANSWER requests on it: each gets
-				 * one text message, "=SUMMARY" or "!WHY";
-				 * any other message ends the watch */
+				 * one text message, "=SUMMARY" (instead of
+				 * that request's "-ID") or "!WHY"; any
+				 * other message ends the watch */
 	ASB_CTL_CMD_MAX = ASB_CTL_WATCH,
 };
 
