@@ -43,6 +43,11 @@
 
 #define ARGV_MAX	64
 
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS	/* <linux/seccomp.h> of Linux 6.6 */
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS		SECCOMP_IOW(4, __u64)
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP	(1UL << 0)
+#endif
+
 struct asb_notify {
 	int fd;
 	uint32_t sbid;
@@ -147,6 +152,10 @@ int asb_notify_add(struct asb_notifier *nt, int fd, uint32_t sbid, pid_t pid,
 		snprintf(err, errlen, "not a seccomp listener");
 		return -EINVAL;
 	}
+	/* the target waits while agentd works: hand over on one CPU, each
+	 * way (Linux 6.6; before, EINVAL and the usual wakeups) */
+	ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+	      (__u64)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
 	ch = calloc(1, sizeof(*ch));
 	if (!ch) {
 		snprintf(err, errlen, "out of memory");
