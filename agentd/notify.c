@@ -75,9 +75,9 @@ struct held {
 	char name[NAME_MAX + 1];	/* the parent and the new name */
 	int flags;
 	mode_t mode;
-	bool who;			/* write: these four read and the */
-	uid_t fsuid;			/* target still waiting after */
-	gid_t fsgid;
+	bool who;			/* these four read from status, */
+	uid_t fsuid;			/* trusted once the target is */
+	gid_t fsgid;			/* found waiting after that */
 	mode_t umask;
 	char comm[17];
 };
@@ -344,8 +344,9 @@ static const char *status_field(const char *buf, const char *name)
 }
 
 /*
- * For a write: the target's fsuid, fsgid, umask and (for the record) comm,
- * to be trusted only once the notification is found valid after this.
+ * The target's fsuid, fsgid, umask (for a write) and comm (for the
+ * record), to be trusted only once the notification is found valid after
+ * this.
  */
 static int proc_who(struct held *h)
 {
@@ -463,12 +464,9 @@ static void held_prepare(struct asb_ask *a)
 {
 	struct held *h = a->priv;
 
-	if (h->kind == ASB_RULE_ASK_WRITE)
+	if (!h->who)
 		h->who = !proc_who(h);
-	if (h->comm[0])
-		put_printable(a->comm, sizeof(a->comm), h->comm);
-	else
-		proc_str(h->tid, "comm", a->comm, sizeof(a->comm), false);
+	put_printable(a->comm, sizeof(a->comm), h->comm);
 }
 
 /*
