@@ -148,13 +148,16 @@ static void unlink_ask(struct asb_approvals *ap, struct asb_ask *a)
 	}
 }
 
-/* Off the list first: whatever resolve does, nobody answers it again. */
+/*
+ * Off the list first: whatever resolve does, nobody answers it again.
+ * Recorded before it is carried out: a verdict never takes effect unlogged.
+ */
 static void finish(struct asb_approvals *ap, struct asb_ask *a, bool allow,
 		   const char *verdict, const char *by, int watcher)
 {
 	unlink_ask(ap, a);
-	a->ops->resolve(a, allow);
 	asb_approval_audit(a, verdict, by);
+	a->ops->resolve(a, allow);
 	announce_gone(ap, a, allow ? "allow" : "deny", by, watcher);
 	a->ops->release(a);
 	free(a);
