@@ -108,7 +108,7 @@ static int collect(FILE *f, double *t, int n)
 
 static void *bare_approver(void *arg)
 {
-	int fd = *(int *)arg;
+	int fd = (int)(intptr_t)arg;
 	uint64_t id;
 
 	while (recv(fd, &id, sizeof(id), 0) == sizeof(id))
@@ -208,22 +208,28 @@ static int floor_run(const char *path, double *t, int n)
 		bare_supervisor(lfd, ap[0]);
 	close(lfd);
 	close(ap[0]);
-	if (sup < 0 || pthread_create(&th, NULL, bare_approver, &ap[1]))
+	if (sup < 0 || pthread_create(&th, NULL, bare_approver,
+				      (void *)(intptr_t)ap[1]))
 		goto out;
 	f = fdopen(out[0], "r");
-	if (f && send(sp[0], "g", 1, 0) == 1)
-		got = collect(f, t, n);
-	if (f)
+	if (f) {
+		out[0] = -1;
+		if (send(sp[0], "g", 1, 0) == 1)
+			got = collect(f, t, n);
 		fclose(f);
-	out[0] = -1;
-	waitpid(sup, NULL, 0);	/* the child's exit ends it */
+	} else {
+		kill(sup, SIGKILL);
+	}
+	waitpid(sup, NULL, 0);	/* the child's exit (or the kill) ends it */
 	sup = -1;
 	pthread_join(th, NULL);	/* and the supervisor's, the approver */
 out:
 	if (sup > 0)
 		kill(sup, SIGKILL);
-	kill(kid, SIGKILL);
-	waitpid(kid, NULL, 0);
+	if (kid > 0) {
+		kill(kid, SIGKILL);
+		waitpid(kid, NULL, 0);
+	}
 	if (sup > 0)
 		waitpid(sup, NULL, 0);
 	if (out[0] >= 0)
