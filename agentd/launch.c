@@ -130,7 +130,7 @@ static int cloexec_all(void)
 	return 0;
 }
 
-static int send_fd(int sock, int fd)
+int asb_send_fd(int sock, int fd)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -153,8 +153,7 @@ static int send_fd(int sock, int fd)
 	return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
 }
 
-/* The fd, or -1 with errno (0: the child closed without sending one). */
-static int recv_fd(int sock)
+int asb_recv_fd(int sock)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -221,7 +220,7 @@ static __attribute__((noreturn)) void child_run(const struct child_args *a)
 		child_fail(a->errfd, ST_SECCOMP, errno);
 	if (a->sock >= 0) {
 		/* The listener must not stay in the sandbox. */
-		if (send_fd(a->sock, nfd) < 0)
+		if (asb_send_fd(a->sock, nfd) < 0)
 			child_fail(a->errfd, ST_NOTIFY, errno);
 		close(nfd);
 		close(a->sock);
@@ -309,7 +308,7 @@ static int spawn(const struct asb_launch_opts *o, pid_t *pidp, int *status,
 	close_if(&ep[1]);
 	close_if(&sv[1]);
 	if (o->notify_cb) {
-		int nfd = recv_fd(sv[0]);
+		int nfd = asb_recv_fd(sv[0]);
 
 		if (nfd >= 0 && o->notify_cb(nfd, pid, o->notify_arg) < 0) {
 			err = errno ? errno : ECANCELED;

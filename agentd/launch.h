@@ -76,6 +76,12 @@ int asb_launch_spawn(const struct asb_launch_opts *o, pid_t *pid,
  */
 int asb_launch(const struct asb_launch_opts *o, int *status);
 
+/* One fd over a unix socket (SCM_RIGHTS, one byte): 0 or -1. */
+int asb_send_fd(int sock, int fd);
+/* The fd (close-on-exec), or -1 with errno (0: the peer closed without
+ * sending one). */
+int asb_recv_fd(int sock);
+
 /* A wait status as a shell exit code. */
 int asb_launch_exit_code(int wstatus);
 

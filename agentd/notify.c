@@ -59,12 +59,9 @@ struct asb_notify {
 /* A held syscall, what the mechanism needs to carry out the verdict. */
 struct held {
 	struct asb_notifier *nt;
-	struct asb_notify *ch;	/* its channel, referenced once held */
-	bool ref;
-	int lfd;		/* the channel's listener */
+	struct asb_notify *ch;	/* its channel (referenced): the listener */
 	__u64 id;
 	pid_t tid;
-	uint32_t sbid;
 	int kind;
 	struct asb_exec_val ev;		/* exec */
 	const char *divert;		/* exec: env: program (sandbox img) */
@@ -435,8 +432,7 @@ static void held_release(struct asb_ask *a)
 		close(h->fd);
 	if (h->pfd >= 0)
 		close(h->pfd);
-	if (h->ref)
-		put(h->ch);
+	put(h->ch);
 	free(h);
 	a->priv = NULL;
 }
@@ -452,7 +448,7 @@ static bool held_alive(struct asb_ask *a)
 {
 	struct held *h = a->priv;
 
-	return id_valid(h->lfd, h->id);
+	return id_valid(h->ch->fd, h->id);
 }
 
 /*
@@ -512,12 +508,12 @@ static void write_go(const struct held *h)
 	int fd = h->who ? open_for(h) : -EACCES;
 
 	if (fd < 0) {
-		reply(h->lfd, h->id, -fd, false);
+		reply(h->ch->fd, h->id, -fd, false);
 		return;
 	}
 	add.srcfd = (__u32)fd;
 	/* the syscall returns this fd: the file checked, whatever memory says */
-	ioctl(h->lfd, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+	ioctl(h->ch->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
 	close(fd);
 }
 
@@ -536,7 +532,7 @@ static pid_t tgid_of(struct asb_notifier *nt, pid_t tid)
 static bool divert_go(const struct held *h)
 {
 	struct asb_notifier *nt = h->nt;
-	struct asb_sandbox *s = asb_sandbox_by_id(nt->sbs, h->sbid);
+	struct asb_sandbox *s = asb_sandbox_by_id(nt->sbs, h->ch->sbid);
 	struct seccomp_notif_addfd add = {
 		.id = h->id,
 		.srcfd = (__u32)nt->helper_fd,
@@ -553,7 +549,7 @@ static bool divert_go(const struct held *h)
 
 	if (!s || nt->helper_fd < 0 || h->path_len < sizeof("/dev/fd/N") - 1)
 		return false;
-	tfd = ioctl(h->lfd, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+	tfd = ioctl(h->ch->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
 	if (tfd < 0)
 		return false;
 	n = snprintf(path, sizeof(path), "/dev/fd/%d", tfd);
@@ -576,33 +572,33 @@ static void exec_go(const struct held *h)
 {
 	const struct asb_sandbox *s;
 
-	if (h->divert && id_valid(h->lfd, h->id) && divert_go(h)) {
-		reply(h->lfd, h->id, 0, true);
+	if (h->divert && id_valid(h->ch->fd, h->id) && divert_go(h)) {
+		reply(h->ch->fd, h->id, 0, true);
 		return;
 	}
 	/*
 	 * Held only for env: programs (approve.exec is not asked here): what
 	 * runs instead of the checked file gets no secret, nothing to guard.
 	 */
-	s = asb_sandbox_by_id(h->nt->sbs, h->sbid);
+	s = asb_sandbox_by_id(h->nt->sbs, h->ch->sbid);
 	if (s && (!(s->ask & ASB_ASK_EXEC) ||
 		  asb_lsm_kernel_ask(h->nt->sbs->lsm))) {
-		reply(h->lfd, h->id, 0, true);
+		reply(h->ch->fd, h->id, 0, true);
 		return;
 	}
 	if (asb_execguard_expect(h->nt->eg, h->tid, &h->ev) < 0)
-		reply(h->lfd, h->id, EACCES, false);
+		reply(h->ch->fd, h->id, EACCES, false);
 	else
-		reply(h->lfd, h->id, 0, true);
+		reply(h->ch->fd, h->id, 0, true);
 }
 
 static void connect_go(const struct held *h)
 {
-	if (asb_sockfilter_oneshot(h->nt->sbs->sf, h->sbid, (__u32)h->tid,
+	if (asb_sockfilter_oneshot(h->nt->sbs->sf, h->ch->sbid, (__u32)h->tid,
 				   &h->ov) < 0)
-		reply(h->lfd, h->id, EPERM, false);
+		reply(h->ch->fd, h->id, EPERM, false);
 	else
-		reply(h->lfd, h->id, 0, true);
+		reply(h->ch->fd, h->id, 0, true);
 }
 
 static void held_resolve(struct asb_ask *a, bool allow)
@@ -614,19 +610,19 @@ static void held_resolve(struct asb_ask *a, bool allow)
 		if (allow)
 			exec_go(h);
 		else
-			reply(h->lfd, h->id, EACCES, false);
+			reply(h->ch->fd, h->id, EACCES, false);
 		break;
 	case ASB_RULE_ASK_CONNECT:
 		if (allow)
 			connect_go(h);
 		else
-			reply(h->lfd, h->id, EPERM, false);
+			reply(h->ch->fd, h->id, EPERM, false);
 		break;
 	default:
 		if (allow)
 			write_go(h);
 		else
-			reply(h->lfd, h->id, EACCES, false);
+			reply(h->ch->fd, h->id, EACCES, false);
 	}
 }
 
@@ -700,10 +696,6 @@ static void decide(struct asb_notifier *nt, struct asb_sandbox *s,
 		held_release(&tmp);
 		return;
 	}
-	/* it waits past this event: its listener too, if the channel is
-	 * dropped meanwhile */
-	h->ch->refs++;
-	h->ref = true;
 	asb_approval_add(nt->ap, a);
 }
 
@@ -820,7 +812,7 @@ static void on_exec(struct asb_notifier *nt, struct asb_sandbox *s,
 		put_printable(object, sizeof(object), " ");
 		put_printable(object, sizeof(object), arg);
 	}
-	if (!id_valid(h->lfd, h->id)) {
+	if (!id_valid(h->ch->fd, h->id)) {
 		if (fd >= 0)
 			close(fd);
 		held_free(h);
@@ -856,7 +848,7 @@ static void on_connect(struct asb_notifier *nt, struct asb_sandbox *s,
 	h->kind = ASB_RULE_ASK_CONNECT;
 	n = read_mem(h->tid, req->data.args[1], &ss,
 		     len < sizeof(ss) ? len : sizeof(ss));
-	if (!id_valid(h->lfd, h->id)) {
+	if (!id_valid(h->ch->fd, h->id)) {
 		held_free(h);
 		return;
 	}
@@ -892,7 +884,7 @@ static void on_connect(struct asb_notifier *nt, struct asb_sandbox *s,
 	}
 	if (!rule) {
 		/* not an approve.connect destination, or not inet at all */
-		reply(h->lfd, h->id, 0, true);
+		reply(h->ch->fd, h->id, 0, true);
 		held_free(h);
 		return;
 	}
@@ -1040,7 +1032,7 @@ static void on_write(struct asb_notifier *nt, struct asb_sandbox *s,
 	h->mode &= 07777;
 	if (!(h->flags & ASB_ASK_WRITE_FLAGS)) {
 		/* the filter only sends these; flags are a register */
-		reply(h->lfd, h->id, 0, true);
+		reply(h->ch->fd, h->id, 0, true);
 		held_free(h);
 		return;
 	}
@@ -1056,7 +1048,7 @@ static void on_write(struct asb_notifier *nt, struct asb_sandbox *s,
 		err = proc_who(h);
 		h->who = !err;
 	}
-	if (!id_valid(h->lfd, h->id)) {
+	if (!id_valid(h->ch->fd, h->id)) {
 		held_free(h);
 		return;
 	}
@@ -1069,7 +1061,7 @@ static void on_write(struct asb_notifier *nt, struct asb_sandbox *s,
 		err = -EACCES;
 	}
 	if (err) {
-		reply(h->lfd, h->id, -err, false);
+		reply(h->ch->fd, h->id, -err, false);
 		held_free(h);
 		return;
 	}
@@ -1096,10 +1088,11 @@ static void on_notif(struct asb_notifier *nt, struct asb_notify *ch,
 	h->nt = nt;
 	h->id = req->id;
 	h->tid = (pid_t)req->pid;
-	h->sbid = ch->sbid;
 	h->fd = h->pfd = -1;
+	/* a held syscall keeps the listener open if the channel is dropped
+	 * while it waits */
 	h->ch = ch;
-	h->lfd = ch->fd;
+	ch->refs++;
 	switch (req->data.nr) {
 	case __NR_execve:
 	case __NR_execveat:

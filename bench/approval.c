@@ -48,6 +48,7 @@
 #include <linux/seccomp.h>
 
 #include "ctl.h"
+#include "launch.h"
 
 #define DIR	"/tmp/asb-bench-appr"
 #define SOCK	DIR "/agentd.sock"
@@ -152,14 +153,8 @@ static pid_t floor_child(const char *path, int n, int sock, int out)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
-	char c[CMSG_SPACE(sizeof(int))] = { 0 }, go;
-	struct iovec iov = { &go, 1 };
-	struct msghdr m = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = c, .msg_controllen = sizeof(c),
-	};
-	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
 	pid_t pid = fork();
+	char go;
 	int lfd;
 
 	if (pid)
@@ -168,13 +163,7 @@ static pid_t floor_child(const char *path, int n, int sock, int out)
 		_exit(1);
 	lfd = (int)syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER,
 			   SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
-	if (lfd < 0)
-		_exit(1);
-	h->cmsg_level = SOL_SOCKET;
-	h->cmsg_type = SCM_RIGHTS;
-	h->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(h), &lfd, sizeof(int));
-	if (sendmsg(sock, &m, 0) != 1 || recv(sock, &go, 1, 0) != 1)
+	if (lfd < 0 || asb_send_fd(sock, lfd) || recv(sock, &go, 1, 0) != 1)
 		_exit(1);
 	close(lfd);
 	dup2(out, 1);
@@ -183,12 +172,6 @@ static pid_t floor_child(const char *path, int n, int sock, int out)
 
 static int floor_run(const char *path, double *t, int n)
 {
-	char c[CMSG_SPACE(sizeof(int))], go;
-	struct iovec iov = { &go, 1 };
-	struct msghdr m = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = c, .msg_controllen = sizeof(c),
-	};
 	int sp[2], ap[2], out[2], lfd, got = -1;
 	pid_t kid, sup = -1;
 	pthread_t th;
@@ -200,14 +183,15 @@ static int floor_run(const char *path, double *t, int n)
 		return -1;
 	kid = floor_child(path, n, sp[1], out[1]);
 	close(out[1]);
-	if (kid < 0 || recvmsg(sp[0], &m, 0) != 1 || !CMSG_FIRSTHDR(&m))
+	lfd = kid < 0 ? -1 : asb_recv_fd(sp[0]);
+	if (lfd < 0)
 		goto out;
-	memcpy(&lfd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
 	sup = fork();
 	if (sup == 0)
 		bare_supervisor(lfd, ap[0]);
 	close(lfd);
 	close(ap[0]);
+	ap[0] = -1;
 	if (sup < 0 || pthread_create(&th, NULL, bare_approver,
 				      (void *)(intptr_t)ap[1]))
 		goto out;
@@ -234,9 +218,11 @@ out:
 		waitpid(sup, NULL, 0);
 	if (out[0] >= 0)
 		close(out[0]);
+	if (ap[0] >= 0)
+		close(ap[0]);
+	close(ap[1]);
 	close(sp[0]);
 	close(sp[1]);
-	close(ap[1]);
 	return got == n ? 0 : -1;
 }
 

@@ -29,6 +29,14 @@ struct {
 	__type(value, __u32);
 } asb_levels SEC(".maps");
 
+/* The levels at which cgroups are registered (bit n: level n); 0: none. */
+static __always_inline __u32 levels_mask(void)
+{
+	__u32 zero = 0, *levels = bpf_map_lookup_elem(&asb_levels, &zero);
+
+	return levels ? *levels : 0;
+}
+
 #ifdef ASB_MEMBER_BTF
 /*
  * LSM programs (BPF-LSM kernels): the task's cgroup and its ancestors are
@@ -38,14 +46,6 @@ struct {
  */
 extern void bpf_rcu_read_lock(void) __ksym;
 extern void bpf_rcu_read_unlock(void) __ksym;
-
-/* The levels at which cgroups are registered (bit n: level n); 0: none. */
-static __always_inline __u32 levels_mask(void)
-{
-	__u32 zero = 0, *levels = bpf_map_lookup_elem(&asb_levels, &zero);
-
-	return levels ? *levels : 0;
-}
 
 /* The task's cgroup, under bpf_rcu_read_lock(). */
 static __always_inline struct cgroup *task_cgroup(void)
@@ -107,7 +107,7 @@ static __always_inline bool member(__u32 *sbid)
 static __always_inline bool member(__u32 *sbid)
 {
 	__u64 id = bpf_get_current_cgroup_id();
-	__u32 zero = 0, *levels, mask, *sb;
+	__u32 mask, *sb;
 	int lvl;
 
 	sb = bpf_map_lookup_elem(&asb_member, &id);
@@ -115,8 +115,7 @@ static __always_inline bool member(__u32 *sbid)
 		*sbid = *sb;
 		return true;
 	}
-	levels = bpf_map_lookup_elem(&asb_levels, &zero);
-	mask = levels ? *levels : 0;
+	mask = levels_mask();
 	/* deepest first: the nearest registered ancestor wins */
 	for (lvl = ASB_CGROUP_DEPTH - 1; mask && !sb && lvl > 0; lvl--) {
 		if (!(mask & (1u << lvl)))
