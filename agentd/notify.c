@@ -127,6 +127,12 @@ int asb_notify_set_helper(struct asb_notifier *nt, const char *path)
 	return 0;
 }
 
+void asb_notify_sync_wake(int fd)
+{
+	ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+	      (__u64)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+}
+
 int asb_notify_add(struct asb_notifier *nt, int fd, uint32_t sbid, pid_t pid,
 		   char *err, size_t errlen)
 {
@@ -149,10 +155,7 @@ int asb_notify_add(struct asb_notifier *nt, int fd, uint32_t sbid, pid_t pid,
 		snprintf(err, errlen, "not a seccomp listener");
 		return -EINVAL;
 	}
-	/* the target waits while agentd works: hand over on one CPU, each
-	 * way (Linux 6.6; before, EINVAL and the usual wakeups) */
-	ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
-	      (__u64)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+	asb_notify_sync_wake(fd);
 	ch = calloc(1, sizeof(*ch));
 	if (!ch) {
 		snprintf(err, errlen, "out of memory");

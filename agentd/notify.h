@@ -5,8 +5,8 @@
  * `asbctl run` hands agentd the listener of the ask filter it installed
  * (seccomp.h: execve/execveat with approve.exec, connect with
  * approve.connect, write-intent open/openat/creat with approve.write).
- * For each notification agentd reads the target's arguments from
- * /proc/TID/mem, checks SECCOMP_IOCTL_NOTIF_ID_VALID before trusting them,
+ * For each notification agentd reads the target's arguments with
+ * process_vm_readv, checks SECCOMP_IOCTL_NOTIF_ID_VALID before trusting them,
  * resolves paths against the target's root, cwd or dirfd, and looks the
  * action up in the sandbox's approve.* rules and runtime rules. What it
  * lets happen is pinned so that a thread rewriting the arguments after
@@ -73,6 +73,12 @@ int asb_notify_set_helper(struct asb_notifier *nt, const char *path);
 /* Take listener @fd of sandbox @sbid (child @pid). 0 or -errno + @err. */
 int asb_notify_add(struct asb_notifier *nt, int fd, uint32_t sbid, pid_t pid,
 		   char *err, size_t errlen);
+/*
+ * The target waits while its supervisor works: listener @fd hands over on
+ * one CPU, each way (SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, Linux 6.6; an
+ * older kernel refuses it and the usual wakeups stay).
+ */
+void asb_notify_sync_wake(int fd);
 /* epoll: true if @fd was a listener (and was handled). */
 bool asb_notify_handle(struct asb_notifier *nt, int fd, uint32_t events);
 

@@ -13,10 +13,11 @@
  *   notified sandbox with approve.write, a path that does not ask (with
  *            asb.ko asking, no notification: the BPF check only): the
  *            notification, agentd's own open and the fd injection;
- *   floor    no agentd: a bare seccomp supervisor relays each notification
- *            to a bare approver thread over a socketpair and lets the
- *            syscall continue on its answer: two context switches and a
- *            socket round trip, what no approval can go below;
+ *   floor    no agentd: a bare seccomp supervisor (handing over on one
+ *            CPU, as agentd) relays each notification to a bare approver
+ *            thread over a socketpair and lets the syscall continue on
+ *            its answer: two context switches and a socket round trip,
+ *            what no approval can go below;
  *   asked    the approve.write path: held, sent to the approver,
  *            approved, opened by agentd and injected.
  * The cases take turns in ROUNDS rounds, so that a host that gets busier
@@ -50,6 +51,7 @@
 
 #include "ctl.h"
 #include "launch.h"
+#include "notify.h"
 
 #define DIR	"/tmp/asb-bench-appr"
 #define SOCK	DIR "/agentd.sock"
@@ -157,6 +159,7 @@ static void bare_supervisor(int lfd, int ap)
 
 	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev))
 		_exit(1);
+	asb_notify_sync_wake(lfd);	/* as agentd's listeners */
 	while (epoll_wait(ep, &ev, 1, -1) == 1 && (ev.events & EPOLLIN)) {
 		struct seccomp_notif req = { 0 };
 		struct seccomp_notif_resp resp = { 0 };
