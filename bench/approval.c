@@ -43,12 +43,12 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
+#include "bench.h"
 #include "ctl.h"
 #include "launch.h"
 #include "notify.h"
@@ -66,14 +66,6 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double mono_us(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
-}
-
 /*
  * @n opens of @path after WARMUP untimed ones (a new process, its first
  * notifications: not what is measured), each one's microseconds on a
@@ -86,9 +78,9 @@ static int child(const char *path, int n)
 	if (!t)
 		return 1;
 	for (int i = -WARMUP; i < n; i++) {
-		double a = mono_us();
+		double a = bench_now() * 1e6;
 		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-		double b = mono_us();
+		double b = bench_now() * 1e6;
 
 		if (fd < 0) {
 			fprintf(stderr, "open %s: %s\n", path, strerror(errno));
@@ -123,15 +115,17 @@ static int collect(FILE *f, double *t, int n)
 static void stalls(int ms)
 {
 	static double g[65536];
-	double start, prev, now, sum = 0;
+	double end = bench_now() + ms / 1e3, prev = bench_now(), sum = 0;
 	int n = 0;
 
-	for (start = prev = mono_us(); prev - start < ms * 1e3; prev = now) {
-		now = mono_us();
-		if (now - prev >= STALL && n < 65536) {
-			g[n++] = now - prev;
-			sum += now - prev;
+	while (prev < end) {
+		double now = bench_now(), us = (now - prev) * 1e6;
+
+		if (us >= STALL && n < 65536) {
+			g[n++] = us;
+			sum += us;
 		}
+		prev = now;
 	}
 	qsort(g, n, sizeof(double), cmp);
 	printf("  host stalls of %.0f us or more: %.0f a second, p50 %.1f us, %.1f %% of the time\n",

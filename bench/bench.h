@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * What the confinement benchmarks share (bench/confine, bench/lsm): the
- * timed system-call loops, the rule-heavy policy, and best-of rounds over
- * columns that are measured in turn, so that a machine that slows down
- * (or speeds up) during the run weighs on every column alike.
+ * What the confinement benchmarks share (bench/confine, bench/lsm; the
+ * clock also bench/approval): the timed system-call loops, the
+ * rule-heavy policy, and best-of rounds over columns that are measured
+ * in turn, so that a machine that slows down (or speeds up) during the
+ * run weighs on every column alike.
  *
  * Each loop runs in a fresh child that first enters what is measured (a
  * cgroup, Landlock, seccomp): the parent stays unconfined. connect goes
