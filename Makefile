@@ -41,6 +41,8 @@ LIBS       := $(O)/libasbd.a $(O)/libasbpolicy.a
 
 .PHONY: all deps tests check test fuzz bench demo kmod vm-check clean
 .DELETE_ON_ERROR:
+# Objects, BPF objects and skeletons are kept: a second make rebuilds nothing.
+.SECONDARY:
 
 all: deps $(BINS) $(TESTS) $(BENCHES)
 
@@ -48,12 +50,16 @@ all: deps $(BINS) $(TESTS) $(BENCHES)
 deps:
 	@scripts/install-deps
 
-$(O)/obj/%.o: %.c | $(BPF_SKELS) $(O)/kselftest/kselftest_harness.h
+$(O)/obj/%.o: %.c | $(BPF_SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-# the harness compares mixed signedness and longjmps by design
+# Only the tests need the kselftest harness. It compares mixed signedness
+# and longjmps by design.
 $(O)/obj/selftests/%.o: CFLAGS += -Wno-sign-compare -Wno-clobbered -Wno-format-truncation
+$(O)/obj/selftests/%.o: selftests/%.c | $(BPF_SKELS) $(O)/kselftest/kselftest_harness.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(O)/obj/policy/default_policy.o: policy/default_policy.S policy/default.ini
 	@mkdir -p $(@D)
