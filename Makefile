@@ -75,6 +75,12 @@ $(O)/bin/%: $(O)/obj/agentd/%.o $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $< $(LIBS) $(LDLIBS) -o $@
 
+# asb-secret runs inside sandboxes: static, it needs no loader and no
+# library beyond the one file the policy's env: secrets imply.
+$(O)/bin/asb-secret: $(O)/obj/agentd/asb-secret.o
+	@mkdir -p $(@D)
+	$(CC) $(if $(filter 1,$(SAN)),$(LDFLAGS),-static-pie -Wl,-z,relro,-z,now) $< -o $@
+
 $(O)/selftests/%: $(O)/obj/selftests/%.o $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $< $(LIBS) $(LDLIBS) -o $@

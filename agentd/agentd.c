@@ -159,9 +159,18 @@ static const char *action_name(int a)
 		return "exec";
 	case ASB_ACT_MOUNT:
 		return "mount";
+	case ASB_ACT_EXEC_INTERP:
+		return "exec-interp";
 	default:
 		return "?";
 	}
+}
+
+static bool s_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 || errno != ENOENT;
 }
 
 static int on_event(void *ctx, const struct asb_event *ev)
@@ -226,10 +235,21 @@ static int on_event(void *ctx, const struct asb_event *ev)
 		r.source = "bpf-lsm";
 		break;
 	}
+	case ASB_ACT_EXEC_INTERP:
+		snprintf(obj, sizeof(obj), "%.*s", ASB_UNIX_PATH_MAX, ev->path);
+		break;
 	default:
 		snprintf(obj, sizeof(obj), "%s%.*s",
 			 ev->flags & ASB_EVF_ABSTRACT ? "@" : "",
 			 ASB_UNIX_PATH_MAX, ev->path);
+		/*
+		 * A refused connect to a socket that does not exist reached
+		 * nothing: not a denial to explain (glibc tries nscd's socket
+		 * at every user lookup). The refusal stands either way.
+		 */
+		if (!(ev->flags & ASB_EVF_ABSTRACT) && obj[0] == '/' &&
+		    ev->verdict == ASB_EV_DENY && !s_exists(obj))
+			return 0;
 	}
 	if (s)
 		asb_sandbox_rule_src(s, ev->rule, rule, sizeof(rule));
@@ -461,6 +481,10 @@ static void handle_vault(int fd, const struct asb_ctl_req *req)
 		}
 	} else if (req->flags == ASB_CTL_VAULT_LOCK) {
 		asb_vault_cache_lock(&d.broker.vault);
+	} else if (req->flags == ASB_CTL_VAULT_WHERE) {
+		sodium_free(key);
+		asb_ctl_reply(fd, 0, d.vault_path, strlen(d.vault_path));
+		return;
 	} else {
 		ret = -EINVAL;
 		snprintf(err, sizeof(err), "unknown vault operation");
@@ -620,7 +644,6 @@ int main(int argc, char **argv)
 	struct epoll_event ev;
 	sigset_t mask;
 	char client[PATH_MAX], vault[PATH_MAX];
-	ssize_t len;
 	int c, lfd, sfd, rbfd, ret;
 
 	while ((c = getopt_long(argc, argv, "p:s:d:a:b:v:h", opts, NULL)) != -1) {
@@ -661,6 +684,7 @@ int main(int argc, char **argv)
 	prctl(PR_SET_DUMPABLE, 0);
 	setrlimit(RLIMIT_CORE, &nocore);
 
+	asb_ctl_helper(client, sizeof(client));
 	if (load_policy() < 0)
 		return 1;
 #define SETTING(field, hdrfield, def) \
@@ -733,10 +757,12 @@ int main(int argc, char **argv)
 	}
 	ret = asb_execguard_open(&d.eg,
 				 asb_sockfilter_map_fd(d.sbs.sf, "asb_member"),
-				 asb_sockfilter_map_fd(d.sbs.sf, "asb_levels"));
+				 asb_sockfilter_map_fd(d.sbs.sf, "asb_levels"),
+				 asb_sockfilter_map_fd(d.sbs.sf, "asb_events"));
 	if (ret < 0)
-		logmsg("exec guard: %s: approve.exec rules will be refused",
+		logmsg("exec guard: %s: sandboxes cannot be created",
 		       strerror(-ret));
+	d.sbs.eg = d.eg;
 	if (d.probe.backend == ASB_BACKEND_FULL ||
 	    d.probe.backend == ASB_BACKEND_BPF_LSM) {
 		ret = asb_lsm_open(&d.sbs.lsm, d.sbs.sf, d.eg, PIN_DIR);
@@ -774,10 +800,6 @@ int main(int argc, char **argv)
 	}
 	rbfd = asb_sockfilter_event_fd(d.sbs.sf);
 	/* asb-secret next to agentd: its requests are judged by its caller */
-	len = readlink("/proc/self/exe", client, sizeof(client) - 16);
-	client[len > 0 ? len : 0] = 0;
-	if (strrchr(client, '/'))
-		strcpy(strrchr(client, '/') + 1, "asb-secret");
 	if (asb_notify_set_helper(&d.nt, client) < 0)
 		logmsg("%s: not found: execs of env: secret programs run "
 		       "without their secrets", client);

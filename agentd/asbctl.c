@@ -89,7 +89,7 @@ static int policy_show(int argc, char **argv)
 	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+j", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
 		if (c != 'j') {
 			usage(stderr);
 			return 2;
@@ -290,19 +290,33 @@ static int cmd_run(int argc, char **argv)
 
 static int cmd_attach(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "sandbox", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sandbox = NULL;
 	char *end;
 	long pid;
+	int c;
 
-	if (argc != 4 || strcmp(argv[1], "--sandbox")) {
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "s:", opts, NULL)) != -1) {
+		if (c != 's') {
+			usage(stderr);
+			return 2;
+		}
+		sandbox = optarg;
+	}
+	if (!sandbox || argc - optind != 1) {
 		usage(stderr);
 		return 2;
 	}
-	pid = strtol(argv[3], &end, 10);
+	pid = strtol(argv[optind], &end, 10);
 	if (*end || pid <= 0 || pid > INT_MAX) {
-		fprintf(stderr, "asbctl: bad pid '%s'\n", argv[3]);
+		fprintf(stderr, "asbctl: bad pid '%s'\n", argv[optind]);
 		return 2;
 	}
-	return simple_call(ASB_CTL_ATTACH, argv[2], pid);
+	return simple_call(ASB_CTL_ATTACH, sandbox, pid);
 }
 
 /* One audit record, readable: TIME SANDBOX PID COMM VERDICT ACTION OBJECT RULE */
@@ -355,7 +369,7 @@ static int cmd_audit(int argc, char **argv)
 	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+fjl:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fjl:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': follow = true; break;
 		case 'j': json = true; break;
@@ -452,16 +466,29 @@ static int parse_id(const char *s, uint32_t *id)
 
 static int cmd_answer(int argc, char **argv, bool allow)
 {
-	bool always = argc == 3 && !strcmp(argv[2], "--always");
+	static const struct option opts[] = {
+		{ "always", no_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool always = false;
 	uint32_t id;
+	int c;
 
-	if (argc < 2 || argc > 3 || (argc == 3 && (!always || !allow))) {
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'a' || !allow) {
+			usage(stderr);
+			return 2;
+		}
+		always = true;
+	}
+	if (argc - optind != 1) {
 		usage(stderr);
 		return 2;
 	}
 	if (root_only())
 		return 1;
-	if (parse_id(argv[1], &id) < 0)
+	if (parse_id(argv[optind], &id) < 0)
 		return 2;
 	return answer(id, !allow ? ASB_CTL_ANSWER_DENY : always ?
 		      ASB_CTL_ANSWER_ALWAYS : ASB_CTL_ANSWER_ALLOW, false) < 0;
@@ -642,6 +669,9 @@ out:
 
 int main(int argc, char **argv)
 {
+	char helper[PATH_MAX];
+
+	asb_ctl_helper(helper, sizeof(helper));
 	if (argc >= 3 && !strcmp(argv[1], "--socket")) {
 		ctl_socket = argv[2];
 		argc -= 2;

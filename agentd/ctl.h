@@ -19,6 +19,13 @@ int asb_ctl_call_fd(const char *path, const struct asb_ctl_req *req, int fd,
 /* Connect and send @req; the connected socket, or -errno (watch). */
 int asb_ctl_open(const char *path, const struct asb_ctl_req *req);
 
+/*
+ * asb-secret beside this program (agentd, asbctl): the broker's client and
+ * agentd's exec diversion; made a rule implied by env: secrets at compile
+ * time (asb_policy_imply), which this also turns on.
+ */
+void asb_ctl_helper(char *buf, size_t len);
+
 /* agentd: the listening socket, root only (directory 0700, socket 0600). */
 int asb_ctl_listen(const char *path);
 /* Accept one client; refuses (closes) peers that are not uid 0. The

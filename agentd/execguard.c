@@ -2,19 +2,21 @@
 /* Loader of bpf/exec.bpf.c. See execguard.h. */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "execguard.h"
 #include "exec.skel.h"
+#include "policy.h"
 
 struct asb_execguard {
 	struct exec_bpf *skel;
 };
 
 int asb_execguard_open(struct asb_execguard **out, int member_fd,
-		       int levels_fd)
+		       int levels_fd, int events_fd)
 {
 	struct asb_execguard *eg = calloc(1, sizeof(*eg));
 	int err;
@@ -30,6 +32,7 @@ int asb_execguard_open(struct asb_execguard **out, int member_fd,
 	}
 	if (bpf_map__reuse_fd(eg->skel->maps.asb_member, member_fd) ||
 	    bpf_map__reuse_fd(eg->skel->maps.asb_levels, levels_fd) ||
+	    bpf_map__reuse_fd(eg->skel->maps.asb_events, events_fd) ||
 	    exec_bpf__load(eg->skel) || exec_bpf__attach(eg->skel)) {
 		err = errno ? -errno : -EINVAL;
 		exec_bpf__destroy(eg->skel);
@@ -91,4 +94,28 @@ int asb_execguard_map_fd(struct asb_execguard *eg)
 	if (!eg)
 		return -EINVAL;
 	return bpf_map__fd(eg->skel->maps.asb_exec);
+}
+
+int asb_execguard_add_interps(struct asb_execguard *eg,
+			      const struct asb_image *img)
+{
+	const struct asb_image_rule *r = asb_image_rules(img);
+	const __u8 one = 1;
+	struct stat st;
+
+	if (!eg)
+		return -EINVAL;
+	for (uint32_t i = 0; i < img->hdr->n_rules; i++) {
+		struct asb_interp_key k = { 0 };
+
+		if (!(r[i].flags & ASB_RULE_F_INTERP) ||
+		    stat(asb_image_str(img, r[i].path), &st) < 0)
+			continue;
+		k.ino = st.st_ino;
+		k.dev = asb_kdev(st.st_dev);
+		if (bpf_map__update_elem(eg->skel->maps.asb_interp, &k,
+					 sizeof(k), &one, sizeof(one), BPF_ANY))
+			return -errno;
+	}
+	return 0;
 }

@@ -14,20 +14,35 @@
 #ifndef ASB_EXECGUARD_H
 #define ASB_EXECGUARD_H
 
+#include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <asb/event.h>
 
+struct asb_image;
+
+/* A device number as the kernel encodes it in struct super_block. */
+static inline __u32 asb_kdev(dev_t d)
+{
+	return (major(d) << 20) | minor(d);
+}
+
 struct asb_execguard;
 
-/* The socket filter's asb_member and asb_levels maps (bpf/member.h). */
+/* The socket filter's asb_member and asb_levels maps (bpf/member.h) and
+ * its ring buffer asb_events. */
 int asb_execguard_open(struct asb_execguard **eg, int member_fd,
-		       int levels_fd);
+		       int levels_fd, int events_fd);
 void asb_execguard_close(struct asb_execguard *eg);
 /* Expect @v for the next exec of thread @tid (v->ino 0: nothing). */
 int asb_execguard_expect(struct asb_execguard *eg, pid_t tid,
 			 const struct asb_exec_val *v);
 /* Processes killed so far for running another file than the checked one. */
 int asb_execguard_kills(struct asb_execguard *eg, __u64 *n);
+
+/* Add the ELF interpreters of @img (ASB_RULE_F_INTERP rules) to the set
+ * that no sandbox process may run as a program. */
+int asb_execguard_add_interps(struct asb_execguard *eg,
+			      const struct asb_image *img);
 
 /* The sandbox process @pid was in when it exited lately (-ENOENT: none). */
 int asb_execguard_exited(struct asb_execguard *eg, pid_t pid, __u32 *sbid);

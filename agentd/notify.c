@@ -412,11 +412,6 @@ static int fd_path(int fd, char *buf, size_t len)
 	return 0;
 }
 
-static __u32 kdev(dev_t d)
-{
-	return (major(d) << 20) | minor(d);
-}
-
 static const struct asb_image_rule *
 match_path(const struct asb_sandbox *s, int kind, const char *path)
 {
@@ -543,7 +538,7 @@ static bool divert_go(const struct held *h)
 	};
 	struct asb_exec_val ev = {
 		.sandbox = h->ev.sandbox,
-		.dev = kdev(nt->helper_dev),
+		.dev = asb_kdev(nt->helper_dev),
 		.ino = nt->helper_ino,
 	};
 	char path[32], mem[64];
@@ -736,7 +731,7 @@ static void exec_script(struct held *h, int fd, pid_t tid, int dirfd,
 	if (ifd < 0)
 		return;
 	if (!fstat(ifd, &st)) {
-		h->ev.interp_dev = kdev(st.st_dev);
+		h->ev.interp_dev = asb_kdev(st.st_dev);
 		h->ev.interp_ino = st.st_ino;
 	}
 	close(ifd);
@@ -823,7 +818,7 @@ static void on_exec(struct asb_notifier *nt, struct asb_sandbox *s,
 	}
 	if (fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode) &&
 	    !fd_path(fd, canon, sizeof(canon))) {
-		h->ev.dev = kdev(st.st_dev);
+		h->ev.dev = asb_kdev(st.st_dev);
 		h->ev.ino = st.st_ino;
 		exec_script(h, fd, h->tid, dirfd, path);
 		/* asb.ko asks for approve.exec in the kernel: not here too */

@@ -17,6 +17,7 @@
 #include <asb/event.h>
 
 #include "lsm.h"
+#include "execguard.h"
 #include "sandbox.h"
 #include "seccomp.h"
 #include "sockfilter.h"
@@ -73,6 +74,13 @@ int asb_sandbox_create(struct asb_sandboxes *all, const struct asb_image *img,
 	s->cgid = st.st_ino;
 	snprintf(path, sizeof(path), "%s/cgroup.events", s->cgroup);
 	s->events_fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* interpreters before membership: ld.so never runs as a program */
+	ret = asb_execguard_add_interps(all->eg, &s->img);
+	if (ret) {
+		snprintf(err, errlen, "exec guard: %s: ELF interpreters could "
+			 "be run as programs", strerror(-ret));
+		goto fail;
+	}
 	ret = asb_sockfilter_set_sandbox(all->sf, s->id, &s->img, s->sb);
 	/* file rules before membership: the cgroup never runs unconfined */
 	if (!ret && all->lsm) {

@@ -68,6 +68,7 @@ struct asb_sandboxes {
 	const char *state_dir;
 	struct asb_sockfilter *sf;
 	struct asb_lsm *lsm;	/* BPF-LSM backend, or NULL */
+	struct asb_execguard *eg;	/* exec and exit in the kernel */
 };
 
 /* CLOCK_MONOTONIC in milliseconds: agentd's lingering, waits, deadlines. */

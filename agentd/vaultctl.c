@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <time.h>
@@ -90,10 +91,38 @@ static char *read_pass(struct vctl *c, const char *prompt, size_t *len)
 	return buf;
 }
 
+/* The vault's directory, made root's and 0700 if it is missing. */
+static int make_dir(const char *file)
+{
+	char dir[ASB_PATH_MAX], *p;
+
+	snprintf(dir, sizeof(dir), "%s", file);
+	p = strrchr(dir, '/');
+	if (!p || p == dir)
+		return 0;
+	*p = 0;
+	for (p = dir + 1; ; p++) {
+		bool last = !*p;
+
+		if (!last && *p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+			fprintf(stderr, "asbctl: %s: %s\n", dir, strerror(errno));
+			return -1;
+		}
+		if (last)
+			return 0;
+		*p = '/';
+	}
+}
+
 static int lock_vault(struct vctl *c)
 {
 	char path[ASB_PATH_MAX + 8];
 
+	if (make_dir(c->vault))
+		return -1;
 	snprintf(path, sizeof(path), "%s.lock", c->vault);
 	c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (c->lock_fd < 0 || flock(c->lock_fd, LOCK_EX) < 0) {
@@ -237,19 +266,57 @@ static int send_unlock(struct vctl *c, const unsigned char *key, bool quiet)
 	return rep.status ? 1 : 0;
 }
 
-static int cmd_init(struct vctl *c, int argc, char **argv)
+/*
+ * Which vault: --vault; else the one the running agentd reads; else the
+ * [agentd] settings of --policy or of the default policy, as agentd
+ * resolves them (vault, else state_dir/vault).
+ */
+static int where(struct vctl *c, char *buf, size_t size)
 {
-	bool pass = argc == 2 && !strcmp(argv[1], "--passphrase");
+	struct asb_ctl_req req;
+	struct asb_image img;
+	char *out = NULL;
+	size_t len;
+	int ret;
+
+	if (c->vault)
+		return 0;
+	asb_ctl_req_init(&req, ASB_CTL_VAULT);
+	req.flags = ASB_CTL_VAULT_WHERE;
+	ret = asb_ctl_call(c->ctl_socket, &req, &out, &len);
+	if (!ret && len > 0 && len < size && out[0] == '/') {
+		memcpy(buf, out, len);
+		buf[len] = 0;
+		free(out);
+		c->vault = buf;
+		return 0;
+	}
+	free(out);
+	if (c->policy ? asb_policy_compile(c->policy, &img, stderr, NULL) :
+	    asb_policy_compile_mem(ASB_DEFAULT_POLICY_NAME, asb_default_policy,
+				   asb_default_policy_len, &img, stderr, NULL)) {
+		fprintf(stderr, "asbctl: no agentd to ask and the policy does not compile: use --vault FILE\n");
+		return -1;
+	}
+	if (img.hdr->agentd_vault)
+		snprintf(buf, size, "%s", asb_image_str(&img, img.hdr->agentd_vault));
+	else
+		snprintf(buf, size, "%s/vault", img.hdr->agentd_state_dir ?
+			 asb_image_str(&img, img.hdr->agentd_state_dir) :
+			 "/var/lib/asb");
+	asb_image_free(&img);
+	c->vault = buf;
+	return 0;
+}
+
+static int cmd_init(struct vctl *c, bool pass)
+{
 	struct asb_vault_keys *k;
 	struct asb_vault *v;
 	char err[400], *p1, *p2;
 	size_t l1, l2;
 	int ret;
 
-	if (argc != 1 && !pass) {
-		vusage(stderr);
-		return 2;
-	}
 	if (access(c->vault, F_OK) == 0) {
 		fprintf(stderr, "asbctl: %s exists: refusing to overwrite (vault rekey changes the key)\n",
 			c->vault);
@@ -522,35 +589,41 @@ int asb_vaultctl(int argc, char **argv, const char *ctl_socket)
 		{ "vault", required_argument, NULL, 'v' },
 		{ "policy", required_argument, NULL, 'p' },
 		{ "passphrase-fd", required_argument, NULL, 'f' },
+		{ "passphrase", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vctl c = {
-		.vault = "/var/lib/asb/vault", .ctl_socket = ctl_socket,
+		.ctl_socket = ctl_socket,
 		.pass_fd = -1, .lock_fd = -1,
 	};
+	char path[ASB_PATH_MAX];
+	bool pass = false;
 	int ch, ret;
 
 	if (asb_vault_init() < 0)
 		return 1;
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "+v:p:f:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "v:p:f:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'v': c.vault = optarg; break;
 		case 'p': c.policy = optarg; break;
 		case 'f': c.pass_fd = atoi(optarg); break;
+		case 'P': pass = true; break;
 		default: vusage(stderr); return 2;
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1) {
+	if (argc < 1 || (pass && strcmp(argv[0], "init"))) {
 		vusage(stderr);
 		return 2;
 	}
 	umask(077);
+	if (where(&c, path, sizeof(path)))
+		return 1;
 	asb_vault_keyfile_path(c.vault, c.keyfile, sizeof(c.keyfile));
-	if (!strcmp(argv[0], "init"))
-		ret = cmd_init(&c, argc, argv);
+	if (!strcmp(argv[0], "init") && argc == 1)
+		ret = cmd_init(&c, pass);
 	else if (!strcmp(argv[0], "put") && argc == 2)
 		ret = cmd_put(&c, argv[1]);
 	else if (!strcmp(argv[0], "ls") && argc == 1)

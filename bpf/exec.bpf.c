@@ -47,6 +47,19 @@ struct {
 	__type(value, __u32);
 } asb_exited SEC(".maps");
 
+/* The socket programs' ring buffer (agentd reuses its fd). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} asb_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, struct asb_interp_key);
+	__type(value, __u8);
+} asb_interp SEC(".maps");
+
 /* Per-CPU scratch for the filename (too big for the stack). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -102,17 +115,76 @@ static __always_inline bool same_file(__u64 ino, __u32 dev,
 	       named->i_sb->s_magic == OVERLAYFS_SUPER_MAGIC;
 }
 
+static __always_inline void kill_counted(void)
+{
+	__u32 zero = 0;
+	__u64 *kills;
+
+	bpf_send_signal(SIGKILL);
+	kills = bpf_map_lookup_elem(&asb_exec_kills, &zero);
+	if (kills)
+		__sync_fetch_and_add(kills, 1);
+}
+
+/*
+ * Is the executed file an ELF interpreter? Keyed as stat() reports it: the
+ * real inode's device, or on overlayfs the overlay's.
+ */
+static __always_inline bool is_interp(const struct linux_binprm *bprm)
+{
+	const struct inode *real = bprm->file->f_inode;
+	const struct inode *named = bprm->file->f_path.dentry->d_inode;
+	struct asb_interp_key k = { .ino = real->i_ino, .dev = kdev(real) };
+
+	if (bpf_map_lookup_elem(&asb_interp, &k))
+		return true;
+	k.ino = named->i_ino;
+	k.dev = kdev(named);
+	return bpf_map_lookup_elem(&asb_interp, &k) != NULL;
+}
+
+/* The audit record of a loader killed in sandbox @sbid. */
+static __always_inline void record_interp(__u32 sbid,
+					  const struct linux_binprm *bprm)
+{
+	struct asb_event *ev = bpf_ringbuf_reserve(&asb_events, sizeof(*ev), 0);
+
+	if (!ev)
+		return;
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->time_ns = bpf_ktime_get_boot_ns();
+	ev->sandbox = sbid;
+	ev->pid = bpf_get_current_pid_tgid() >> 32;
+	ev->tid = (__u32)bpf_get_current_pid_tgid();
+	ev->uid = (__u32)bpf_get_current_uid_gid();
+	ev->rule = ASB_RULE_NONE;
+	ev->action = ASB_ACT_EXEC_INTERP;
+	ev->verdict = ASB_EV_DENY;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	bpf_probe_read_kernel_str(ev->path, sizeof(ev->path), bprm->filename);
+	bpf_ringbuf_submit(ev, 0);
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(asb_exec_check, struct task_struct *p, pid_t old_pid,
 	     struct linux_binprm *bprm)
 {
-	__u32 key = (__u32)old_pid, zero = 0;
+	__u32 key = (__u32)old_pid, sbid;
 	struct asb_exec_val *v = bpf_map_lookup_elem(&asb_exec, &key);
 	struct inode *inode;
-	__u64 ino, *kills;
+	__u64 ino;
 	__u32 dev;
 	bool ok;
 
+	if (is_interp(bprm) && member(&sbid)) {
+		if (v)
+			bpf_map_delete_elem(&asb_exec, &key);
+		kill_counted();
+		record_interp(sbid, bprm);
+		bpf_printk("asb: ELF interpreter run as a program killed pid=%d sandbox=%u",
+			   old_pid, sbid);
+		return 0;
+	}
 	if (!v)
 		return 0;
 	ok = same_file(v->ino, v->dev, bprm);
@@ -125,10 +197,7 @@ int BPF_PROG(asb_exec_check, struct task_struct *p, pid_t old_pid,
 	bpf_map_delete_elem(&asb_exec, &key);
 	if (ok)
 		return 0;
-	bpf_send_signal(SIGKILL);
-	kills = bpf_map_lookup_elem(&asb_exec_kills, &zero);
-	if (kills)
-		__sync_fetch_and_add(kills, 1);
+	kill_counted();
 	bpf_printk("asb: exec of unapproved file killed pid=%d dev=%u ino=%llu",
 		   old_pid, dev, ino);
 	return 0;

@@ -23,6 +23,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dirent.h>
+#include <elf.h>
+
 #include <iniparser/iniparser.h>
 
 #include "policy.h"
@@ -92,7 +95,7 @@ struct ctx {
 	struct sbx *sbx;
 	size_t nsbx;
 	char **values;			/* strdup'ed values, freed at the end */
-	size_t nvalues;
+	size_t nvalues, capvalues;
 	char *agentd[4];		/* socket, state_dir, audit_log, vault */
 };
 
@@ -833,8 +836,6 @@ static char *lower_dup(const char *s)
 
 static void read_values(struct ctx *c, dictionary *d)
 {
-	size_t cap = 0;
-
 	for (size_t i = 0; i < c->nents; i++) {
 		struct entry *e = &c->ents[i];
 		struct sect *sc = &c->sects[e->sect];
@@ -849,7 +850,7 @@ static void read_values(struct ctx *c, dictionary *d)
 		v = iniparser_getstring(d, ikey, NULL);
 		free(ikey);
 		val = xstrdup(v ? v : "");
-		GROW(c->values, c->nvalues, cap);
+		GROW(c->values, c->nvalues, c->capvalues);
 		c->values[c->nvalues++] = val;
 		if (sc->kind == SECT_SANDBOX) {
 			/* secret names keep their case */
@@ -957,6 +958,123 @@ static void flatten(struct ctx *c, struct sbx *s, struct sbx **stack,
 		s->audit_line = b->audit_line;
 done:
 	s->state = 2;
+}
+
+/* ---- implied rules ---- */
+
+static char *imply_helper;
+static bool imply_on;
+
+void asb_policy_imply(const char *helper)
+{
+	free(imply_helper);
+	imply_helper = helper ? xstrdup(helper) : NULL;
+	imply_on = true;
+}
+
+/* The PT_INTERP of the ELF file at @dirfd/@name into @buf, or false. */
+static bool elf_interp(int dirfd, const char *name, char *buf, size_t len)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	bool found = false;
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+			O_NONBLOCK);
+	struct stat st;
+
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_phentsize != sizeof(ph) || eh.e_phnum > 64)
+		goto out;
+	for (unsigned int i = 0; i < eh.e_phnum && !found; i++) {
+		if (pread(fd, &ph, sizeof(ph), eh.e_phoff + i * sizeof(ph)) !=
+		    sizeof(ph))
+			break;
+		if (ph.p_type != PT_INTERP || !ph.p_filesz ||
+		    ph.p_filesz > len || ph.p_filesz > ASB_PATH_MAX)
+			continue;
+		found = pread(fd, buf, ph.p_filesz, ph.p_offset) ==
+			(ssize_t)ph.p_filesz && !buf[ph.p_filesz - 1] &&
+			buf[0] == '/' && strlen(buf) == ph.p_filesz - 1;
+	}
+out:
+	close(fd);
+	return found;
+}
+
+static bool has_rule(const struct sbx *s, int kind, const char *path,
+		     __u32 flags)
+{
+	for (size_t i = 0; i < s->nrules; i++)
+		if (s->rules[i].r.kind == kind && s->rules[i].path &&
+		    (s->rules[i].r.flags & flags) == flags &&
+		    !strcmp(s->rules[i].path, path))
+			return true;
+	return false;
+}
+
+static void add_implied(struct ctx *c, struct sbx *s, const char *path,
+			unsigned int line, __u32 flags)
+{
+	struct asb_image_rule r = { .kind = ASB_RULE_FS_EXEC,
+				    .flags = ASB_RULE_F_IMPLIED | flags };
+	char *p = realpath(path, NULL);
+
+	/* the file itself, not a link to it (/lib64 -> usr/lib64 ...) */
+	if (!p || has_rule(s, ASB_RULE_FS_EXEC, p, flags)) {
+		free(p);
+		return;
+	}
+	GROW(c->values, c->nvalues, c->capvalues);
+	c->values[c->nvalues++] = p;
+	r.path_len = strlen(p);
+	add_rule(s, &r, p, line);
+	s->rules[s->nrules - 1].own = false;
+}
+
+/* Directories hold at most this many programs whose interpreter is read. */
+#define IMPLY_DIR_MAX	8192
+
+static void imply_interps(struct ctx *c, struct sbx *s, const char *path,
+			  unsigned int line)
+{
+	char interp[ASB_PATH_MAX];
+	struct dirent *de;
+	unsigned int n = 0;
+	struct stat st;
+	DIR *dir;
+
+	if (stat(path, &st) < 0)
+		return;
+	if (!S_ISDIR(st.st_mode)) {
+		if (elf_interp(AT_FDCWD, path, interp, sizeof(interp)))
+			add_implied(c, s, interp, line, ASB_RULE_F_INTERP);
+		return;
+	}
+	dir = opendir(path);
+	while (dir && (de = readdir(dir)) && n++ < IMPLY_DIR_MAX)
+		if ((de->d_type == DT_REG || de->d_type == DT_UNKNOWN) &&
+		    elf_interp(dirfd(dir), de->d_name, interp, sizeof(interp)))
+			add_implied(c, s, interp, line, ASB_RULE_F_INTERP);
+	if (dir)
+		closedir(dir);
+}
+
+static void imply(struct ctx *c, struct sbx *s)
+{
+	size_t n = s->nrules;
+
+	for (size_t i = 0; i < n; i++)
+		if (s->rules[i].r.kind == ASB_RULE_FS_EXEC &&
+		    !(s->rules[i].r.flags & ASB_RULE_F_IMPLIED))
+			imply_interps(c, s, s->rules[i].path, s->rules[i].r.line);
+	for (size_t i = 0; imply_helper && i < s->nsecrets; i++)
+		if (s->secrets[i].s.env[0])
+			add_implied(c, s, imply_helper, s->secrets[i].s.line, 0);
 }
 
 /* ---- ordering, lookups and warnings ---- */
@@ -1373,6 +1491,10 @@ int asb_policy_compile_mem(const char *name, const char *buf, size_t len,
 			qsort(s->rules, s->nrules, sizeof(*s->rules), crule_cmp);
 		if (!s->bad)
 			warn_shadowing(&c, s);
+		if (!s->bad && imply_on) {
+			imply(&c, s);
+			qsort(s->rules, s->nrules, sizeof(*s->rules), crule_cmp);
+		}
 	}
 	if (!c.nerr) {
 		emit(&c, img);

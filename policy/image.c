@@ -133,6 +133,7 @@ int asb_image_verify(const void *buf, size_t len, char *why, size_t whylen)
 	r = (const void *)((const char *)buf + h->rule_off);
 	for (i = 0; i < h->n_rules; i++) {
 		if (r[i].kind < 1 || r[i].kind > ASB_RULE_KIND_MAX ||
+		    (r[i].flags & ~(ASB_RULE_F_IMPLIED | ASB_RULE_F_INTERP)) ||
 		    !str_ok(h, r[i].file) || !str_ok(h, r[i].path) ||
 		    (r[i].family && r[i].family != ASB_NET_IP4 &&
 		     r[i].family != ASB_NET_IP6) ||
@@ -438,6 +439,13 @@ static void families_str(const struct asb_image_sandbox *sb, char *buf,
 		buf[off - 1] = 0;
 }
 
+static const char *implied_why(const struct asb_image_rule *r)
+{
+	return r->flags & ASB_RULE_F_INTERP ?
+	       "ELF interpreter of a program granted there, as interpreter only" :
+	       "agentd's asb-secret, for an env: secret granted there";
+}
+
 void asb_image_print(const struct asb_image *img, FILE *out, bool json)
 {
 	const struct asb_image_hdr *h = img->hdr;
@@ -503,11 +511,19 @@ void asb_image_print(const struct asb_image *img, FILE *out, bool json)
 					j ? "," : "", asb_rule_kind_name(r->kind));
 				json_str(out, obj);
 				json_src(out, asb_image_str(img, r->file), r->line);
+				if (r->flags & ASB_RULE_F_IMPLIED)
+					fprintf(out, ",\"implied\":\"%s\"",
+						implied_why(r));
 				fputc('}', out);
 			} else {
-				fprintf(out, "  %-16s %-40s %s:%u\n",
+				fprintf(out, "  %-16s %-40s %s:%u%s%s%s\n",
 					asb_rule_kind_name(r->kind), obj,
-					asb_image_str(img, r->file), r->line);
+					asb_image_str(img, r->file), r->line,
+					r->flags & ASB_RULE_F_IMPLIED ?
+					" (implied: " : "",
+					r->flags & ASB_RULE_F_IMPLIED ?
+					implied_why(r) : "",
+					r->flags & ASB_RULE_F_IMPLIED ? ")" : "");
 			}
 		}
 		if (json)

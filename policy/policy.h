@@ -34,6 +34,17 @@ int asb_policy_compile_mem(const char *name, const char *buf, size_t len,
 			   struct asb_image *img, FILE *diag,
 			   unsigned int *nwarn);
 
+/*
+ * From now on, compiling adds the rules that granted programs need to run,
+ * flagged ASB_RULE_F_IMPLIED, each with the FILE:LINE of the rule that
+ * needs it: the ELF interpreter of every program an fs.exec rule grants
+ * (a file, or the files of a directory), flagged ASB_RULE_F_INTERP; and
+ * fs.exec of @helper (asb-secret, by which agentd injects env: secrets) in
+ * a sandbox with an env: secret. agentd and asbctl call this; the tests and
+ * the fuzzer see the policy as written.
+ */
+void asb_policy_imply(const char *helper);
+
 /* The default policy embedded in the binaries. */
 extern const char asb_default_policy[];
 extern const size_t asb_default_policy_len;

@@ -12,10 +12,16 @@ KEY = sys.argv[2]
 rows = []
 
 
+class Killed(Exception):
+    pass
+
+
 def attempt(action, obj, fn):
     try:
         fn()
         rows.append((action, obj, "allowed"))
+    except Killed:
+        rows.append((action, obj, "DENIED (killed before its first instruction)"))
     except OSError as e:
         name = errno.errorcode.get(e.errno, str(e.errno))
         denied = e.errno in (errno.EACCES, errno.EPERM)
@@ -33,8 +39,11 @@ def write(path):
 
 
 def run(argv):
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    p = subprocess.run(argv, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    if p.returncode == -9:
+        raise Killed()
+    p.check_returncode()
 
 
 def connect(host, port):
@@ -58,6 +67,8 @@ attempt("read", "/etc/shadow", lambda: read("/etc/shadow"))
 attempt("write", "/etc/cron.d/agent", lambda: write("/etc/cron.d/agent"))
 attempt("exec", "/usr/bin/id", lambda: run(["/usr/bin/id"]))
 attempt("exec", WS + "/downloaded-tool", lambda: run([WS + "/downloaded-tool"]))
+attempt("exec", "ld.so " + WS + "/downloaded-tool",
+        lambda: run(["/lib64/ld-linux-x86-64.so.2", WS + "/downloaded-tool"]))
 attempt("connect", "127.0.0.1:8000", lambda: connect("127.0.0.1", 8000))
 attempt("connect", "127.0.0.1:9000", lambda: connect("127.0.0.1", 9000))
 attempt("connect", "/run/asb-demo.sock", lambda: connect_unix("/run/asb-demo.sock"))

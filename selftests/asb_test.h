@@ -12,11 +12,15 @@
 #undef TEST_TIMEOUT_DEFAULT
 #define TEST_TIMEOUT_DEFAULT 180
 
+#include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* The build's bin/ (agentd, asbctl, asb-secret), beside selftests/. */
@@ -30,6 +34,63 @@ static inline void asb_bindir(char *buf, size_t len)
 	exe[n] = 0;
 	*strrchr(exe, '/') = 0;
 	snprintf(buf, len, "%s/../bin", exe);
+}
+
+/*
+ * Run @cmd with sh, stdout and stderr into @out (may be NULL): its exit
+ * status, or 128 + the signal that ended it.
+ */
+static inline int asb_sh(const char *cmd, char *out, size_t len)
+{
+	char full[16384];
+	size_t n = 0;
+	FILE *p;
+	int st;
+
+	snprintf(full, sizeof(full), "%s 2>&1", cmd);
+	p = popen(full, "r");
+	if (!p)
+		return -1;
+	if (out)
+		n = fread(out, 1, len - 1, p);
+	else
+		while (fgetc(p) != EOF)
+			;
+	if (out)
+		out[n] = 0;
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/*
+ * Start @bindir/agentd with @args (NULL-ended, after "agentd"), output to
+ * @log, and wait up to 60 s (slow guests) for @sock. It gets SIGTERM when
+ * the test process ends, so that an assertion needs no teardown.
+ */
+static inline pid_t asb_start_agentd(const char *bindir, const char *log,
+				     const char *sock, const char *const *args)
+{
+	char exe[PATH_MAX + 16];
+	const char *argv[32] = { "agentd" };
+	pid_t pid;
+
+	snprintf(exe, sizeof(exe), "%s/agentd", bindir);
+	for (int i = 0; args[i] && i < 30; i++)
+		argv[i + 1] = args[i];
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+			      0600);
+
+		dup2(fd, 2);
+		dup2(fd, 1);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		execv(exe, (char **)argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 1200 && access(sock, F_OK); i++)
+		usleep(50000);
+	return pid;
 }
 
 /*

@@ -246,6 +246,75 @@ TEST(asbctl_check_refuses_bad_file)
 	ASSERT_EQ(0, system(cmd));
 }
 
+/* Options before or after the operand, as the README writes them. */
+TEST(asbctl_options_after_operands)
+{
+	char bin[PATH_MAX], cmd[PATH_MAX + 256], out[65536];
+
+	asb_bindir(bin, sizeof(bin));
+	snprintf(cmd, sizeof(cmd), "%s/asbctl policy show policy/default.ini --json",
+		 bin);
+	ASSERT_EQ(0, asb_sh(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(0, strncmp(out, "{", 1)) TH_LOG("%.200s", out);
+	snprintf(cmd, sizeof(cmd), "%s/asbctl policy show --json policy/default.ini",
+		 bin);
+	ASSERT_EQ(0, asb_sh(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(0, strncmp(out, "{", 1)) TH_LOG("%.200s", out);
+}
+
+/*
+ * Implied rules: the ELF interpreter of a granted program (file or
+ * directory), as interpreter only, and the helper for an env: secret, each
+ * with the line of the rule that needs it; not without asb_policy_imply.
+ */
+TEST(implied_rules)
+{
+	static const char text[] =
+		"[sandbox.a]\n"
+		"fs.read = /usr/lib\n"
+		"fs.exec = /usr/bin/cat\n"
+		"secret.T = exe:/usr/bin/printenv env:T\n";
+	const struct asb_image_sandbox *sb;
+	const struct asb_image_rule *r;
+	char interp[PATH_MAX], *diag = NULL;
+	struct asb_image img;
+	int n_interp = 0, n_helper = 0;
+
+	ASSERT_NE(NULL, realpath("/lib64/ld-linux-x86-64.so.2", interp));
+	ASSERT_EQ(0, compile_text(text, &img, &diag, NULL)) TH_LOG("%s", diag);
+	free(diag);
+	EXPECT_EQ(2, img.hdr->n_rules);
+	asb_image_free(&img);
+
+	/* any existing file stands for asb-secret here */
+	asb_policy_imply("/usr/bin/env");
+	ASSERT_EQ(0, compile_text(text, &img, &diag, NULL)) TH_LOG("%s", diag);
+	free(diag);
+	asb_policy_imply(NULL);
+	sb = asb_image_find_sandbox(&img, "a");
+	ASSERT_NE(NULL, sb);
+	r = asb_image_rules(&img) + sb->first_rule;
+	for (uint32_t i = 0; i < sb->n_rules; i++) {
+		const char *path = asb_image_str(&img, r[i].path);
+
+		if (r[i].flags & ASB_RULE_F_INTERP) {
+			n_interp++;
+			EXPECT_EQ(ASB_RULE_FS_EXEC, r[i].kind);
+			EXPECT_STREQ(interp, path);
+			EXPECT_EQ(3, r[i].line);
+			EXPECT_TRUE(r[i].flags & ASB_RULE_F_IMPLIED);
+		} else if (r[i].flags & ASB_RULE_F_IMPLIED) {
+			n_helper++;
+			EXPECT_EQ(ASB_RULE_FS_EXEC, r[i].kind);
+			EXPECT_STREQ("/usr/bin/env", path);
+			EXPECT_EQ(4, r[i].line);
+		}
+	}
+	EXPECT_EQ(1, n_interp);
+	EXPECT_EQ(1, n_helper);
+	asb_image_free(&img);
+}
+
 /* ---- 2. good policies ---- */
 
 TEST(examples_compile)

@@ -51,6 +51,7 @@ enum asb_ctl_cmd {
 
 #define ASB_CTL_VAULT_UNLOCK	1
 #define ASB_CTL_VAULT_LOCK	2
+#define ASB_CTL_VAULT_WHERE	3	/* -> the vault file agentd reads */
 
 struct asb_ctl_req {
 	__u32 magic;

@@ -43,7 +43,9 @@ enum asb_sock_action {
 	ASB_ACT_FILE_RENAME,
 	ASB_ACT_FILE_LINK,
 	ASB_ACT_MOUNT,		/* mount, umount, move_mount, pivot_root */
-	ASB_ACT_MAX = ASB_ACT_MOUNT,
+	/* every backend (bpf/exec.bpf.c) */
+	ASB_ACT_EXEC_INTERP,	/* an ELF interpreter run as a program: killed */
+	ASB_ACT_MAX = ASB_ACT_EXEC_INTERP,
 };
 
 /* asb_event.verdict */
@@ -230,6 +232,21 @@ struct asb_exec_val {
 	__u32 name_len;		/* script: strlen(name) */
 	__u32 sandbox;
 	char name[ASB_EXEC_NAME_MAX];
+};
+
+/*
+ * ELF interpreters (ASB_RULE_F_INTERP rules of every image agentd applied):
+ * run only as the interpreter of a granted program. A process of a sandbox
+ * that executes one as its program (ld.so PROG) is killed at
+ * sched_process_exec, before its first instruction.
+ *
+ *   asb_interp   hash  struct asb_interp_key -> __u8 1
+ *   asb_exec_kills counts these kills too
+ */
+struct asb_interp_key {
+	__u64 ino;
+	__u32 dev;		/* kernel encoding, as asb_exec_val.dev */
+	__u32 pad;
 };
 
 #endif /* ASB_EVENT_H */

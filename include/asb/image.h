@@ -24,7 +24,7 @@
 #endif
 
 #define ASB_IMAGE_MAGIC		0x49425341u	/* "ASBI" */
-#define ASB_IMAGE_VERSION	1
+#define ASB_IMAGE_VERSION	2
 
 #define ASB_NAME_MAX		32	/* sandbox name, with NUL */
 #define ASB_SECRET_NAME_MAX	64	/* secret name, with NUL */
@@ -113,8 +113,17 @@ struct asb_image_rule {
 	__u32 path;		/* path rules: strtab offset */
 	__u32 path_len;
 	__u32 file;		/* strtab: source file */
-	__u32 line;		/* source line */
+	__u32 line;		/* source line (of the rule that implies it) */
+	__u32 flags;		/* ASB_RULE_F_* */
 };
+
+/* Rule flags. */
+#define ASB_RULE_F_IMPLIED	(1u << 0)	/* not written: needed by the rule
+						 * at line (asb_policy_imply) */
+#define ASB_RULE_F_INTERP	(1u << 1)	/* an ELF interpreter (PT_INTERP)
+						 * of a granted program: it runs
+						 * only as their interpreter,
+						 * never as a program itself */
 
 struct asb_image_secret {
 	char name[ASB_SECRET_NAME_MAX];
