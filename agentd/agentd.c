@@ -809,6 +809,7 @@ int main(int argc, char **argv)
 		logmsg("broker %s: %s", d.broker_path, strerror(-ret));
 		return 1;
 	}
+	d.broker.ctl_socket = d.socket;
 	ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = lfd };
 	epoll_ctl(d.epfd, EPOLL_CTL_ADD, lfd, &ev);
 	ev.data.fd = sfd;

@@ -200,7 +200,7 @@ static int cmd_run(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *sandbox = NULL, *policy = NULL;
+	const char *sandbox = NULL, *policy = NULL, *hide[2] = { NULL };
 	struct asb_launch_opts lo = { .cgroup_fd = -1 };
 	const struct asb_ctl_run *run;
 	struct asb_image img;
@@ -275,11 +275,13 @@ static int cmd_run(int argc, char **argv)
 	lo.report = report;
 	lo.report_len = sizeof(report);
 	lo.kernel_fs = run->flags & ASB_CTL_RUN_KERNEL_FS;
+	lo.hide = hide;
 	if (!lo.sb) {
 		fprintf(stderr, "asbctl: no sandbox '%s' in %s\n", sandbox,
 			run->image);
 		return ASB_LAUNCH_EXIT_SETUP;
 	}
+	hide[0] = ctl_socket;
 	ret = asb_launch(&lo, &status);
 	if (report[0] && getenv("ASB_VERBOSE"))
 		fprintf(stderr, "%s", report);

@@ -725,10 +725,10 @@ static __attribute__((noreturn)) void spawner(struct asb_broker *b,
 					      struct request *r,
 					      struct exec_plan *x)
 {
-	struct asb_launch_opts lo = { .cgroup_fd = -1 };
+	const char *hide[2] = { b->ctl_socket, NULL };
+	struct asb_launch_opts lo = { .cgroup_fd = p->s->cg_fd, .hide = hide };
 	sigset_t none;
-	char pid[24];
-	int fd, n, status = ASB_LAUNCH_EXIT_SETUP;
+	int status = ASB_LAUNCH_EXIT_SETUP;
 
 	/* nothing of agentd's vault stays in this process */
 	asb_vault_cache_free(&b->vault);
@@ -737,17 +737,15 @@ static __attribute__((noreturn)) void spawner(struct asb_broker *b,
 		signal(sig, SIG_DFL);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	fd = openat(p->s->cg_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
-	n = snprintf(pid, sizeof(pid), "%d\n", getpid());
-	if (fd < 0 || write(fd, pid, n) != n)
-		_exit(ASB_LAUNCH_EXIT_SETUP);
-	close(fd);
 	if (dup2(r->fds[0], 0) < 0 || dup2(r->fds[1], 1) < 0 ||
-	    dup2(r->fds[2], 2) < 0 || (x->cwd >= 0 && fchdir(x->cwd) < 0) ||
-	    setgroups(x->ngroups, x->groups) < 0 ||
-	    setresgid(x->gid, x->gid, x->gid) < 0 ||
-	    setresuid(x->uid, x->uid, x->uid) < 0)
+	    dup2(r->fds[2], 2) < 0 || (x->cwd >= 0 && fchdir(x->cwd) < 0))
 		_exit(ASB_LAUNCH_EXIT_SETUP);
+	/* the launcher joins the cgroup and takes the requester's ids */
+	lo.set_ids = true;
+	lo.uid = x->uid;
+	lo.gid = x->gid;
+	lo.groups = x->groups;
+	lo.ngroups = x->ngroups;
 	lo.argv = x->argv;
 	lo.envp = x->envp;
 	lo.img = &p->s->img;

@@ -43,6 +43,7 @@ struct asb_broker {
 	struct stat client_st;		/* the asb-secret binary, if found */
 	bool have_client;
 	struct asb_sandboxes *sbs;
+	const char *ctl_socket;		/* agentd's: hidden from programs */
 	struct asb_vault_cache vault;
 	struct broker_job *jobs;	/* running EXEC requests */
 	struct asb_broker_wait wait[ASB_BROKER_WAITING];

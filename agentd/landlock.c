@@ -314,6 +314,39 @@ int asb_landlock_prepare(const struct asb_image *img,
 	return fd;
 }
 
+int asb_landlock_add_proc(int ruleset_fd, const struct asb_image *img,
+			  const struct asb_image_sandbox *sb)
+{
+	const struct asb_image_rule *r = asb_image_rules(img) + sb->first_rule;
+	struct report rp = { 0 };
+	uint64_t handled = handled_fs(asb_landlock_abi());
+
+	for (uint32_t i = 0; i < sb->n_rules; i++) {
+		const char *path = asb_image_str(img, r[i].path);
+		uint64_t access = rule_access(r[i].kind);
+
+		if (!access || !path || strncmp(path, "/proc", 5) ||
+		    (path[5] && path[5] != '/'))
+			continue;
+		if (add_path_rule(ruleset_fd, path, access, handled, &rp) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int asb_landlock_prepare_scope(void)
+{
+	struct asb_ll_ruleset_attr attr = {
+		.scoped = LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET |
+			  LANDLOCK_SCOPE_SIGNAL,
+	};
+
+	if (asb_landlock_abi() < 6)
+		return -1;
+	return (int)syscall(__NR_landlock_create_ruleset, &attr, sizeof(attr),
+			    0);
+}
+
 int asb_landlock_enforce(int ruleset_fd)
 {
 	unsigned int flags = 0;

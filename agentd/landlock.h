@@ -44,6 +44,19 @@ int asb_landlock_prepare(const struct asb_image *img,
 int asb_landlock_enforce(int ruleset_fd);
 
 /*
+ * Add @sb's rules on /proc and below to @ruleset_fd again, once the
+ * sandbox's own /proc is mounted (the first ones name the host's): in the
+ * launched child, before asb_landlock_enforce. 0 or -1 with errno set.
+ */
+int asb_landlock_add_proc(int ruleset_fd, const struct asb_image *img,
+			  const struct asb_image_sandbox *sb);
+
+/* A ruleset that handles no access and only scopes signals and abstract
+ * unix sockets (ABI 6), for sandboxes whose files BPF-LSM decides: its fd,
+ * or -1 where Landlock cannot scope. */
+int asb_landlock_prepare_scope(void);
+
+/*
  * asb_landlock_prepare + asb_landlock_enforce on the calling thread.
  * Returns the number of degradations (0: everything the policy says is
  * enforced), or -1 with errno set and the reason in @report.

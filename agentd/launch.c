@@ -8,15 +8,21 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
+#include <linux/mount.h>
 
 #include "landlock.h"
 #include "launch.h"
@@ -29,7 +35,9 @@
 extern char **environ;
 
 enum stage {
-	ST_CGROUP = 1,
+	ST_MOUNT = 1,
+	ST_CGROUP,
+	ST_CAPS,
 	ST_PDEATHSIG,
 	ST_FDS,
 	ST_LANDLOCK,
@@ -39,7 +47,9 @@ enum stage {
 };
 
 static const char *const stage_name[] = {
+	[ST_MOUNT] = "mount namespace",
 	[ST_CGROUP] = "join cgroup",
+	[ST_CAPS] = "drop capabilities and switch ids",
 	[ST_PDEATHSIG] = "parent death signal",
 	[ST_FDS] = "close file descriptors",
 	[ST_LANDLOCK] = "landlock",
@@ -193,25 +203,188 @@ struct child_args {
 	int ruleset_fd;
 	int errfd;
 	int sock;		/* -1: no ask filter */
-	pid_t parent;
+	int alive;		/* read end; the launcher holds the write end */
 	const sigset_t *mask;	/* NULL: leave the mask */
 };
+
+/*
+ * The sandbox's view of the file system, in its own mount namespace:
+ * everything read-only but the fs.write and approve.write subtrees (so that
+ * chmod, chown, xattrs, times and inode flags of anything else fail with
+ * EROFS, whoever the agent is), a /proc of its own PID namespace only, and
+ * agentd's control socket covered by /dev/null.
+ */
+static int setup_mounts(const struct asb_launch_opts *o)
+{
+	const struct asb_image_rule *r = asb_image_rules(o->img) +
+					 o->sb->first_rule;
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+	struct mount_attr rw = { .attr_clr = MOUNT_ATTR_RDONLY };
+	uint32_t i;
+
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		return -1;
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  NULL) < 0)
+		return -1;
+	for (i = 0; o->hide && o->hide[i]; i++)
+		if (mount("/dev/null", o->hide[i], NULL, MS_BIND, NULL) < 0 &&
+		    errno != ENOENT)
+			return -1;
+	for (i = 0; i < o->sb->n_rules; i++) {
+		const char *path = asb_image_str(o->img, r[i].path);
+
+		if ((r[i].kind != ASB_RULE_FS_WRITE &&
+		     r[i].kind != ASB_RULE_ASK_WRITE) || !path)
+			continue;
+		if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0 &&
+		    errno != ENOENT)
+			return -1;
+	}
+	if (syscall(__NR_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &ro,
+		    sizeof(ro)) < 0)
+		return -1;
+	for (i = 0; i < o->sb->n_rules; i++) {
+		const char *path = asb_image_str(o->img, r[i].path);
+
+		if ((r[i].kind != ASB_RULE_FS_WRITE &&
+		     r[i].kind != ASB_RULE_ASK_WRITE) || !path)
+			continue;
+		if (syscall(__NR_mount_setattr, AT_FDCWD, path, AT_RECURSIVE,
+			    &rw, sizeof(rw)) < 0 && errno != ENOENT)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Capabilities: the bounding set keeps only sys.caps, so that no exec
+ * gains another, not even root's; then the caller's ids if asked for;
+ * then nothing ambient or inheritable, and sys.caps at most.
+ */
+static int drop_caps(const struct asb_launch_opts *o)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2] = { { 0 } };
+	uint64_t keep = o->sb ? o->sb->caps : 0;
+
+	for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
+		if (!(keep & (1ull << cap)) &&
+		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			return -1;
+	if (o->set_ids &&
+	    (setgroups(o->ngroups, o->groups) < 0 ||
+	     setresgid(o->gid, o->gid, o->gid) < 0 ||
+	     setresuid(o->uid, o->uid, o->uid) < 0))
+		return -1;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
+	    errno != EINVAL)
+		return -1;
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -1;
+	d[0].permitted &= (uint32_t)keep;
+	d[1].permitted &= (uint32_t)(keep >> 32);
+	d[0].effective = d[0].permitted;
+	d[1].effective = d[1].permitted;
+	d[0].inheritable = d[1].inheritable = 0;
+	return (int)syscall(SYS_capset, &h, d);
+}
+
+/* Did the launcher die before PR_SET_PDEATHSIG took? (its pid is not
+ * visible from a new PID namespace: its end of a pipe tells) */
+static bool launcher_gone(int alive)
+{
+	char c;
+
+	return read(alive, &c, 1) == 0;
+}
+
+static volatile sig_atomic_t fwd_pid;
+
+static void fwd_handler(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+
+	(void)uc;
+	/* The terminal signals the whole foreground group: not twice. */
+	if (si->si_code != SI_KERNEL && fwd_pid > 0)
+		kill((pid_t)fwd_pid, sig);
+	errno = saved;
+}
+
+static void exec_program(const struct child_args *a)
+{
+	const struct asb_launch_opts *o = a->o;
+
+	if (a->mask)
+		sigprocmask(SIG_SETMASK, a->mask, NULL);
+	if (o->envp)
+		execvpe(o->argv[0], o->argv, o->envp);
+	else
+		execvp(o->argv[0], o->argv);
+	child_fail(a->errfd, ST_EXEC, errno);
+}
+
+/*
+ * PID 1 of the sandbox's PID namespace: starts the program, passes on the
+ * signals the launcher forwards, reaps orphans, and ends with the
+ * program's status. Its end takes every process of the namespace with it.
+ */
+static __attribute__((noreturn)) void init_run(const struct child_args *a)
+{
+	struct sigaction sa = { .sa_sigaction = fwd_handler,
+				.sa_flags = SA_SIGINFO | SA_RESTART };
+	pid_t prog, w;
+	int ws;
+
+	prog = fork();
+	if (prog < 0)
+		child_fail(a->errfd, ST_EXEC, errno);
+	if (prog == 0)
+		exec_program(a);
+	close(a->errfd);
+	/* its memory and /proc files are not the program's to touch */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	fwd_pid = prog;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < NFWD; i++)
+		sigaction(fwd_sigs[i], &sa, NULL);
+	sigprocmask(SIG_SETMASK, a->mask ? a->mask : &(sigset_t){ 0 }, NULL);
+	for (;;) {
+		w = waitpid(-1, &ws, 0);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			_exit(ASB_LAUNCH_EXIT_SETUP);
+		if (w == prog)
+			_exit(asb_launch_exit_code(ws));
+	}
+}
 
 static __attribute__((noreturn)) void child_run(const struct child_args *a)
 {
 	const struct asb_launch_opts *o = a->o;
 	int nfd = -1;
 
-	if (a->cgfd >= 0 && join_cgroup(a->cgfd) < 0)
-		child_fail(a->errfd, ST_CGROUP, errno);
-	if (a->mask)
-		sigprocmask(SIG_SETMASK, a->mask, NULL);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		child_fail(a->errfd, ST_PDEATHSIG, errno);
-	if (getppid() != a->parent)	/* the launcher died before prctl */
+	if (launcher_gone(a->alive))
 		_exit(ASB_LAUNCH_EXIT_SETUP);
+	close(a->alive);
+	/* before the cgroup: BPF-LSM refuses mounts to a sandbox's tasks */
+	if (o->sb && setup_mounts(o) < 0)
+		child_fail(a->errfd, ST_MOUNT, errno);
+	if (o->sb && !o->kernel_fs && a->ruleset_fd >= 0 &&
+	    asb_landlock_add_proc(a->ruleset_fd, o->img, o->sb) < 0)
+		child_fail(a->errfd, ST_LANDLOCK, errno);
+	if (a->cgfd >= 0 && join_cgroup(a->cgfd) < 0)
+		child_fail(a->errfd, ST_CGROUP, errno);
 	if (cloexec_all() < 0)
 		child_fail(a->errfd, ST_FDS, errno);
+	if (o->sb && drop_caps(o) < 0)
+		child_fail(a->errfd, ST_CAPS, errno);
 	if (a->ruleset_fd >= 0 && asb_landlock_enforce(a->ruleset_fd) < 0)
 		child_fail(a->errfd, ST_LANDLOCK, errno);
 	if (asb_seccomp_install_ask(o->sb_flags,
@@ -225,11 +398,10 @@ static __attribute__((noreturn)) void child_run(const struct child_args *a)
 		close(nfd);
 		close(a->sock);
 	}
-	if (o->envp)
-		execvpe(o->argv[0], o->argv, o->envp);
-	else
-		execvp(o->argv[0], o->argv);
-	child_fail(a->errfd, ST_EXEC, errno);
+	if (o->sb)
+		init_run(a);
+	exec_program(a);
+	_exit(ASB_LAUNCH_EXIT_SETUP);
 }
 
 static void close_if(int *fd)
@@ -252,6 +424,7 @@ static int spawn(const struct asb_launch_opts *o, pid_t *pidp, int *status,
 	struct child_args a = { .o = o, .cgfd = -1, .ruleset_fd = -1,
 				.errfd = -1, .sock = -1 };
 	int ep[2] = { -1, -1 }, sv[2] = { -1, -1 }, own_cgfd = -1;
+	int alive[2] = { -1, -1 };
 	struct child_err ce;
 	int err = 0, code = ASB_LAUNCH_EXIT_SETUP;
 	pid_t pid;
@@ -272,6 +445,10 @@ static int spawn(const struct asb_launch_opts *o, pid_t *pidp, int *status,
 			err = errno;
 			goto fail;
 		}
+	} else if (o->sb) {
+		/* BPF-LSM decides files; Landlock still scopes signals and
+		 * abstract unix sockets where it can (ABI 6) */
+		a.ruleset_fd = asb_landlock_prepare_scope();
 	}
 	if (o->cgroup_fd >= 0) {
 		a.cgfd = o->cgroup_fd;
@@ -286,7 +463,7 @@ static int spawn(const struct asb_launch_opts *o, pid_t *pidp, int *status,
 		}
 		a.cgfd = own_cgfd;
 	}
-	if (pipe2(ep, O_CLOEXEC) < 0 ||
+	if (pipe2(ep, O_CLOEXEC) < 0 || pipe2(alive, O_CLOEXEC | O_NONBLOCK) < 0 ||
 	    (o->notify_cb &&
 	     socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)) {
 		err = errno;
@@ -294,10 +471,12 @@ static int spawn(const struct asb_launch_opts *o, pid_t *pidp, int *status,
 	}
 	a.errfd = ep[1];
 	a.sock = sv[1];
-	a.parent = getpid();
+	a.alive = alive[0];
 	a.mask = child_mask;
 
-	pid = fork();
+	/* a sandbox gets its own PID and mount namespaces (raw clone: fork) */
+	pid = (pid_t)syscall(SYS_clone, SIGCHLD | (o->sb ? CLONE_NEWPID |
+			     CLONE_NEWNS : 0), NULL, NULL, NULL, 0);
 	if (pid < 0) {
 		err = errno;
 		goto fail;
@@ -307,6 +486,7 @@ static int spawn(const struct asb_launch_opts *o, pid_t *pidp, int *status,
 
 	close_if(&ep[1]);
 	close_if(&sv[1]);
+	close_if(&alive[0]);
 	if (o->notify_cb) {
 		int nfd = asb_recv_fd(sv[0]);
 
@@ -325,7 +505,7 @@ static int spawn(const struct asb_launch_opts *o, pid_t *pidp, int *status,
 		n = read(ep[0], &ce, sizeof(ce));
 	while (n < 0 && errno == EINTR);
 	if (n != 0) {
-		if (n == (ssize_t)sizeof(ce) && ce.stage >= ST_CGROUP &&
+		if (n == (ssize_t)sizeof(ce) && ce.stage >= ST_MOUNT &&
 		    ce.stage <= ST_EXEC) {
 			err = ce.err;
 			if (ce.stage == ST_EXEC) {
@@ -343,12 +523,15 @@ static int spawn(const struct asb_launch_opts *o, pid_t *pidp, int *status,
 	}
 	close_if(&ep[0]);
 	close_if(&sv[0]);
+	close_if(&alive[1]);
 	close_if(&own_cgfd);
 	close_if(&a.ruleset_fd);
 	*pidp = pid;
 	return 0;
 
 fail:
+	close_if(&alive[0]);
+	close_if(&alive[1]);
 	close_if(&ep[0]);
 	close_if(&ep[1]);
 	close_if(&sv[0]);
@@ -374,19 +557,6 @@ int asb_launch_exit_code(int wstatus)
 	if (WIFSIGNALED(wstatus))
 		return 128 + WTERMSIG(wstatus);
 	return ASB_LAUNCH_EXIT_SETUP;
-}
-
-static volatile sig_atomic_t fwd_pid;
-
-static void fwd_handler(int sig, siginfo_t *si, void *uc)
-{
-	int saved = errno;
-
-	(void)uc;
-	/* The terminal signals the whole foreground group: not twice. */
-	if (si->si_code != SI_KERNEL && fwd_pid > 0)
-		kill((pid_t)fwd_pid, sig);
-	errno = saved;
 }
 
 int asb_launch(const struct asb_launch_opts *o, int *status)

@@ -1,21 +1,31 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Launch a program confined as a sandbox (portable backend).
+ * Launch a program confined as a sandbox (every backend).
  *
  * The parent builds the Landlock ruleset (so policy errors are reported
- * before anything runs), then forks. The child, in this order:
- *   1. joins the sandbox cgroup (writes its pid to cgroup.procs),
- *   2. restores the caller's signal mask, asks for SIGKILL when the
- *      launcher dies (PR_SET_PDEATHSIG; the agent is never left running
- *      unsupervised),
- *   3. marks every fd above 2 close-on-exec (nothing from the launcher
+ * before anything runs; under BPF-LSM one that only scopes signals and
+ * abstract unix sockets), then clones a child into new PID and mount
+ * namespaces (a sandbox sees no process outside it). The child, PID 1
+ * there, in this order:
+ *   1. asks for SIGKILL when the launcher dies (PR_SET_PDEATHSIG; the agent
+ *      is never left running unsupervised),
+ *   2. makes its mounts: / read-only but the fs.write and approve.write
+ *      subtrees, /proc of its PID namespace, @hide covered by /dev/null,
+ *   3. joins the sandbox cgroup (writes its pid to cgroup.procs),
+ *   4. marks every fd above 2 close-on-exec (nothing from the launcher
  *      leaks into the sandbox; the status pipe closes at exec),
- *   4. enforces Landlock, installs the seccomp filters and, when asked
+ *   5. drops every capability but sys.caps from its bounding, ambient,
+ *      inheritable, permitted and effective sets (switching to @uid/@gid
+ *      first when @set_ids),
+ *   6. enforces Landlock, installs the seccomp filters and, when asked
  *      for, passes the notify listener to the parent (SCM_RIGHTS) and
  *      closes its own copy,
- *   5. execvp()s argv[0] (execvpe with @envp).
- * The child stays in the caller's session and process group, like env(1):
- * the terminal and its signals reach it directly.
+ *   7. forks the program, which restores the caller's signal mask and
+ *      execvp()s argv[0] (execvpe with @envp), and stays as its init:
+ *      forwards the launcher's signals, reaps, exits with its status.
+ * Without a sandbox (@sb NULL), 2, 5 and 7 are skipped and the child
+ * execs itself. The program stays in the caller's session and process
+ * group, like env(1): the terminal and its signals reach it directly.
  * Any failure in the child is sent to the parent as (stage, errno) through
  * a close-on-exec pipe.
  */
@@ -55,6 +65,13 @@ struct asb_launch_opts {
 	uint32_t ask;			/* ASB_ASK_* of seccomp.h; 0: all */
 	char *report;			/* may be NULL: Landlock report, then */
 	size_t report_len;		/* what failed, one line each */
+	const char *const *hide;	/* NULL-ended: files to cover with
+					 * /dev/null (agentd's control socket) */
+	bool set_ids;			/* run as uid/gid/groups: */
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	int ngroups;
 };
 
 /*

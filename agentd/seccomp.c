@@ -62,6 +62,13 @@
 /* landlock_restrict_self flags that turn audit logging off. */
 #define LL_LOG_OFF_FLAGS	((1U << 0) | (1U << 2))
 
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME		0x00000080
+#endif
+#define CLONE_NEW_ANY	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | \
+			 CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | \
+			 CLONE_NEWNET | CLONE_NEWTIME)
+
 #define MAX_INSNS	512
 
 struct prog {
@@ -230,9 +237,11 @@ static void build_deny(struct prog *p, uint32_t sb_flags,
 		emit_arg_not_in(p, __NR_socket, 0, fams, nfams);
 		emit_arg_not_in(p, __NR_socketpair, 0, fams, nfams);
 	}
+	/* Namespaces: none of any kind, unless sys.allow = userns (inside a
+	 * user namespace of its own, the others are its to make). */
 	if (!(sb_flags & ASB_SB_ALLOW_USERNS)) {
-		emit_arg_bits(p, __NR_clone, 0, CLONE_NEWUSER);
-		emit_arg_bits(p, __NR_unshare, 0, CLONE_NEWUSER);
+		emit_arg_bits(p, __NR_clone, 0, CLONE_NEW_ANY);
+		emit_arg_bits(p, __NR_unshare, 0, CLONE_NEW_ANY);
 	}
 	stmt(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 }

@@ -76,6 +76,7 @@ struct sbx {
 	struct csecret *secrets;
 	size_t nsecrets, capsecrets;
 	__u64 families;
+	__u64 caps;			/* sys.caps */
 	__u32 flags, flags_set;		/* ASB_SB_* values and which are set */
 	int timeout;			/* -1: unset */
 	__u32 audit_line;
@@ -661,6 +662,24 @@ static const struct {
 	{ "ptrace", ASB_SB_ALLOW_PTRACE },
 };
 
+/* Capability names, by number (linux/capability.h), without "cap_". */
+static const char *const cap_names[ASB_CAP_MAX + 1] = {
+	"chown", "dac_override", "dac_read_search", "fowner", "fsetid",
+	"kill", "setgid", "setuid", "setpcap", "linux_immutable",
+	"net_bind_service", "net_broadcast", "net_admin", "net_raw",
+	"ipc_lock", "ipc_owner", "sys_module", "sys_rawio", "sys_chroot",
+	"sys_ptrace", "sys_pacct", "sys_admin", "sys_boot", "sys_nice",
+	"sys_resource", "sys_time", "sys_tty_config", "mknod", "lease",
+	"audit_write", "audit_control", "setfcap", "mac_override",
+	"mac_admin", "syslog", "wake_alarm", "block_suspend", "audit_read",
+	"perfmon", "bpf", "checkpoint_restore",
+};
+
+const char *asb_cap_name(int cap)
+{
+	return cap >= 0 && cap <= ASB_CAP_MAX ? cap_names[cap] : NULL;
+}
+
 static void set_flag(struct sbx *s, __u32 flag, bool on)
 {
 	s->flags_set |= flag;
@@ -725,6 +744,21 @@ static void sandbox_key(struct ctx *c, struct sbx *s, const char *key,
 				error(c, line, "net.deny_families: unknown family '%s'", tok);
 			else
 				s->families |= 1ull << families[i].af;
+		}
+		return;
+	}
+	if (!strcmp(key, "sys.caps")) {
+		for (tok = first; tok; tok = strtok_r(NULL, " \t", &save)) {
+			const char *n = strncasecmp(tok, "cap_", 4) ? tok : tok + 4;
+			int i;
+
+			for (i = 0; i <= ASB_CAP_MAX; i++)
+				if (!strcasecmp(cap_names[i], n))
+					break;
+			if (i > ASB_CAP_MAX)
+				error(c, line, "sys.caps: unknown capability '%s'", tok);
+			else
+				s->caps |= 1ull << i;
 		}
 		return;
 	}
@@ -950,6 +984,7 @@ static void flatten(struct ctx *c, struct sbx *s, struct sbx **stack,
 		s->secrets[s->nsecrets++] = b->secrets[i];
 	}
 	s->families |= b->families;
+	s->caps |= b->caps;
 	s->flags |= b->flags & ~s->flags_set & ~ASB_SB_DENY_RAW;
 	s->flags |= b->flags & ASB_SB_DENY_RAW;
 	if (s->timeout < 0)
@@ -1352,6 +1387,7 @@ static void emit(struct ctx *c, struct asb_image *img)
 		o->ask_timeout = s->timeout > 0 ? s->timeout :
 				 ASB_ASK_TIMEOUT_DEFAULT;
 		o->deny_families = s->families;
+		o->caps = s->caps;
 		o->file = file;
 		o->line = s->line;
 		o->audit_file = s->audit_line ? file : 0;

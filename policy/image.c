@@ -129,6 +129,9 @@ int asb_image_verify(const void *buf, size_t len, char *why, size_t whylen)
 		    !str_ok(h, sb[i].file) || !str_ok(h, sb[i].audit_file))
 			return bad(why, whylen, "sandbox %s: range out of bounds",
 				   sb[i].name);
+		if (sb[i].caps >> (ASB_CAP_MAX + 1))
+			return bad(why, whylen, "sandbox %s: unknown capability",
+				   sb[i].name);
 	}
 	r = (const void *)((const char *)buf + h->rule_off);
 	for (i = 0; i < h->n_rules; i++) {
@@ -479,6 +482,12 @@ void asb_image_print(const struct asb_image *img, FILE *out, bool json)
 				sb->ask_timeout,
 				sb->flags & ASB_SB_ASK_ALLOW ? "allow" : "deny");
 			json_str(out, fam);
+			fprintf(out, ",\"sys_caps\":[");
+			for (int c = 0, n = 0; c <= ASB_CAP_MAX; c++)
+				if (sb->caps & (1ull << c))
+					fprintf(out, "%s\"%s\"", n++ ? "," : "",
+						asb_cap_name(c));
+			fprintf(out, "]");
 			fprintf(out, ",\"sys_allow\":[%s%s%s],\"rules\":[",
 				sb->flags & ASB_SB_ALLOW_IO_URING ? "\"io_uring\"" : "",
 				sb->flags & ASB_SB_ALLOW_USERNS ?
@@ -495,6 +504,13 @@ void asb_image_print(const struct asb_image *img, FILE *out, bool json)
 				sb->flags & ASB_SB_ASK_ALLOW ? "allow" : "deny");
 			if (fam[0])
 				fprintf(out, "  net.deny_families = %s\n", fam);
+			if (sb->caps) {
+				fprintf(out, "  sys.caps =");
+				for (int c = 0; c <= ASB_CAP_MAX; c++)
+					if (sb->caps & (1ull << c))
+						fprintf(out, " %s", asb_cap_name(c));
+				fputc('\n', out);
+			}
 			if (sb->flags & (ASB_SB_ALLOW_IO_URING | ASB_SB_ALLOW_USERNS |
 					 ASB_SB_ALLOW_PTRACE))
 				fprintf(out, "  sys.allow =%s%s%s\n",

@@ -45,6 +45,9 @@ int asb_policy_compile_mem(const char *name, const char *buf, size_t len,
  */
 void asb_policy_imply(const char *helper);
 
+/* sys.caps names: "net_raw" for CAP_NET_RAW; NULL past ASB_CAP_MAX. */
+const char *asb_cap_name(int cap);
+
 /* The default policy embedded in the binaries. */
 extern const char asb_default_policy[];
 extern const size_t asb_default_policy_len;

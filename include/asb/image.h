@@ -101,7 +101,11 @@ struct asb_image_sandbox {
 	__u32 line;
 	__u32 audit_file;	/* strtab: where audit= is, or 0 */
 	__u32 audit_line;
+	__u64 caps;		/* sys.caps: bit n = capability n that a
+				 * root sandbox keeps (all others dropped) */
 };
+
+#define ASB_CAP_MAX		40	/* CAP_CHECKPOINT_RESTORE */
 
 struct asb_image_rule {
 	__u16 kind;		/* enum asb_rule_kind */
