@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
@@ -163,6 +164,32 @@ int asb_ctl_listen(const char *path)
 	return fd;
 }
 
+/*
+ * Whether @pid is in a sandbox: its cgroup v2 path is below /asb/. The
+ * control plane is never a sandbox's, whatever path reached the socket.
+ * Unreadable means yes (fail closed).
+ */
+static bool in_sandbox(pid_t pid)
+{
+	char path[64], buf[4096];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = 0;
+	for (char *l = buf; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncmp(l, "0::/asb/", 8))
+			return true;
+	return false;
+}
+
 int asb_ctl_accept(int lfd, unsigned int *peer_uid)
 {
 	struct timeval tv = { .tv_sec = 5 };
@@ -179,6 +206,11 @@ int asb_ctl_accept(int lfd, unsigned int *peer_uid)
 	*peer_uid = cred.uid;
 	if (cred.uid != 0) {
 		asb_ctl_reply(fd, -EPERM, "agentd: root only", 17);
+		close(fd);
+		return -EPERM;
+	}
+	if (in_sandbox(cred.pid)) {
+		asb_ctl_reply(fd, -EPERM, "agentd: not from a sandbox", 26);
 		close(fd);
 		return -EPERM;
 	}

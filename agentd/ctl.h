@@ -28,7 +28,8 @@ void asb_ctl_helper(char *buf, size_t len);
 
 /* agentd: the listening socket, root only (directory 0700, socket 0600). */
 int asb_ctl_listen(const char *path);
-/* Accept one client; refuses (closes) peers that are not uid 0. The
+/* Accept one client; refuses (closes) peers that are not uid 0 or are in
+ * a sandbox (cgroup below /asb/, however they reached the socket). The
  * connection gets a 5 s receive timeout. */
 int asb_ctl_accept(int lfd, unsigned int *peer_uid);
 /*

@@ -465,7 +465,9 @@ static void held_prepare(struct asb_ask *a)
 
 /*
  * Open the approved file for the target, as its fsuid/fsgid and umask
- * (agentd's own are 0, 0 and 077); its fd, or -errno.
+ * (agentd's own are 0, 0 and 077); its fd, or -errno. Never blocking: a
+ * FIFO with no reader gives ENXIO rather than hold agentd; the target's
+ * own O_NONBLOCK is restored on the file after the open.
  */
 static int open_for(const struct held *h)
 {
@@ -481,12 +483,18 @@ static int open_for(const struct held *h)
 	if (h->fd >= 0) {
 		snprintf(p, sizeof(p), "/proc/self/fd/%d", h->fd);
 		fd = open(p, (h->flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) |
-			 O_CLOEXEC | O_NOCTTY);
+			 O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	} else {
 		fd = openat(h->pfd, h->name, h->flags | O_NOFOLLOW | O_CLOEXEC |
-			    O_NOCTTY, h->mode);
+			    O_NOCTTY | O_NONBLOCK, h->mode);
 	}
 	err = errno;
+	if (fd >= 0 && !(h->flags & O_NONBLOCK) &&
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		err = errno;
+		close(fd);
+		fd = -1;
+	}
 	if (ids) {
 		setfsuid(0);
 		setfsgid(0);

@@ -10,7 +10,10 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/netlink.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched.h>
 #include <linux/notifier.h>
 #include <linux/spinlock.h>
 #include <net/genetlink.h>
@@ -85,12 +88,28 @@ static int asb_genl_check_version(struct genl_info *info)
 	return 0;
 }
 
+/*
+ * Only agentd may become the agent: a task of the initial PID namespace,
+ * with CAP_SYS_ADMIN there and without no_new_privs. Every process that
+ * agentd launches into a sandbox has a PID namespace of its own, no such
+ * capability and no_new_privs (Landlock and seccomp need it).
+ */
+static bool asb_agent_candidate(void)
+{
+	return task_active_pid_ns(current) == &init_pid_ns &&
+	       !task_no_new_privs(current) && capable(CAP_SYS_ADMIN);
+}
+
 static int asb_genl_register(struct sk_buff *skb, struct genl_info *info)
 {
 	int ret = asb_genl_check_version(info);
 
 	if (ret)
 		return ret;
+	if (!asb_agent_candidate()) {
+		NL_SET_ERR_MSG(info->extack, "not agentd: a sandboxed or unprivileged task");
+		return -EPERM;
+	}
 	spin_lock_bh(&asb_agent_lock);
 	if (asb_agent_portid && asb_agent_portid != info->snd_portid)
 		ret = -EBUSY;

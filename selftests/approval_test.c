@@ -441,6 +441,21 @@ TEST_F(appr, connect_programs_attached_only_while_needed)
 	EXPECT_NE(0, access(CONNECT_PIN, F_OK));
 }
 
+/* A FIFO asked for write never blocks agentd: with no reader, ENXIO. */
+TEST_F(appr, write_fifo_never_blocks_agentd)
+{
+	char out[4096];
+
+	if (strstr(self->via, "asb.ko"))
+		SKIP(return, "asb.ko: agentd opens nothing, the target's own open waits");
+	unlink(WHELD);
+	ASSERT_EQ(0, mkfifo(WHELD, 0666));
+	EXPECT_EQ(1, ask_once("ask", "approve", "write", WHELD, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "err=6")) TH_LOG("%s", out);
+	EXPECT_EQ(0, asbctl("status"));
+	unlink(WHELD);
+}
+
 TEST_F(appr, write_approve_deny_timeout)
 {
 	char out[4096], data[64];
