@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include <linux/magic.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -101,6 +104,7 @@ int asb_execguard_add_interps(struct asb_execguard *eg,
 {
 	const struct asb_image_rule *r = asb_image_rules(img);
 	const __u8 one = 1;
+	struct statfs sf;
 	struct stat st;
 
 	if (!eg)
@@ -116,6 +120,15 @@ int asb_execguard_add_interps(struct asb_execguard *eg,
 		if (bpf_map__update_elem(eg->skel->maps.asb_interp, &k,
 					 sizeof(k), &one, sizeof(one), BPF_ANY))
 			return -errno;
+		/* overlayfs: stat()'s device is no inode's (bpf/exec.bpf.c) */
+		if (statfs(asb_image_str(img, r[i].path), &sf) == 0 &&
+		    sf.f_type == OVERLAYFS_SUPER_MAGIC) {
+			k.dev = 0;
+			if (bpf_map__update_elem(eg->skel->maps.asb_interp, &k,
+						 sizeof(k), &one, sizeof(one),
+						 BPF_ANY))
+				return -errno;
+		}
 	}
 	return 0;
 }

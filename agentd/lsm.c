@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -563,6 +564,13 @@ static int real_path(const char *path, char *out, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+static bool on_procfs(const char *path)
+{
+	struct statfs sf;
+
+	return statfs(path, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
+}
+
 /* The path entry of an approve.* rule (include/asb/lsm.h). */
 static int set_path_entry(int fd, __u32 sbid, const char *path, __u32 rights,
 			  __u32 idx)
@@ -629,7 +637,9 @@ int asb_lsm_set_sandbox(struct asb_lsm *lsm, __u32 sbid,
 			val.rights = rights;
 			val.rule = idx;
 		}
-		if (bpf_map_update_elem(fd, &key, &val, BPF_ANY)) {
+		if (bpf_map_update_elem(fd, &key, &val, BPF_ANY) ||
+		    (on_procfs(path) && (key.dev = ASB_FS_DEV_PROC,
+		     bpf_map_update_elem(fd, &key, &val, BPF_ANY)))) {
 			ret = -errno;
 			snprintf(err, errlen, "%s: file rule map: %s", path,
 				 strerror(errno));

@@ -128,7 +128,9 @@ static __always_inline void kill_counted(void)
 
 /*
  * Is the executed file an ELF interpreter? Keyed as stat() reports it: the
- * real inode's device, or on overlayfs the overlay's.
+ * real inode's number and device; on overlayfs, whose stat() device is a
+ * pseudo device of the layer that no inode carries, by number alone (dev
+ * 0, as agentd also enters it there), as same_file() decides.
  */
 static __always_inline bool is_interp(const struct linux_binprm *bprm)
 {
@@ -138,8 +140,9 @@ static __always_inline bool is_interp(const struct linux_binprm *bprm)
 
 	if (bpf_map_lookup_elem(&asb_interp, &k))
 		return true;
-	k.ino = named->i_ino;
-	k.dev = kdev(named);
+	if (named->i_sb->s_magic != OVERLAYFS_SUPER_MAGIC)
+		return false;
+	k.dev = 0;
 	return bpf_map_lookup_elem(&asb_interp, &k) != NULL;
 }
 

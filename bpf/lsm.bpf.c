@@ -72,6 +72,7 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define S_IFCHR		0020000
 #define S_IFBLK		0060000
 #define S_PRIVATE	(1u << 9)
+#define PROC_SUPER_MAGIC	0x9fa0
 #define SB_NOUSER	(1ul << 31)
 #define RENAME_EXCHANGE	(1u << 1)
 
@@ -361,6 +362,10 @@ static long walk_step(__u32 idx, void *arg)
 		key.dev = d->d_sb->s_dev;
 		key.ino = inode ? inode->i_ino : 0;
 		v = bpf_map_lookup_elem(&asb_fs, &key);
+		if (!v && d->d_sb->s_magic == PROC_SUPER_MAGIC) {
+			key.dev = ASB_FS_DEV_PROC;
+			v = bpf_map_lookup_elem(&asb_fs, &key);
+		}
 		if (asb_debug)
 			bpf_printk("asb: walk %u dev=%x ino=%lu", idx, key.dev,
 				   key.ino);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include "asb_test.h"
 
@@ -22,22 +23,54 @@
 
 static char bindir[PATH_MAX];
 
-/* asbctl run --sandbox @sb -- sh -c @script (or @script's words when
- * @sb is "exact", which has no shell). */
-static int run_in(const char *sb, const char *script, char *out, size_t len)
+/*
+ * asbctl run --sandbox @sb -- the words of @cmd, for "exact" (which has no
+ * shell); in the other sandboxes @cmd is a shell script, run as root or,
+ * in the user variant, by an agent that made itself nobody first.
+ */
+static int run_as(const char *sb, const char *as, const char *cmd, char *out,
+		  size_t len)
 {
-	char cmd[8192];
+	char line[16384];
+	FILE *f;
 
-	snprintf(cmd, sizeof(cmd),
+	if (strcmp(sb, "exact")) {
+		f = fopen(DIR "/ro/try.sh", "w");
+		if (!f)
+			return -1;
+		fputs(cmd, f);
+		fclose(f);
+		cmd = DIR "/ro/try.sh";
+	}
+	snprintf(line, sizeof(line),
 		 "ASB_BROKER_SOCKET=" DIR "/broker.sock %s/asbctl --socket "
-		 SOCK " run --sandbox %s -- %s%s%s", bindir, sb,
-		 strcmp(sb, "exact") ? "/bin/sh -c '" : "", script,
-		 strcmp(sb, "exact") ? "'" : "");
-	return asb_sh(cmd, out, len);
+		 SOCK " run --sandbox %s -- %s%s", bindir, sb,
+		 strcmp(sb, "exact") ? as : "",
+		 strcmp(sb, "exact") ? " /bin/sh " DIR "/ro/try.sh" : cmd);
+	return asb_sh(line, out, len);
 }
+
+#define run_in(name_, cmd_, out_, len_)					\
+	run_as(strcmp(name_, "esc") ? name_ : variant->sb, variant->as,	\
+	       cmd_, out_, len_)
 
 FIXTURE(esc) {
 	pid_t agentd;
+};
+
+FIXTURE_VARIANT(esc) {
+	const char *sb;
+	const char *as;
+};
+
+FIXTURE_VARIANT_ADD(esc, root) {
+	.sb = "esc",
+	.as = "",
+};
+
+FIXTURE_VARIANT_ADD(esc, user) {
+	.sb = "escuser",
+	.as = "/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups --",
 };
 
 FIXTURE_SETUP(esc)
@@ -55,8 +88,10 @@ FIXTURE_SETUP(esc)
 				O_CLOEXEC, 0600), LOCK_EX));
 	asb_bindir(bindir, sizeof(bindir));
 	ASSERT_EQ(0, system("rm -rf " DIR " && mkdir -p " DIR "/ro " DIR "/rw "
-			    DIR "/bin && chmod 777 " DIR "/rw && "
+			    DIR "/bin " DIR "/hidden && chmod 777 " DIR "/rw && "
 			    "echo data > " DIR "/ro/file && "
+			    "echo secret > " DIR "/hidden/file && "
+			    "cp selftests/escape_probe.py " DIR "/ro/probe.py && "
 			    "cp " POLICY " " DIR "/escape.ini"));
 	self->agentd = asb_start_agentd(bindir, DIR "/agentd.log", SOCK, args);
 	ASSERT_EQ(0, access(SOCK, F_OK));
@@ -101,7 +136,7 @@ TEST_F(esc, loader_as_program_killed)
 	EXPECT_EQ(NULL, strstr(out, "data"));
 	ASSERT_EQ(0, run_in("esc", "cp /usr/bin/id " DIR "/rw/id && "
 			    "/lib64/ld-linux-x86-64.so.2 " DIR "/rw/id; "
-			    "echo status $?", out, sizeof(out)));
+			    "echo status $?", out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "status 137")) TH_LOG("%s", out);
 	EXPECT_EQ(NULL, strstr(out, "uid=")) TH_LOG("%s", out);
 	ASSERT_EQ(0, run_in("esc", "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "
@@ -110,7 +145,156 @@ TEST_F(esc, loader_as_program_killed)
 	EXPECT_NE(NULL, strstr(out, "status 137")) TH_LOG("%s", out);
 }
 
+/* ---- files: writing metadata is writing the file ---- */
+
+/*
+ * chmod, chown, setxattr (file capabilities too), utimes and inode flags
+ * on a file the sandbox may only read, and on one it may not see: refused,
+ * and nothing changed.
+ */
+TEST_F(esc, metadata_outside_fs_write)
+{
+	struct stat before[2], after[2];
+	const char *files[2] = { DIR "/ro/file", DIR "/hidden/file" };
+	char out[8192];
+	ssize_t n;
+
+	for (int i = 0; i < 2; i++)
+		ASSERT_EQ(0, stat(files[i], &before[i]));
+	ASSERT_EQ(0, run_in("esc", "/usr/bin/python3 " DIR "/ro/probe.py "
+			    DIR "/ro/file " DIR "/hidden/file", out,
+			    sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, ":ok")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "chmod:")) TH_LOG("%s", out);
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(0, stat(files[i], &after[i]));
+		EXPECT_EQ(before[i].st_mode, after[i].st_mode);
+		EXPECT_EQ(before[i].st_uid, after[i].st_uid);
+		EXPECT_EQ(before[i].st_mtim.tv_sec, after[i].st_mtim.tv_sec);
+		n = getxattr(files[i], "security.capability", NULL, 0);
+		EXPECT_EQ(-1, n);
+		n = getxattr(files[i], "user.asb", NULL, 0);
+		EXPECT_EQ(-1, n);
+	}
+	/* inside fs.write the agent's own files are its to change */
+	ASSERT_EQ(0, run_in("esc", "echo x > " DIR "/rw/mine && "
+			    "chmod 700 " DIR "/rw/mine && touch -d @0 " DIR
+			    "/rw/mine", out, sizeof(out))) TH_LOG("%s", out);
+}
+
+/* ---- namespaces and privilege ---- */
+
+TEST_F(esc, no_namespace_of_any_kind)
+{
+	char out[4096];
+
+	ASSERT_EQ(0, run_in("esc", "for f in m u i n p C T U; do "
+			    "/usr/bin/unshare -$f /bin/true 2>/dev/null && "
+			    "echo made-$f; done; echo done", out, sizeof(out)))
+		TH_LOG("%s", out);
+	EXPECT_STREQ("done\n", out);
+}
+
+TEST_F(esc, no_capabilities)
+{
+	char out[4096];
+
+	ASSERT_EQ(0, run_in("esc", "grep ^Cap /proc/self/status", out,
+			    sizeof(out)));
+	/* the user variant's sandbox keeps setuid and setgid (to drop to
+	 * nobody) in its bounding set, and nothing after that */
+	EXPECT_STREQ(!strcmp(variant->sb, "esc") ?
+		     "CapInh:\t0000000000000000\n"
+		     "CapPrm:\t0000000000000000\n"
+		     "CapEff:\t0000000000000000\n"
+		     "CapBnd:\t0000000000000000\n"
+		     "CapAmb:\t0000000000000000\n" :
+		     "CapInh:\t0000000000000000\n"
+		     "CapPrm:\t0000000000000000\n"
+		     "CapEff:\t0000000000000000\n"
+		     "CapBnd:\t00000000000000c0\n"
+		     "CapAmb:\t0000000000000000\n", out);
+	/* real-time scheduling needs CAP_SYS_NICE */
+	EXPECT_NE(0, run_in("esc", "/usr/bin/chrt -f 99 /bin/true", out,
+			    sizeof(out)));
+}
+
+/* ---- processes outside: not there at all ---- */
+
+TEST_F(esc, outside_processes_invisible)
+{
+	char out[8192], script[1024];
+
+	snprintf(script, sizeof(script),
+		 "ls /proc | grep -c \"^[0-9]*$\"; "
+		 "kill -STOP %d; echo kill $?; "
+		 "/usr/bin/prlimit --pid %d --fsize=0 && echo prlimit-ok; "
+		 "/usr/bin/renice 19 -p %d && echo renice-ok; "
+		 "cat /proc/%d/environ && echo environ-ok; echo end",
+		 self->agentd, self->agentd, self->agentd, self->agentd);
+	ASSERT_EQ(0, run_in("esc", script, out, sizeof(out))) TH_LOG("%s", out);
+	/* init, the shell, ls, grep */
+	EXPECT_LE(atoi(out), 5) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "kill 1")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "-ok")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "end")) TH_LOG("%s", out);
+	EXPECT_EQ(0, kill(self->agentd, 0));
+}
+
+/* ---- network outside the socket rules ---- */
+
+TEST_F(esc, no_raw_xdp_packet_or_interface_config)
+{
+	char out[4096];
+
+	ASSERT_EQ(0, run_in("esc", "/usr/bin/python3 -c '\n"
+			    "import socket, fcntl, struct\n"
+			    "for fam, typ in ((44, 3), (17, 3), (2, 3)):\n"
+			    "    try:\n"
+			    "        socket.socket(fam, typ); print(\"made\", fam)\n"
+			    "    except OSError as e: print(\"no\", fam, e.errno)\n"
+			    "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+			    "try:\n"
+			    "    fcntl.ioctl(s, 0x8922, struct.pack(\"16si12x\", b\"lo\", 1280)); print(\"mtu set\")\n"
+			    "except OSError as e: print(\"no mtu\", e.errno)\n'",
+			    out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "made")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "mtu set")) TH_LOG("%s", out);
+}
+
+/* ---- the control plane ---- */
+
+/* agentd's control socket, by its path or a link made in fs.write */
+TEST_F(esc, control_socket_out_of_reach)
+{
+	char out[4096];
+
+	ASSERT_EQ(0, run_in("esc", "ln -s " SOCK " " DIR "/rw/ctl; "
+			    "/usr/bin/python3 -c '\n"
+			    "import socket\n"
+			    "for p in (\"" SOCK "\", \"" DIR "/rw/ctl\"):\n"
+			    "    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
+			    "    try:\n"
+			    "        s.connect(p); s.send(b\"x\" * 16); print(\"reached\", s.recv(64))\n"
+			    "    except OSError as e: print(\"no\", e.errno)\n'",
+			    out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "reached")) TH_LOG("%s", out);
+}
+
 /* ---- secrets ---- */
+
+/* The program a secret was injected into is not the agent's to read. */
+TEST_F(esc, injected_environ_invisible)
+{
+	char out[8192];
+
+	ASSERT_EQ(0, run_in("esc", "/usr/bin/sleep 3 & sleep 1; "
+			    "cat /proc/[0-9]*/environ 2>/dev/null | tr \"\\0\" \"\\n\" | "
+			    "grep -c " TOKEN "; wait", out, sizeof(out)) & ~1)
+		TH_LOG("%s", out);
+	EXPECT_STREQ("0\n", out);
+}
+
 
 /* An env: secret reaches its program with only what the policy grants:
  * agentd's asb-secret is implied by the secret's rule. */

@@ -48,6 +48,12 @@
  * bprm_check hash every prefix of bpf_d_path() of the object.
  */
 #define ASB_FS_DEV_PATH		0xffffffffu
+/*
+ * A rule on a procfs directory is entered a second time with this dev: a
+ * sandbox mounts a /proc of its own PID namespace (another superblock,
+ * the same inode numbers for /proc itself), which the walk matches by it.
+ */
+#define ASB_FS_DEV_PROC		0xfffffffeu
 #define ASB_FNV64_OFFSET	0xcbf29ce484222325ull
 #define ASB_FNV64_PRIME		0x100000001b3ull
 
