@@ -36,6 +36,7 @@
 
 #include "audit.h"
 #include "broker.h"
+#include "execguard.h"
 #include "launch.h"
 
 #ifndef SO_PEERPIDFD
@@ -200,16 +201,6 @@ static int proc_exe(pid_t pid, char *exe, size_t len, struct stat *st)
 	return stat(path, st);
 }
 
-static pid_t proc_ppid(pid_t pid)
-{
-	char buf[2048], *p;
-
-	if (read_proc(pid, "status", buf, sizeof(buf)) < 0)
-		return -1;
-	p = strstr(buf, "\nPPid:");
-	return p ? (pid_t)strtol(p + 6, NULL, 10) : -1;
-}
-
 /* Did @pid start with a variable that loads foreign code into it? */
 static bool proc_preload(pid_t pid)
 {
@@ -278,25 +269,24 @@ static bool is_client(const struct asb_broker *b, const struct stat *st)
 	       st->st_ino == b->client_st.st_ino;
 }
 
-/* Is @pidfd's process alive and still the child of @ppid? */
-static bool still_child_of(int pidfd, pid_t pid, pid_t ppid)
-{
-	pid_t now_pid, now_ppid;
-	uint64_t cgid;
-
-	if (pidfd_info(pidfd, &now_pid, &now_ppid, &cgid) == 0)
-		return now_ppid == ppid;
-	return errno != ESRCH && proc_ppid(pid) == ppid && pidfd_alive(pidfd);
-}
-
+/*
+ * Who asks, from the kernel's view (bpf/exec.bpf.c tracks every exec and
+ * fork in a sandbox): a program asks as what it runs; asb-secret asks as
+ * what its own process was when it executed asb-secret (a granted program
+ * that ran it, directly or in a child forked after it started), never as
+ * its parent, and never from strings the process can rewrite. A process
+ * whose program was executed with an LD_* variable (code loaded into it
+ * by whoever started it) gets nothing that needs its identity.
+ */
 int asb_peer_check(const struct asb_broker *b, struct asb_peer *p,
 		   unsigned int flags)
 {
-	struct asb_sandbox *s = NULL, *ps;
-	int ppidfd = -1, ret = ASB_BR_OK;
-	uint64_t pcgid = 0;
+	struct asb_sandbox *s = NULL;
+	struct asb_exe_val v;
+	int ret = ASB_BR_OK;
 	struct stat st;
 	char exe[PATH_MAX];
+	bool known;
 
 	p->id_pid = p->pid;
 	if (sandbox_of_pid(b, p->pid, p->cgid, &s) ||
@@ -304,49 +294,41 @@ int asb_peer_check(const struct asb_broker *b, struct asb_peer *p,
 		ret = ASB_BR_PEER_GONE;
 		goto recheck;
 	}
-	/* asb-secret asks for the program that ran it: judge the parent */
+	if (!s) {
+		ret = ASB_BR_NOT_SANDBOXED;
+		goto recheck;
+	}
 	if ((flags & ASB_PEER_CALLER) && is_client(b, &st)) {
-		pid_t pid;
-
 		p->via_client = true;
-		p->id_pid = p->ppid ? p->ppid : proc_ppid(p->pid);
-		if (p->id_pid <= 1) {
-			ret = ASB_BR_NOT_SANDBOXED;
+		if (asb_execguard_exe(b->sbs->eg, p->pid, true, &v)) {
+			ret = ASB_BR_WRONG_EXE;	/* no known past */
 			goto recheck;
 		}
-		ppidfd = sys_pidfd_open(p->id_pid);
-		/* the parent's cgroup id: from its pidfd where the kernel tells */
-		if (ppidfd < 0 ||
-		    (pidfd_info(ppidfd, &pid, &pid, &pcgid) < 0 &&
-		     errno == ESRCH) ||
-		    sandbox_of_pid(b, p->id_pid, pcgid, &ps) ||
-		    proc_exe(p->id_pid, p->exe, sizeof(p->exe), &p->exe_st)) {
-			ret = ASB_BR_PEER_GONE;
-			goto recheck;
-		}
-		/* both must be in the same sandbox */
-		if (ps != s) {
-			ret = ASB_BR_NOT_SANDBOXED;
-			goto recheck;
-		}
+		snprintf(p->exe, sizeof(p->exe), "(before asb-secret: inode %u:%u:%llu)",
+			 v.dev >> 20, v.dev & 0xfffff, (unsigned long long)v.ino);
+		memset(&p->exe_st, 0, sizeof(p->exe_st));
+		p->exe_st.st_dev = makedev(v.dev >> 20, v.dev & 0xfffff);
+		p->exe_st.st_ino = v.ino;
+		p->ino_only = v.flags & ASB_EXE_OVERLAY;
+		known = true;
 	} else {
 		snprintf(p->exe, sizeof(p->exe), "%s", exe);
 		p->exe_st = st;
+		known = !asb_execguard_exe(b->sbs->eg, p->pid, false, &v);
 	}
-	if ((flags & ASB_PEER_ENV) && proc_preload(p->id_pid))
-		ret = ASB_BR_PRELOAD;
+	if (flags & ASB_PEER_ENV) {
+		/* attached with asbctl attach, not started in the sandbox:
+		 * its environment is all there is to go by */
+		if (known ? v.flags & ASB_EXE_TAINTED : proc_preload(p->pid))
+			ret = ASB_BR_PRELOAD;
+	}
 recheck:
 	/*
 	 * The reads above went through a pid number. The process holding the
-	 * pidfd is still alive now, so that number named it all along; a
-	 * parent that is alive and still the client's parent likewise.
+	 * pidfd is still alive now, so that number named it all along.
 	 */
-	if (ppidfd >= 0 ? !pidfd_alive(ppidfd) ||
-			  !still_child_of(p->pidfd, p->pid, p->id_pid) :
-			  !pidfd_alive(p->pidfd))
+	if (!pidfd_alive(p->pidfd))
 		ret = ASB_BR_PEER_GONE;
-	if (ppidfd >= 0)
-		close(ppidfd);
 	if (ret)
 		return ret;
 	p->s = s;
@@ -359,9 +341,10 @@ static bool exe_matches(const struct asb_peer *p, const char *exe)
 
 	if (!strcmp(p->exe, exe))
 		return true;
-	/* a symlinked path in the policy: same file? */
-	return stat(exe, &st) == 0 && st.st_dev == p->exe_st.st_dev &&
-	       st.st_ino == p->exe_st.st_ino;
+	/* a symlinked path in the policy: same file? (by inode number alone
+	 * where the kernel saw it through overlayfs, as bpf/exec.bpf.c) */
+	return stat(exe, &st) == 0 && st.st_ino == p->exe_st.st_ino &&
+	       (p->ino_only || st.st_dev == p->exe_st.st_dev);
 }
 
 int asb_broker_decide(const struct asb_peer *p, const char *name,

@@ -56,7 +56,9 @@ struct asb_peer {
 	int pidfd;			/* the connecting process */
 	pid_t ppid;			/* from the pidfd (Linux 6.13), or 0 */
 	uint64_t cgid;			/* its cgroup's id, likewise */
-	bool via_client;		/* identity is the asb-secret caller */
+	bool via_client;		/* identity is what asb-secret's process
+					 * was before it ran asb-secret */
+	bool ino_only;			/* exe_st's dev is overlayfs's */
 	pid_t id_pid;			/* the process whose identity counts */
 	char exe[PATH_MAX];		/* /proc/id_pid/exe */
 	struct stat exe_st;

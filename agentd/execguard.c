@@ -132,3 +132,17 @@ int asb_execguard_add_interps(struct asb_execguard *eg,
 	}
 	return 0;
 }
+
+int asb_execguard_exe(struct asb_execguard *eg, pid_t tgid, bool before,
+		      struct asb_exe_val *v)
+{
+	__u32 key = (__u32)tgid;
+
+	if (!eg || tgid <= 0)
+		return -EINVAL;
+	if (bpf_map__lookup_elem(before ? eg->skel->maps.asb_exe_prev :
+				 eg->skel->maps.asb_exe, &key, sizeof(key), v,
+				 sizeof(*v), 0))
+		return -errno;
+	return 0;
+}

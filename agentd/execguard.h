@@ -14,6 +14,7 @@
 #ifndef ASB_EXECGUARD_H
 #define ASB_EXECGUARD_H
 
+#include <stdbool.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <asb/event.h>
@@ -43,6 +44,11 @@ int asb_execguard_kills(struct asb_execguard *eg, __u64 *n);
  * that no sandbox process may run as a program. */
 int asb_execguard_add_interps(struct asb_execguard *eg,
 			      const struct asb_image *img);
+
+/* What sandbox process @tgid runs (@before: what it was when it made its
+ * last exec): 0, or -ENOENT when the kernel did not see it. */
+int asb_execguard_exe(struct asb_execguard *eg, pid_t tgid, bool before,
+		      struct asb_exe_val *v);
 
 /* The sandbox process @pid was in when it exited lately (-ENOENT: none). */
 int asb_execguard_exited(struct asb_execguard *eg, pid_t pid, __u32 *sbid);

@@ -47,6 +47,20 @@ struct {
 	__type(value, __u32);
 } asb_exited SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct asb_exe_val);
+} asb_exe SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct asb_exe_val);
+} asb_exe_prev SEC(".maps");
+
 /* The socket programs' ring buffer (agentd reuses its fd). */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -168,18 +182,146 @@ static __always_inline void record_interp(__u32 sbid,
 	bpf_ringbuf_submit(ev, 0);
 }
 
+/* ---- identity for the broker ---- */
+
+static __always_inline void exe_of_file(struct asb_exe_val *v,
+					const struct file *f)
+{
+	const struct inode *real = f->f_inode;
+	const struct inode *named = f->f_path.dentry->d_inode;
+
+	v->ino = real->i_ino;
+	v->dev = kdev(real);
+	v->flags = named->i_sb->s_magic == OVERLAYFS_SUPER_MAGIC ?
+		   ASB_EXE_OVERLAY : 0;
+}
+
+#define ENV_CHUNK	256
+#define ENV_MAX		(64 * 1024)	/* more environment than this taints */
+
+struct env_scan {
+	unsigned long p, end;
+	__u32 pos;		/* offset in the current string, up to 3 */
+	__u32 ld;		/* it starts "L", "LD", "LD_" so far */
+	bool bad;
+};
+
+/* One byte of the environment; every ENV_CHUNK bytes, the next chunk is
+ * read into the per-CPU scratch buffer. */
+static long env_byte(__u32 i, void *arg)
+{
+	struct env_scan *e = arg;
+	__u32 zero = 0, j = i & (ENV_CHUNK - 1);
+	char *buf = bpf_map_lookup_elem(&asb_exec_name, &zero);
+	unsigned long at = e->p + i, n;
+	char c;
+
+	if (!buf || at >= e->end)
+		return 1;
+	if (!j) {
+		n = e->end - at;
+		if (n > ENV_CHUNK)
+			n = ENV_CHUNK;
+		if (bpf_probe_read_user(buf, n & (2 * ENV_CHUNK - 1),
+					(void *)at)) {
+			e->bad = true;
+			return 1;
+		}
+	}
+	c = buf[j];
+	if (!c) {
+		e->pos = 0;
+		e->ld = 0;
+		return 0;
+	}
+	/* pos stops at 3: few states for the verifier */
+	if (e->pos < 3 && e->ld == e->pos &&
+	    c == (e->pos == 0 ? 'L' : e->pos == 1 ? 'D' : '_'))
+		e->ld++;
+	if (e->pos < 3)
+		e->pos++;
+	if (e->ld == 3) {
+		e->bad = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* Was the image just exec'd given an LD_* variable (the kernel's copy of
+ * the environment, before any code of it ran)? */
+static __always_inline bool env_tainted(const struct task_struct *p)
+{
+	struct mm_struct *mm = p->mm;
+	struct env_scan e = { 0 };
+
+	if (!mm)
+		return true;
+	e.p = mm->env_start;
+	e.end = mm->env_end;
+	if (e.end < e.p || e.end - e.p > ENV_MAX)
+		return true;
+	bpf_loop(e.end - e.p, env_byte, &e, 0);
+	return e.bad;
+}
+
+/* At exec: what the process was becomes asb_exe_prev, what it runs now
+ * asb_exe. A process of unknown past gets no asb_exe_prev. */
+static __noinline void track_exec(struct task_struct *p,
+				  const struct linux_binprm *bprm)
+{
+	__u32 key = p->tgid;
+	struct asb_exe_val *now = bpf_map_lookup_elem(&asb_exe, &key), v;
+
+	if (now)
+		bpf_map_update_elem(&asb_exe_prev, &key, now, BPF_ANY);
+	else
+		bpf_map_delete_elem(&asb_exe_prev, &key);
+	exe_of_file(&v, bprm->file);
+	if (env_tainted(p))
+		v.flags |= ASB_EXE_TAINTED;
+	bpf_map_update_elem(&asb_exe, &key, &v, BPF_ANY);
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(asb_exec_fork, struct task_struct *parent,
+	     struct task_struct *child)
+{
+	__u32 key = parent->tgid, ckey = child->tgid, sbid;
+	struct asb_exe_val *v, own;
+	struct file *f;
+
+	if (child->pid != child->tgid || !member(&sbid))
+		return 0;	/* a thread, or outside every sandbox */
+	v = bpf_map_lookup_elem(&asb_exe, &key);
+	if (!v) {
+		/* the sandbox's init: what the launcher was */
+		f = parent->mm ? parent->mm->exe_file : NULL;
+		if (!f)
+			return 0;
+		exe_of_file(&own, f);
+		own.flags |= ASB_EXE_TAINTED;	/* not known how it started */
+		v = &own;
+	}
+	bpf_map_update_elem(&asb_exe, &ckey, v, BPF_ANY);
+	return 0;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(asb_exec_check, struct task_struct *p, pid_t old_pid,
 	     struct linux_binprm *bprm)
 {
 	__u32 key = (__u32)old_pid, sbid;
 	struct asb_exec_val *v = bpf_map_lookup_elem(&asb_exec, &key);
+	bool in = member(&sbid);
 	struct inode *inode;
 	__u64 ino;
 	__u32 dev;
 	bool ok;
 
-	if (is_interp(bprm) && member(&sbid)) {
+
+	if (in)
+		track_exec(p, bprm);
+	if (in && is_interp(bprm)) {
 		if (v)
 			bpf_map_delete_elem(&asb_exec, &key);
 		kill_counted();
@@ -213,7 +355,10 @@ int BPF_PROG(asb_exec_exit, struct task_struct *p)
 
 	bpf_map_delete_elem(&asb_exec, &key);
 	/* once per process: when its first thread, whose pid is the tgid, ends */
-	if (p->pid == p->tgid && member(&sbid))
+	if (p->pid == p->tgid && member(&sbid)) {
 		bpf_map_update_elem(&asb_exited, &key, &sbid, BPF_ANY);
+		bpf_map_delete_elem(&asb_exe, &key);
+		bpf_map_delete_elem(&asb_exe_prev, &key);
+	}
 	return 0;
 }

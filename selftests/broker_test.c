@@ -98,6 +98,16 @@ static bool file_has(const char *path, const char *needle)
 	return found;
 }
 
+static void slurp_file(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, len - 1, f) : 0;
+
+	buf[n] = 0;
+	if (f)
+		fclose(f);
+}
+
 FIXTURE(broker) {
 	pid_t agentd;
 };
@@ -228,6 +238,55 @@ TEST_F(broker, refuse_another_sandbox)
 	ASSERT_STREQ(OTHER, out);
 }
 
+/*
+ * The identity is the requester's own: a child forked before its parent
+ * executed the granted program is not that program, whoever its parent
+ * is now.
+ */
+TEST_F(broker, refuse_child_forked_before_the_exec)
+{
+	char out[4096], leak[256];
+
+	ASSERT_EQ(0, run_in("sec", "/bin/bash",
+			    "(sleep 0.5; " BIN "/asb-secret get TOKEN > " DIR
+			    "/out/leak 2>&1; echo $? > " DIR "/out/rc) & "
+			    "(sleep 0.5; exec " BIN "/asb-secret get TOKEN > "
+			    DIR "/out/leak2 2>&1) & "
+			    "exec " BIN "/granted -c \"sleep 2; true\"", out,
+			    sizeof(out))) TH_LOG("%s", out);
+	for (int i = 0; i < 100 && access(DIR "/out/rc", F_OK); i++)
+		usleep(50000);
+	usleep(500000);
+	slurp_file(DIR "/out/leak", leak, sizeof(leak));
+	EXPECT_EQ(NULL, strstr(leak, TOKEN)) TH_LOG("%s", leak);
+	/* asb-secret in the very child, whose parent is now the program */
+	slurp_file(DIR "/out/leak2", leak, sizeof(leak));
+	EXPECT_EQ(NULL, strstr(leak, TOKEN)) TH_LOG("%s", leak);
+	slurp_file(DIR "/out/rc", leak, sizeof(leak));
+	EXPECT_EQ(ASB_BR_WRONG_EXE, atoi(leak)) TH_LOG("%s", leak);
+}
+
+/*
+ * A preloaded library that hides its LD_PRELOAD from the environment
+ * (renamed in memory): the kernel saw it at exec, the broker refuses.
+ */
+TEST_F(broker, refuse_preload_that_hides_itself)
+{
+	char out[4096];
+
+	ASSERT_EQ(0, system("cc -shared -fPIC -o " BIN "/hide.so "
+			    "selftests/preload_hide.c"));
+	ASSERT_EQ(ASB_BR_PRELOAD, run_in("sec", "/bin/bash",
+			    "LD_PRELOAD=" BIN "/hide.so " BIN "/granted -c \""
+			    "tr \\\"\\\\0\\\" \\\"\\\\n\\\" < /proc/\\$\\$/environ | "
+			    "grep -c ^LD_PRELOAD= >&2; "
+			    BIN "/asb-secret get TOKEN; exit \\$?\"", out,
+			    sizeof(out))) TH_LOG("%s", out);
+	ASSERT_EQ(NULL, strstr(out, TOKEN));
+	/* it did hide: the program's environment shows no LD_PRELOAD */
+	ASSERT_EQ(0, strncmp(out, "0", 1)) TH_LOG("%s", out);
+}
+
 TEST_F(broker, refuse_preload_and_unknown)
 {
 	char out[4096];
@@ -349,13 +408,20 @@ TEST_F(broker, exec_injects_only_into_the_program)
 	ASSERT_EQ(ASB_BR_NO_GRANT, run_in("sec", "/bin/bash",
 			    BIN "/asb-secret exec -- /bin/true", out,
 			    sizeof(out)));
-	/* the agent cannot read the program's environment through /proc */
+	/*
+	 * the agent cannot read the program's environment through /proc:
+	 * the program (bash, kept alive by "; true") is not even in the
+	 * agent's PID namespace; the agent's own processes are
+	 */
 	ASSERT_EQ(0, run_in("sec", "/bin/bash",
-			    "(" BIN "/asb-secret exec -- " BIN "/injected -c \"sleep 2\" &); "
-			    "sleep 0.7; for p in $(pgrep -f \"injected -c sleep\"); do "
-			    "cat /proc/$p/environ; done 2>&1; true",
-			    out, sizeof(out)));
+			    "(" BIN "/asb-secret exec -- " BIN "/injected -c "
+			    "\"sleep 2; true\" &); sleep 0.7; "
+			    "ls -d /proc/[0-9]* | wc -l; "
+			    "cat /proc/[0-9]*/environ 2>/dev/null | tr \"\\0\" \"\\n\" | "
+			    "grep -c ^API_KEY=; true", out, sizeof(out)));
 	ASSERT_EQ(NULL, strstr(out, APIKEY));
+	ASSERT_LE(3, atoi(out)) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "\n0\n")) TH_LOG("%s", out);
 }
 
 /*

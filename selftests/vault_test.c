@@ -233,6 +233,26 @@ TEST_F(vault, passphrase)
  * points, 200 times: the vault always opens with the key file, and holds
  * the old or the new value, never anything else.
  */
+/* The first put on a fresh machine makes the vault's directory, 0700. */
+TEST(first_put_makes_the_directory)
+{
+	char bin[PATH_MAX], cmd[PATH_MAX + 256], out[1024];
+	struct stat st;
+
+	if (geteuid())
+		SKIP(return, "needs root");
+	asb_bindir(bin, sizeof(bin));
+	ASSERT_EQ(0, system("rm -rf /tmp/asb-vault-fresh"));
+	snprintf(cmd, sizeof(cmd), "printf v | %s/asbctl vault --vault "
+		 "/tmp/asb-vault-fresh/state/vault put NAME", bin);
+	ASSERT_EQ(0, asb_sh(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	ASSERT_EQ(0, stat("/tmp/asb-vault-fresh/state", &st));
+	EXPECT_EQ(0700, st.st_mode & 07777);
+	ASSERT_EQ(0, stat("/tmp/asb-vault-fresh/state/vault", &st));
+	EXPECT_EQ(0600, st.st_mode & 07777);
+	ASSERT_EQ(0, system("rm -rf /tmp/asb-vault-fresh"));
+}
+
 TEST(crash_during_write)
 {
 	char asbctl[PATH_MAX], exe[PATH_MAX], err[256], val[64];

@@ -243,6 +243,26 @@ struct asb_exec_val {
  *   asb_interp   hash  struct asb_interp_key -> __u8 1
  *   asb_exec_kills counts these kills too
  */
+/*
+ * What each process of a sandbox is, from the kernel's view, for the
+ * broker (bpf/exec.bpf.c): its executable as of its last exec (inherited
+ * at fork), and what it was when it made that exec.
+ *
+ *   asb_exe      LRU hash  __u32 tgid -> struct asb_exe_val  (now)
+ *   asb_exe_prev LRU hash  __u32 tgid -> struct asb_exe_val  (before the
+ *                          last exec)
+ */
+#define ASB_EXE_OVERLAY		(1u << 0)	/* dev is overlayfs's pseudo
+						 * device: match ino alone */
+#define ASB_EXE_TAINTED		(1u << 1)	/* exec'd with an LD_*
+						 * variable: other code loaded */
+
+struct asb_exe_val {
+	__u64 ino;
+	__u32 dev;		/* kernel encoding, of the real inode */
+	__u32 flags;		/* ASB_EXE_* */
+};
+
 struct asb_interp_key {
 	__u64 ino;
 	__u32 dev;		/* kernel encoding, as asb_exec_val.dev */
