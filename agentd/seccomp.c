@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -191,6 +192,8 @@ static const __u32 personality_ok[] = {
 
 static const __u32 ioctl_bad[] = { TIOCSTI, TIOCLINUX };
 
+static const __u32 families_ok[] = { AF_UNIX, AF_INET, AF_INET6, AF_NETLINK };
+
 static const int ask_nrs[] = {
 	__NR_execve, __NR_execveat, __NR_connect, __NR_open, __NR_openat,
 	__NR_openat2, __NR_creat,
@@ -229,14 +232,17 @@ static void build_deny(struct prog *p, uint32_t sb_flags,
 	jump(p, BPF_JMP | BPF_JSET | BPF_K, MFD_NOEXEC_SEAL, 1, 0);
 	stmt(p, BPF_RET | BPF_K, RET_ERRNO(EPERM));
 	stmt(p, BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	/* net.deny_families: cgroup BPF sees only inet sockets */
-	for (i = 0; i < 64; i++)
-		if (deny_families & (1ull << i))
-			fams[nfams++] = i;
-	if (nfams) {
-		emit_arg_not_in(p, __NR_socket, 0, fams, nfams);
-		emit_arg_not_in(p, __NR_socketpair, 0, fams, nfams);
-	}
+	/*
+	 * Socket families: only those the socket rules govern (unix, inet,
+	 * inet6) and netlink, less net.deny_families. Every other family that
+	 * can carry data off the host (vsock, tipc, rds, smc, bluetooth, can,
+	 * packet, xdp, ...) is refused whatever capabilities are left.
+	 */
+	for (i = 0; i < ARRAY_SIZE(families_ok); i++)
+		if (!(deny_families & (1ull << families_ok[i])))
+			fams[nfams++] = families_ok[i];
+	emit_arg_in(p, __NR_socket, 0, fams, nfams);
+	emit_arg_in(p, __NR_socketpair, 0, fams, nfams);
 	/* Namespaces: none of any kind, unless sys.allow = userns (inside a
 	 * user namespace of its own, the others are its to make). */
 	if (!(sb_flags & ASB_SB_ALLOW_USERNS)) {

@@ -15,8 +15,9 @@
  *     the harmless ones, ioctl TIOCSTI/TIOCLINUX (terminal injection),
  *     memfd_create without MFD_NOEXEC_SEAL (fileless exec),
  *     landlock_restrict_self with the flags that mute audit logging, and
- *     socket/socketpair of a family in @deny_families (bit n: AF n; the
- *     cgroup BPF socket hook sees only inet sockets);
+ *     socket/socketpair of any family but unix, inet, inet6 and netlink,
+ *     and of those in @deny_families (bit n: AF n; the cgroup BPF socket
+ *     hook sees only inet sockets);
  *  2. unless ASB_SB_ALLOW_USERNS, clone3 -> ENOSYS (not logged: libc falls
  *     back to clone(2), whose flags the deny filter can read);
  *  3. when @notify_fd is not NULL, the ask filter: SECCOMP_RET_USER_NOTIF

@@ -243,13 +243,14 @@ TEST_F(esc, outside_processes_invisible)
 
 /* ---- network outside the socket rules ---- */
 
+/* xdp, packet, raw inet, vsock, tipc, rds, alg, smc, bluetooth; SIOCSIFMTU */
 TEST_F(esc, no_raw_xdp_packet_or_interface_config)
 {
 	char out[4096];
 
 	ASSERT_EQ(0, run_in("esc", "/usr/bin/python3 -c '\n"
 			    "import socket, fcntl, struct\n"
-			    "for fam, typ in ((44, 3), (17, 3), (2, 3)):\n"
+			    "for fam, typ in ((44, 3), (17, 3), (2, 3), (40, 1), (30, 4), (21, 5), (38, 5), (43, 1), (31, 1)):\n"
 			    "    try:\n"
 			    "        socket.socket(fam, typ); print(\"made\", fam)\n"
 			    "    except OSError as e: print(\"no\", fam, e.errno)\n"
