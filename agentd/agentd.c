@@ -52,7 +52,7 @@
  * adopt programs of an older build that let approve.connect through.
  */
 #define LOCK_FILE "/run/asb-agentd.lock"
-#define PIN_DIR "/sys/fs/bpf/asb-v3"
+#define PIN_DIR "/sys/fs/bpf/asb-v4"
 
 static struct {
 	const char *policy_path;	/* NULL: embedded default */
@@ -163,6 +163,38 @@ static const char *action_name(int a)
 		return "exec-interp";
 	default:
 		return "?";
+	}
+}
+
+/*
+ * Once a second, one record per sandbox for what its audit budget left
+ * out (bpf/audit.h): a flood is seen, counted, and costs one line.
+ */
+static void record_suppressed(void)
+{
+	static uint64_t last_ms;
+	uint64_t now = asb_now_ms();
+	struct timespec ts;
+	char obj[64];
+	__u64 n;
+
+	if (now - last_ms < 1000)
+		return;
+	last_ms = now;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	for (struct asb_sandbox *s = d.sbs.head; s; s = s->next) {
+		struct asb_audit_rec r = {
+			.time_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec,
+			.sandbox = s->name, .comm = "-", .exe = "-",
+			.action = "suppressed", .object = obj,
+			.verdict = "deny", .source = "bpf",
+		};
+
+		if (asb_sockfilter_suppressed(d.sbs.sf, s->id, &n) || !n)
+			continue;
+		snprintf(obj, sizeof(obj), "%llu records over the audit budget",
+			 (unsigned long long)n);
+		asb_audit_write(&r);
 	}
 }
 
@@ -884,6 +916,7 @@ int main(int argc, char **argv)
 		/* also the asks read while a verdict waited for its ack */
 		if (kg_ready || asb_kgate_queued(d.kg))
 			asb_kgate_serve(d.kg, &d.ap, &d.sbs);
+		record_suppressed();
 		asb_sandbox_reap(&d.sbs, false);
 	}
 }

@@ -163,6 +163,15 @@ static void finish(struct asb_approvals *ap, struct asb_ask *a, bool allow,
 	free(a);
 }
 
+static unsigned int pending_of(const struct asb_approvals *ap, uint32_t sbid)
+{
+	unsigned int n = 0;
+
+	for (const struct asb_ask *a = ap->head; a; a = a->next)
+		n += a->sbid == sbid;
+	return n;
+}
+
 void asb_approval_add(struct asb_approvals *ap, struct asb_ask *a)
 {
 	if (!++ap->next_id)
@@ -171,7 +180,8 @@ void asb_approval_add(struct asb_approvals *ap, struct asb_ask *a)
 	a->asked_ns = now_real_ns();
 	a->deadline_ms = asb_now_ms() + (uint64_t)(a->timeout ? a->timeout :
 					       ASB_ASK_TIMEOUT_DEFAULT) * 1000;
-	if (ap->n >= ASB_APPROVAL_MAX) {
+	if (ap->n >= ASB_APPROVAL_MAX ||
+	    pending_of(ap, a->sbid) >= ASB_APPROVAL_PER_SANDBOX) {
 		if (a->ops->prepare)
 			a->ops->prepare(a);
 		asb_approval_audit(a, "deny", "overload");

@@ -66,6 +66,8 @@ struct asb_ask {
 
 #define ASB_APPROVAL_WATCHERS	16
 #define ASB_APPROVAL_MAX	4096	/* pending at once; more: deny */
+#define ASB_APPROVAL_PER_SANDBOX 64	/* pending of one sandbox; more: deny
+					 * (one sandbox slows only itself) */
 #define ASB_APPROVAL_SWEEP_MS	100	/* waiters checked for life */
 
 struct asb_approvals {
@@ -81,8 +83,9 @@ struct asb_approvals {
 void asb_approval_init(struct asb_approvals *ap, struct asb_sandboxes *sbs);
 /*
  * Hold @a (malloc'ed; the list owns it from now on). Fills id and the
- * deadline, tells the watchers, prepares, audits "ask". Past ASB_APPROVAL_MAX the
- * request is denied at once.
+ * deadline, tells the watchers, prepares, audits "ask". Past ASB_APPROVAL_MAX,
+ * or ASB_APPROVAL_PER_SANDBOX of its sandbox, the request is denied at once
+ * and recorded so ("by":"overload").
  */
 void asb_approval_add(struct asb_approvals *ap, struct asb_ask *a);
 /*

@@ -59,7 +59,7 @@ struct asb_lsm {
 static const char *const shared[] = {
 	"asb_member", "asb_levels", "asb_sandbox", "asb_net4", "asb_net6",
 	"asb_denies",
-	"asb_drops", "asb_events", "asb_oneshot",
+	"asb_drops", "asb_events", "asb_oneshot", "asb_budget",
 };
 
 static int pin_path(char *buf, size_t len, const char *dir, const char *name)

@@ -32,7 +32,7 @@
 
 enum {
 	M_MEMBER, M_LEVELS, M_SANDBOX, M_NET4, M_NET6, M_UNIX, M_DENIES,
-	M_DROPS, M_EVENTS, M_ONESHOT, N_MAPS
+	M_DROPS, M_EVENTS, M_ONESHOT, M_BUDGET, N_MAPS
 };
 
 static const char *const map_names[N_MAPS] = {
@@ -46,6 +46,7 @@ static const char *const map_names[N_MAPS] = {
 	[M_DROPS] = "asb_drops",
 	[M_EVENTS] = "asb_events",
 	[M_ONESHOT] = "asb_oneshot",
+	[M_BUDGET] = "asb_budget",
 };
 
 static const struct {
@@ -966,6 +967,34 @@ int asb_sockfilter_counters(struct asb_sockfilter *sf, __u32 sbid,
 	if (!sf || !denies)
 		return -EINVAL;
 	return sum_percpu(sf, sf->map_fd[M_DENIES], &sbid, denies);
+}
+
+int asb_sockfilter_suppressed(struct asb_sockfilter *sf, __u32 sbid,
+			      __u64 *n)
+{
+	struct asb_budget *v;
+	int err = 0;
+
+	*n = 0;
+	if (!sf)
+		return -EINVAL;
+	v = calloc(sf->ncpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(sf->map_fd[M_BUDGET], &sbid, v)) {
+		err = errno == ENOENT ? 0 : -errno;
+		goto out;
+	}
+	for (int i = 0; i < sf->ncpus; i++) {
+		*n += v[i].suppressed;
+		v[i].suppressed = 0;
+	}
+	/* counted since: a few may land between the read and this write */
+	if (*n && bpf_map_update_elem(sf->map_fd[M_BUDGET], &sbid, v, BPF_EXIST))
+		err = -errno;
+out:
+	free(v);
+	return err;
 }
 
 int asb_sockfilter_drops(struct asb_sockfilter *sf, __u64 *drops)

@@ -86,6 +86,10 @@ int asb_sockfilter_oneshot(struct asb_sockfilter *sf, __u32 sbid, __u32 tid,
 
 /* The fd of map @name (e.g. "asb_member"), for programs that share it. */
 int asb_sockfilter_map_fd(struct asb_sockfilter *sf, const char *name);
+/* Records of sandbox @sbid left out over its audit budget (bpf/audit.h)
+ * since the last call: into *@n, and the count starts again. */
+int asb_sockfilter_suppressed(struct asb_sockfilter *sf, __u32 sbid,
+			      __u64 *n);
 
 /* Remove the pins of @pin_dir (programs stay attached where they are). */
 int asb_sockfilter_unpin(const char *pin_dir);

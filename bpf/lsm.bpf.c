@@ -55,6 +55,7 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 	((type *)bpf_rdonly_cast((p), bpf_core_type_id_kernel(type)))
 
 #define ASB_MEMBER_BTF
+#include "audit.h"
 #include "member.h"
 
 #define EACCES		13
@@ -259,6 +260,8 @@ static __always_inline struct asb_event *ev_new(__u32 sbid, __u32 action,
 
 	if (deny)
 		count_deny(sbid);
+	if (!audit_budget(sbid))
+		return NULL;
 	ev = bpf_ringbuf_reserve(&asb_events, sizeof(*ev), 0);
 	if (!ev) {
 		count_drop();

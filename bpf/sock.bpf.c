@@ -17,6 +17,7 @@
 #include <asb/image.h>
 #include <asb/event.h>
 
+#include "audit.h"
 #include "member.h"
 
 #define AF_UNIX		1
@@ -183,7 +184,7 @@ static __always_inline int finish(struct asb_event *ev, const char *act,
 			ev->action != ASB_ACT_SOCKET;
 	if (verdict == DENY)
 		count_deny(ev->sandbox);
-	if (!audit)
+	if (!audit || !audit_budget(ev->sandbox))
 		return verdict;
 
 	ev->verdict = verdict == DENY ? ASB_EV_DENY : ASB_EV_ALLOW;

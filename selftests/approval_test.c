@@ -166,11 +166,11 @@ static int helper(int argc, char **argv)
 	}
 	if (!strcmp(m, "threads")) {
 		int n = atoi(argv[1]);
-		pthread_t th[64];
+		pthread_t th[128];
 
-		for (int i = 0; i < n && i < 64; i++)
+		for (int i = 0; i < n && i < 128; i++)
 			pthread_create(&th[i], NULL, write_thread, NULL);
-		for (int i = 0; i < n && i < 64; i++)
+		for (int i = 0; i < n && i < 128; i++)
 			pthread_join(th[i], NULL);
 		return 0;
 	}
@@ -418,7 +418,7 @@ TEST_F(appr, connect_approve_deny_timeout)
  * asb.ko's two approve.connect programs would run on every connect of the
  * host: agentd attaches them only while a sandbox has approve.connect.
  */
-#define CONNECT_PIN "/sys/fs/bpf/asb-v3/lsm/asb_socket_connect_ask"
+#define CONNECT_PIN "/sys/fs/bpf/asb-v4/lsm/asb_socket_connect_ask"
 
 TEST_F(appr, connect_programs_attached_only_while_needed)
 {
@@ -874,6 +874,36 @@ TEST_F(appr, hundred_pending_from_four_sandboxes)
 	EXPECT_EQ(100, ok);
 	EXPECT_EQ(0, bad);
 	EXPECT_EQ(0, pending(buf, sizeof(buf)));
+}
+
+/* One sandbox holds at most ASB_APPROVAL_PER_SANDBOX requests; the rest
+ * are denied at once and recorded, and other sandboxes still ask. */
+TEST_F(appr, pending_capped_per_sandbox)
+{
+	static char buf[65536];
+	char res[8192];
+	pid_t p, q;
+	int denied = 0;
+
+	p = RUN("askslow", DIR "/out0", "threads", "72");
+	ASSERT_NE(0, wait_pending(64));
+	for (int i = 0; i < 100 && denied < 8; i++) {
+		denied = 0;
+		slurp(DIR "/out0", res, sizeof(res));
+		for (char *l = strstr(res, " -13"); l; l = strstr(l + 1, " -13"))
+			denied++;
+		usleep(50000);
+	}
+	EXPECT_EQ(8, denied) TH_LOG("%s", res);
+	EXPECT_EQ(64, pending(buf, sizeof(buf)));
+	EXPECT_TRUE(AUDIT_HAS("\"by\":\"overload\""));
+	/* another sandbox is not crowded out */
+	q = RUN("askslow", DIR "/out1", "write", WHELD);
+	ASSERT_NE(0, wait_pending(65));
+	kill(p, SIGKILL);
+	kill(q, SIGKILL);
+	wait_exit(p);
+	wait_exit(q);
 }
 
 TEST_F(appr, killed_waiter_is_dropped)

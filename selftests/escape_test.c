@@ -263,6 +263,44 @@ TEST_F(esc, no_raw_xdp_packet_or_interface_config)
 	EXPECT_EQ(NULL, strstr(out, "mtu set")) TH_LOG("%s", out);
 }
 
+/*
+ * A flood of denials costs the flooding sandbox its own records (counted
+ * in one "suppressed" record a second), not another sandbox's.
+ */
+TEST_F(esc, denial_flood_stays_in_its_sandbox)
+{
+	char out[4096], cmd[PATH_MAX + 512];
+	long lines = 0;
+	FILE *f;
+	int c;
+
+	snprintf(cmd, sizeof(cmd), "%s/asbctl --socket " SOCK " run --sandbox "
+		 "esc -- /usr/bin/python3 -c '\n"
+		 "import socket, time\n"
+		 "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+		 "end = time.time() + 2\n"
+		 "while time.time() < end:\n"
+		 "    try: s.sendto(b\"x\", (\"127.0.0.2\", 7))\n"
+		 "    except OSError: pass\n' &", bindir);
+	ASSERT_EQ(0, system(cmd));
+	usleep(800000);
+	/* another sandbox's one denial, in the middle of the flood */
+	EXPECT_NE(0, run_in("esc", "/usr/bin/python3 -c '\n"
+			    "import socket\n"
+			    "socket.create_connection((\"127.0.0.3\", 4444))\n'",
+			    out, sizeof(out)));
+	sleep(3);
+	EXPECT_TRUE(ASB_AUDIT_HAS(DIR "/audit.jsonl", "127.0.0.3:4444"));
+	EXPECT_TRUE(ASB_AUDIT_HAS(DIR "/audit.jsonl", "\"action\":\"suppressed\""));
+	f = fopen(DIR "/audit.jsonl", "r");
+	ASSERT_NE(NULL, f);
+	while ((c = fgetc(f)) != EOF)
+		lines += c == '\n';
+	fclose(f);
+	/* two seconds of one sandbox: 2 CPUs x 64 a 100 ms, and the rest */
+	EXPECT_GT(4000, lines);
+}
+
 /* ---- the control plane ---- */
 
 /* agentd's control socket, by its path or a link made in fs.write */

@@ -269,4 +269,18 @@ struct asb_interp_key {
 	__u32 pad;
 };
 
+/*
+ * Audit budget per sandbox (bpf/audit.h):
+ *
+ *   asb_budget   percpu hash  __u32 sandbox id -> struct asb_budget
+ */
+#define ASB_AUDIT_WINDOW_NS	(100 * 1000 * 1000ull)
+#define ASB_AUDIT_PER_WINDOW	64
+
+struct asb_budget {
+	__u64 window;		/* CLOCK_MONOTONIC start of the window */
+	__u32 used;		/* records in it */
+	__u32 suppressed;	/* records not written since agentd read */
+};
+
 #endif /* ASB_EVENT_H */
