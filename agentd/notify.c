@@ -67,6 +67,9 @@ struct held {
 	const char *divert;		/* exec: env: program (sandbox img) */
 	__u64 path_addr;		/* exec: the path string, in the */
 	size_t path_len;		/* target's memory, and its length */
+	char *argv;			/* exec: its argv (argv_buf, valid in */
+	unsigned int argc;		/* on_exec only; agentd is one */
+	size_t argv_len;		/* thread) */
 	struct asb_oneshot_val ov;	/* connect */
 	int fd, pfd;			/* write: the file (O_PATH), or */
 	char name[NAME_MAX + 1];	/* the parent and the new name */
@@ -774,6 +777,99 @@ static const char *env_program(const struct asb_sandbox *s,
 	return NULL;
 }
 
+/*
+ * The whole argv of @tid's exec at @argv, kept in h->argv (ASB_ARGV_MAX
+ * bytes, each string with its NUL, as the kernel copies them to the new
+ * image), with its FNV-1a hash in h->ev for the exec guard's check.
+ * -E2BIG past ASB_ARGV_MAX, -EFAULT when unreadable.
+ */
+static char argv_buf[ASB_ARGV_MAX];
+
+static int read_argv(struct held *h, __u64 argv)
+{
+	__u64 hash = ASB_FNV64_OFFSET, ap;
+	size_t used = 0;
+
+	h->argv = argv_buf;
+	h->argc = 0;
+	h->argv_len = 0;
+	for (int i = 0; argv; i++) {
+		int n;
+
+		if (read_mem(h->tid, argv + 8ull * i, &ap, 8) != 8)
+			return -EFAULT;
+		if (!ap)
+			break;
+		/* one string, a page-bounded read at a time */
+		do {
+			size_t want = ASB_ARGV_MAX - used;
+			char *nul;
+
+			if (!want)
+				return -E2BIG;
+			if (want > PATH_MAX)
+				want = PATH_MAX;
+			n = read_mem(h->tid, ap, h->argv + used, want);
+			if (n <= 0)
+				return -EFAULT;
+			nul = memchr(h->argv + used, 0, (size_t)n);
+			if (nul)
+				n = (int)(nul - (h->argv + used)) + 1;
+			for (int j = 0; j < n; j++)
+				hash = (hash ^ (unsigned char)h->argv[used + j]) *
+				       ASB_FNV64_PRIME;
+			used += (size_t)n;
+			ap += (__u64)n;
+			if (nul)
+				break;
+		} while (1);
+		h->argc++;
+	}
+	h->argv_len = used;
+	h->ev.argv_hash = hash;
+	h->ev.argv_len = (__u32)used;
+	return 0;
+}
+
+/*
+ * "PROGRAM ARG1 ARG2 ... (cwd DIR)": the resolved program, the arguments
+ * printable, cut where the object is full with the digest of the whole.
+ */
+static void exec_object(const struct held *h, const char *prog, bool argv_ok,
+			char *obj, size_t len)
+{
+	const char *a = h->argv;
+	char cwd[PATH_MAX], tail[128];
+	size_t room;
+
+	proc_str(h->tid, "cwd", cwd, sizeof(cwd), true);
+	snprintf(tail, sizeof(tail), " (cwd %.80s)", cwd);
+	obj[0] = 0;
+	put_printable(obj, len - strlen(tail) - 64, prog);
+	room = len - strlen(tail) - 64;
+	for (unsigned int i = 0; argv_ok && i < h->argc; i++) {
+		size_t before = strlen(obj);
+
+		if (i) {
+			put_printable(obj, room, " ");
+			put_printable(obj, room, a);
+		}
+		if (strlen(obj) + 6 >= room ||
+		    (i && strlen(obj) - before < strlen(a) + 1)) {
+			snprintf(obj + strlen(obj), len - strlen(obj),
+				 " ...[cut: %zu argv bytes, fnv64 %016llx]",
+				 h->argv_len,
+				 (unsigned long long)h->ev.argv_hash);
+			break;
+		}
+		a += strlen(a) + 1;
+	}
+	if (!argv_ok)
+		snprintf(obj + strlen(obj), len - strlen(obj),
+			 " ...[argv unreadable or over %u bytes]", ASB_ARGV_MAX);
+	snprintf(obj + strlen(obj), len - strlen(obj), "%s", tail);
+}
+
 static void on_exec(struct asb_notifier *nt, struct asb_sandbox *s,
 		    struct held *h, const struct seccomp_notif *req)
 {
@@ -781,12 +877,12 @@ static void on_exec(struct asb_notifier *nt, struct asb_sandbox *s,
 	int dirfd = at ? (int)req->data.args[0] : AT_FDCWD;
 	__u64 argv = at ? req->data.args[2] : req->data.args[1];
 	int flags = at ? (int)req->data.args[4] : 0;
-	char path[PATH_MAX], canon[PATH_MAX] = "", arg[256];
+	char path[PATH_MAX], canon[PATH_MAX] = "";
 	char object[ASB_ASK_OBJECT_MAX] = "";
 	const struct asb_image_rule *rule = NULL;
 	struct stat st;
 	int fd = -1, base;
-	bool abs;
+	bool abs, argv_ok;
 
 	h->kind = ASB_RULE_ASK_EXEC;
 	h->path_addr = at ? req->data.args[1] : req->data.args[0];
@@ -808,16 +904,7 @@ static void on_exec(struct asb_notifier *nt, struct asb_sandbox *s,
 				close(base);
 		}
 	}
-	put_printable(object, sizeof(object), path[0] ? path : "(fd)");
-	for (int i = 1; argv && i < ARGV_MAX; i++) {
-		__u64 ap;
-
-		if (read_mem(h->tid, argv + 8ull * i, &ap, 8) != 8 || !ap ||
-		    read_str(h->tid, ap, arg, sizeof(arg)) < 0)
-			break;
-		put_printable(object, sizeof(object), " ");
-		put_printable(object, sizeof(object), arg);
-	}
+	argv_ok = read_argv(h, argv) == 0;
 	if (!id_valid(h->ch->fd, h->id)) {
 		if (fd >= 0)
 			close(fd);
@@ -836,6 +923,19 @@ static void on_exec(struct asb_notifier *nt, struct asb_sandbox *s,
 	}
 	if (fd >= 0)
 		close(fd);
+	/* what the operator sees is what runs: the file itself, its whole
+	 * argv or a marked cut with the digest the kernel checks, the cwd */
+	exec_object(h, canon[0] ? canon : path[0] ? path : "(fd)", argv_ok,
+		    object, sizeof(object));
+	if (rule && !argv_ok) {
+		audit_now(s, h->tid, ASB_RULE_ASK_EXEC, object, "deny", "",
+			  "argv too long to show");
+		reply(h->ch->fd, h->id, E2BIG, false);
+		held_free(h);
+		return;
+	}
+	if (h->ev.interp_ino)	/* a script: the kernel rewrites its argv */
+		h->ev.argv_len = 0;
 	h->ev.sandbox = s->id;
 	decide(nt, s, h, rule, object, canon);
 }

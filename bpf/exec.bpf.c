@@ -247,6 +247,53 @@ static long env_byte(__u32 i, void *arg)
 	return 0;
 }
 
+struct argv_scan {
+	unsigned long p, end;
+	__u64 hash;
+	bool bad;
+};
+
+/* One byte of the new image's argv into the FNV-1a hash. */
+static long argv_byte(__u32 i, void *arg)
+{
+	struct argv_scan *a = arg;
+	__u32 zero = 0, j = i & (ENV_CHUNK - 1);
+	char *buf = bpf_map_lookup_elem(&asb_exec_name, &zero);
+	unsigned long at = a->p + i, n;
+
+	if (!buf || at >= a->end)
+		return 1;
+	if (!j) {
+		n = a->end - at;
+		if (n > ENV_CHUNK)
+			n = ENV_CHUNK;
+		if (bpf_probe_read_user(buf, n & (2 * ENV_CHUNK - 1),
+					(void *)at)) {
+			a->bad = true;
+			return 1;
+		}
+	}
+	a->hash = (a->hash ^ (__u8)buf[j]) * ASB_FNV64_PRIME;
+	return 0;
+}
+
+/* Are the arguments the new image got the ones agentd showed? */
+static __noinline bool argv_matches(struct task_struct *p, __u64 hash,
+				    __u32 len)
+{
+	struct mm_struct *mm = p->mm;
+	struct argv_scan a = { .hash = ASB_FNV64_OFFSET };
+
+	if (!mm)
+		return false;
+	a.p = mm->arg_start;
+	a.end = mm->arg_end;
+	if (a.end < a.p || a.end - a.p != len || len > ASB_ARGV_MAX)
+		return false;
+	bpf_loop(len, argv_byte, &a, 0);
+	return !a.bad && a.hash == hash;
+}
+
 /* Was the image just exec'd given an LD_* variable (the kernel's copy of
  * the environment, before any code of it ran)? */
 static __always_inline bool env_tainted(const struct task_struct *p)
@@ -333,6 +380,10 @@ int BPF_PROG(asb_exec_check, struct task_struct *p, pid_t old_pid,
 	if (!v)
 		return 0;
 	ok = same_file(v->ino, v->dev, bprm);
+	/* the arguments shown are the arguments run (another thread may
+	 * have rewritten them after agentd read them) */
+	if (ok && v->argv_len)
+		ok = argv_matches(p, v->argv_hash, v->argv_len);
 	/* a script: the interpreter runs, named by the approved string */
 	if (!ok && same_file(v->interp_ino, v->interp_dev, bprm))
 		ok = same_name(v, bprm->filename);

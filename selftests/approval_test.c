@@ -141,6 +141,14 @@ static int helper(int argc, char **argv)
 		execl(swap_buf, swap_buf, DIR "/ws/marker", NULL);
 		return result(-errno);
 	}
+	if (!strcmp(m, "argv-swap")) {
+		/* ask for HELD with one argument, then rewrite it while
+		 * waiting (another thread; shown and run must be the same) */
+		strcpy(swap_buf, "--shown-to-the-operator");
+		start_swap("--rewritten-afterwards!", 0, atoi(argv[1]));
+		execl(HELD, HELD, swap_buf, NULL);
+		return result(-errno);
+	}
 	if (!strcmp(m, "connect"))
 		return result(do_connect(atoi(argv[1])));
 	if (!strcmp(m, "sleep"))
@@ -546,6 +554,32 @@ TEST_F(appr, toctou_exec_path_swapped)
 	EXPECT_EQ(strstr(self->via, "asb.ko") ? 0 : 128 + SIGKILL, wait_exit(p))
 		TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
 	EXPECT_NE(0, access(DIR "/ws/marker", F_OK));
+}
+
+/* The operator sees the resolved program, its argv and the cwd; an argv
+ * rewritten after that is never what runs. */
+TEST_F(appr, toctou_exec_argv_rewritten)
+{
+	static char buf[65536];
+	char out[4096];
+	pid_t p = RUN("askslow", DIR "/out", "argv-swap", "300");
+	unsigned int id = wait_pending(1);
+
+	ASSERT_NE(0, id);
+	pending(buf, sizeof(buf));
+	if (!strstr(self->via, "asb.ko")) {
+		EXPECT_NE(NULL, strstr(buf, HELD " --shown-to-the-operator (cwd "))
+			TH_LOG("%s", buf);
+	}
+	usleep(600000);		/* the memory now says otherwise */
+	EXPECT_EQ(0, answer(id, "approve"));
+	/*
+	 * asb.ko: held in bprm_check, the argv already copied in: it runs
+	 * with what was there; seccomp: another argv than the one shown,
+	 * killed before its first instruction
+	 */
+	EXPECT_EQ(strstr(self->via, "asb.ko") ? 0 : 128 + SIGKILL, wait_exit(p))
+		TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
 }
 
 TEST_F(appr, toctou_connect_address_swapped)

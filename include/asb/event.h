@@ -231,8 +231,17 @@ struct asb_exec_val {
 	__u32 interp_dev;
 	__u32 name_len;		/* script: strlen(name) */
 	__u32 sandbox;
+	__u64 argv_hash;	/* FNV-1a 64 of the argument strings, each with
+				 * its NUL, as the new image gets them */
+	__u32 argv_len;		/* their bytes; 0: not checked (a script,
+				 * whose argv the kernel rewrites) */
+	__u32 pad;
 	char name[ASB_EXEC_NAME_MAX];
 };
+
+#define ASB_ARGV_MAX		(64 * 1024)	/* asked execs: more is refused */
+#define ASB_FNV64_OFFSET	0xcbf29ce484222325ull
+#define ASB_FNV64_PRIME		0x100000001b3ull
 
 /*
  * ELF interpreters (ASB_RULE_F_INTERP rules of every image agentd applied):

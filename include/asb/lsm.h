@@ -54,8 +54,6 @@
  * the same inode numbers for /proc itself), which the walk matches by it.
  */
 #define ASB_FS_DEV_PROC		0xfffffffeu
-#define ASB_FNV64_OFFSET	0xcbf29ce484222325ull
-#define ASB_FNV64_PRIME		0x100000001b3ull
 
 /* Levels walked at most (dentries plus mount crossings): deeper is denied. */
 #define ASB_FS_WALK_MAX		128
