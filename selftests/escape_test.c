@@ -320,6 +320,22 @@ TEST_F(esc, control_socket_out_of_reach)
 	EXPECT_EQ(NULL, strstr(out, "reached")) TH_LOG("%s", out);
 }
 
+/* Ordinary programs start under the default policy without a denial. */
+TEST_F(esc, default_policy_starts_programs_quietly)
+{
+	char cmd[PATH_MAX + 512], out[4096], cwd[PATH_MAX];
+
+	ASSERT_NE(NULL, getcwd(cwd, sizeof(cwd)));
+	snprintf(cmd, sizeof(cmd), "%s/asbctl --socket " SOCK " run --policy "
+		 "%s/policy/default.ini --sandbox agent -- /bin/sh -c "
+		 "'id; /usr/bin/python3 -c pass; ls /tmp >/dev/null'", bindir,
+		 cwd);
+	ASSERT_EQ(0, asb_sh(cmd, out, sizeof(out))) TH_LOG("%s", out);
+	sleep(1);
+	EXPECT_FALSE(ASB_AUDIT_HAS(DIR "/audit.jsonl", "\"sandbox\":\"agent\"",
+				   "\"verdict\":\"deny\""));
+}
+
 /* ---- secrets ---- */
 
 /* The program a secret was injected into is not the agent's to read. */
