@@ -29,7 +29,8 @@ AGENTD_SRC := $(filter-out agentd/agentd.c agentd/asbctl.c agentd/asb-secret.c,$
 BPF_SRC    := $(wildcard bpf/*.bpf.c)
 BPF_SKELS  := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.skel.h,$(BPF_SRC))
 TEST_SRC   := $(wildcard selftests/*_test.c)
-TESTS      := $(patsubst selftests/%.c,$(O)/selftests/%,$(TEST_SRC))
+TESTS      := $(patsubst selftests/%.c,$(O)/selftests/%,$(TEST_SRC)) \
+	      $(O)/selftests/preload_hide.so
 BENCH_SRC  := $(wildcard bench/*.c)
 BENCHES    := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC))
 BINS       := $(O)/bin/agentd $(O)/bin/asbctl
@@ -84,6 +85,11 @@ $(O)/bin/asb-secret: $(O)/obj/agentd/asb-secret.o
 $(O)/selftests/%: $(O)/obj/selftests/%.o $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $< $(LIBS) $(LDLIBS) -o $@
+
+# broker_test's attacker library (never sanitized: it is preloaded).
+$(O)/selftests/preload_hide.so: selftests/preload_hide.c
+	@mkdir -p $(@D)
+	$(CC) -shared -fPIC -O2 -Wall -Werror $< -o $@
 
 $(O)/bench/%: $(O)/obj/bench/%.o $(LIBS)
 	@mkdir -p $(@D)

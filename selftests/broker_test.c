@@ -274,8 +274,9 @@ TEST_F(broker, refuse_preload_that_hides_itself)
 {
 	char out[4096];
 
-	ASSERT_EQ(0, system("cc -shared -fPIC -o " BIN "/hide.so "
-			    "selftests/preload_hide.c"));
+	snprintf(out, sizeof(out), "cp %s/../selftests/preload_hide.so "
+		 BIN "/hide.so", bindir);
+	ASSERT_EQ(0, system(out));
 	ASSERT_EQ(ASB_BR_PRELOAD, run_in("sec", "/bin/bash",
 			    "LD_PRELOAD=" BIN "/hide.so " BIN "/granted -c \""
 			    "tr \\\"\\\\0\\\" \\\"\\\\n\\\" < /proc/\\$\\$/environ | "
