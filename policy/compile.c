@@ -1529,7 +1529,9 @@ int asb_policy_compile_mem(const char *name, const char *buf, size_t len,
 			warn_shadowing(&c, s);
 		if (!s->bad && imply_on) {
 			imply(&c, s);
-			qsort(s->rules, s->nrules, sizeof(*s->rules), crule_cmp);
+			if (s->nrules)
+				qsort(s->rules, s->nrules, sizeof(*s->rules),
+				      crule_cmp);
 		}
 	}
 	if (!c.nerr) {
