@@ -2,13 +2,17 @@
 
 Prints one row per attempt: what it tried, on what, and what happened.
 """
+import ctypes
 import errno
+import os
+import signal
 import socket
 import subprocess
 import sys
 
 WS = sys.argv[1]
 KEY = sys.argv[2]
+AGENTD = int(sys.argv[3])
 rows = []
 
 
@@ -24,7 +28,8 @@ def attempt(action, obj, fn):
         rows.append((action, obj, "DENIED (killed before its first instruction)"))
     except OSError as e:
         name = errno.errorcode.get(e.errno, str(e.errno))
-        denied = e.errno in (errno.EACCES, errno.EPERM)
+        denied = e.errno in (errno.EACCES, errno.EPERM, errno.EROFS,
+                             errno.ESRCH)
         rows.append((action, obj, ("DENIED (%s)" if denied else "failed (%s)") % name))
 
 
@@ -56,6 +61,12 @@ def connect_unix(path):
         s.connect(path)
 
 
+def unshare(flags):
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(flags) < 0:
+        raise OSError(ctypes.get_errno(), "unshare")
+
+
 def raw_socket():
     socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).close()
 
@@ -65,6 +76,7 @@ attempt("write", WS + "/result.txt", lambda: write(WS + "/result.txt"))
 attempt("read", KEY, lambda: read(KEY))
 attempt("read", "/etc/shadow", lambda: read("/etc/shadow"))
 attempt("write", "/etc/cron.d/agent", lambda: write("/etc/cron.d/agent"))
+attempt("chmod", "/etc/passwd", lambda: os.chmod("/etc/passwd", 0o666))
 attempt("exec", "/usr/bin/id", lambda: run(["/usr/bin/id"]))
 attempt("exec", WS + "/downloaded-tool", lambda: run([WS + "/downloaded-tool"]))
 attempt("exec", "ld.so " + WS + "/downloaded-tool",
@@ -73,6 +85,8 @@ attempt("connect", "127.0.0.1:8000", lambda: connect("127.0.0.1", 8000))
 attempt("connect", "127.0.0.1:9000", lambda: connect("127.0.0.1", 9000))
 attempt("connect", "/run/asb-demo.sock", lambda: connect_unix("/run/asb-demo.sock"))
 attempt("socket", "raw icmp", raw_socket)
+attempt("signal", "agentd (pid %d)" % AGENTD, lambda: os.kill(AGENTD, signal.SIGSTOP))
+attempt("unshare", "a network namespace", lambda: unshare(0x40000000))
 
 for action, obj, result in rows:
     print("%-8s %-44s %s" % (action, obj, result))
