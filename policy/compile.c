@@ -1246,6 +1246,45 @@ static const struct crule *net_cover(const struct sbx *s, int kind,
 	return NULL;
 }
 
+/* Is one of the paths @a and @b the other or below it? */
+static bool path_related(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), n = la < lb ? la : lb;
+
+	if (strncmp(a, b, n))
+		return false;
+	return la == lb || (la < lb ? b[n] == '/' || n == 1 :
+				      a[n] == '/' || n == 1);
+}
+
+/*
+ * net.unix is matched on the name a process gives connect(): where the
+ * sandbox may write (fs.write, approve.write) at, above or below a net.unix
+ * path, a link it makes there could name any socket on the host. Such a
+ * rule cannot be enforced: refused.
+ */
+static void check_unix_rules(struct ctx *c, struct sbx *s)
+{
+	for (size_t i = 0; i < s->nrules; i++) {
+		const struct crule *u = &s->rules[i];
+
+		if (u->r.kind != ASB_RULE_NET_UNIX || !u->path)
+			continue;
+		for (size_t j = 0; j < s->nrules; j++) {
+			const struct crule *w = &s->rules[j];
+
+			if ((w->r.kind != ASB_RULE_FS_WRITE &&
+			     w->r.kind != ASB_RULE_ASK_WRITE) || !w->path ||
+			    !path_related(u->path, w->path))
+				continue;
+			error(c, u->r.line, "net.unix: '%s': the sandbox may write at '%s' (line %u): a link made there could name any socket",
+			      u->path, w->path, w->r.line);
+			s->bad = true;
+			break;
+		}
+	}
+}
+
 static void warn_shadowing(struct ctx *c, struct sbx *s)
 {
 	__u8 (*present)[2][129] = calloc(ASB_RULE_KIND_MAX + 1,
@@ -1525,6 +1564,8 @@ int asb_policy_compile_mem(const char *name, const char *buf, size_t len,
 
 		if (s->nrules)
 			qsort(s->rules, s->nrules, sizeof(*s->rules), crule_cmp);
+		if (!s->bad)
+			check_unix_rules(&c, s);
 		if (!s->bad)
 			warn_shadowing(&c, s);
 		if (!s->bad && imply_on) {

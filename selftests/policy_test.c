@@ -134,6 +134,10 @@ BAD(v6_bad_addr, SB "net.connect = [fe80::zz]/64:80\n",
     "t.ini:2: net.connect: '[fe80::zz]/64:80': bad IPv6 address 'fe80::zz'\n");
 BAD(any_with_prefix, SB "net.connect = any/0:80\n",
     "t.ini:2: net.connect: 'any/0:80': 'any' takes no prefix\n");
+BAD(unix_under_write, SB "fs.write = /tmp/ws\nnet.unix = /tmp/ws/s.sock\n",
+    "t.ini:3: net.unix: '/tmp/ws/s.sock': the sandbox may write at '/tmp/ws' (line 2): a link made there could name any socket\n");
+BAD(unix_above_write, SB "fs.write = /run/user/1\nnet.unix = /run\n",
+    "t.ini:3: net.unix: '/run': the sandbox may write at '/run/user/1' (line 2): a link made there could name any socket\n");
 BAD(unix_relative, SB "net.unix = run/x.sock\n",
     "t.ini:2: net.unix: 'run/x.sock' is not an absolute path\n");
 BAD(unknown_family, SB "net.deny_families = raw packet ipv9\n",
