@@ -17,6 +17,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -208,6 +209,22 @@ struct child_args {
 };
 
 /*
+ * A write rule whose path gets a writable mount: a directory or a regular
+ * file. A device node (/dev/null, /dev/tty) is written on a read-only
+ * mount all the same, and a writable one would let the sandbox change the
+ * host's node (its mode, its owner, its times).
+ */
+static bool writable_tree(const struct asb_image_rule *r, const char *path)
+{
+	struct stat st;
+
+	if ((r->kind != ASB_RULE_FS_WRITE && r->kind != ASB_RULE_ASK_WRITE) ||
+	    !path || stat(path, &st) < 0)
+		return false;
+	return S_ISDIR(st.st_mode) || S_ISREG(st.st_mode);
+}
+
+/*
  * The sandbox's view of the file system, in its own mount namespace:
  * everything read-only but the fs.write and approve.write subtrees (so that
  * chmod, chown, xattrs, times and inode flags of anything else fail with
@@ -219,7 +236,8 @@ static int setup_mounts(const struct asb_launch_opts *o)
 	const struct asb_image_rule *r = asb_image_rules(o->img) +
 					 o->sb->first_rule;
 	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
-	struct mount_attr rw = { .attr_clr = MOUNT_ATTR_RDONLY };
+	struct mount_attr rw = { .attr_clr = MOUNT_ATTR_RDONLY,
+				 .attr_set = MOUNT_ATTR_NOSUID };
 	uint32_t i;
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
@@ -234,8 +252,7 @@ static int setup_mounts(const struct asb_launch_opts *o)
 	for (i = 0; i < o->sb->n_rules; i++) {
 		const char *path = asb_image_str(o->img, r[i].path);
 
-		if ((r[i].kind != ASB_RULE_FS_WRITE &&
-		     r[i].kind != ASB_RULE_ASK_WRITE) || !path)
+		if (!writable_tree(&r[i], path))
 			continue;
 		if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0 &&
 		    errno != ENOENT)
@@ -247,8 +264,7 @@ static int setup_mounts(const struct asb_launch_opts *o)
 	for (i = 0; i < o->sb->n_rules; i++) {
 		const char *path = asb_image_str(o->img, r[i].path);
 
-		if ((r[i].kind != ASB_RULE_FS_WRITE &&
-		     r[i].kind != ASB_RULE_ASK_WRITE) || !path)
+		if (!writable_tree(&r[i], path))
 			continue;
 		if (syscall(__NR_mount_setattr, AT_FDCWD, path, AT_RECURSIVE,
 			    &rw, sizeof(rw)) < 0 && errno != ENOENT)

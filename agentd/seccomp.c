@@ -30,6 +30,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -47,6 +48,9 @@
 #endif
 #ifndef __NR_open_tree_attr
 #define __NR_open_tree_attr	467
+#endif
+#ifndef __NR_fchmodat2
+#define __NR_fchmodat2		452
 #endif
 #ifndef __NR_landlock_restrict_self
 #define __NR_landlock_restrict_self	446
@@ -243,6 +247,23 @@ static void build_deny(struct prog *p, uint32_t sb_flags,
 			fams[nfams++] = families_ok[i];
 	emit_arg_in(p, __NR_socket, 0, fams, nfams);
 	emit_arg_in(p, __NR_socketpair, 0, fams, nfams);
+	/*
+	 * No setuid or setgid file: the writable subtrees are the host's
+	 * too, where a root agent's set-id file would work. The mode of
+	 * chmod, creat, mknod, mkdir and of open with O_CREAT is in a
+	 * register; openat2's is in memory, so openat2 is ENOSYS (libc's
+	 * open never uses it).
+	 */
+	emit_arg_bits(p, __NR_chmod, 1, S_ISUID | S_ISGID);
+	emit_arg_bits(p, __NR_fchmod, 1, S_ISUID | S_ISGID);
+	emit_arg_bits(p, __NR_fchmodat, 2, S_ISUID | S_ISGID);
+	emit_arg_bits(p, __NR_fchmodat2, 2, S_ISUID | S_ISGID);
+	emit_arg_bits(p, __NR_creat, 1, S_ISUID | S_ISGID);
+	emit_arg_bits(p, __NR_mknod, 1, S_ISUID | S_ISGID);
+	emit_arg_bits(p, __NR_mknodat, 2, S_ISUID | S_ISGID);
+	emit_arg_bits(p, __NR_open, 2, S_ISUID | S_ISGID);
+	emit_arg_bits(p, __NR_openat, 3, S_ISUID | S_ISGID);
+	emit_nr(p, __NR_openat2, RET_ERRNO(ENOSYS));
 	/* Namespaces: none of any kind, unless sys.allow = userns (inside a
 	 * user namespace of its own, the others are its to make). */
 	if (!(sb_flags & ASB_SB_ALLOW_USERNS)) {

@@ -202,6 +202,26 @@ TEST_F(esc, metadata_outside_fs_write)
 		n = getxattr(files[i], "user.asb", NULL, 0);
 		EXPECT_EQ(-1, n);
 	}
+	/* a device node in fs.write is written, never changed */
+	ASSERT_EQ(0, stat("/dev/null", &before[0]));
+	EXPECT_NE(0, run_in("esc", "echo x > /dev/null && chmod 0667 /dev/null",
+			    out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "Read-only file system")) TH_LOG("%s", out);
+	ASSERT_EQ(0, stat("/dev/null", &after[0]));
+	EXPECT_EQ(before[0].st_mode, after[0].st_mode);
+	/* no setuid or setgid file, not even of its own, by any call */
+	ASSERT_EQ(0, run_in("esc", "cd " DIR "/rw && echo x > f && "
+			    "chmod 4755 f; chmod g+s f; /usr/bin/python3 -c '\n"
+			    "import os\n"
+			    "for call in (lambda: os.open(\"s\", os.O_CREAT | os.O_WRONLY, 0o4755),\n"
+			    "             lambda: os.mknod(\"m\", 0o102755),\n"
+			    "             lambda: os.chmod(\"f\", 0o2755)):\n"
+			    "    try: call(); print(\"made\")\n"
+			    "    except OSError as e: print(\"no\", e.errno)\n'; "
+			    "ls -l " DIR "/rw", out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "made")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "rws")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "r-s")) TH_LOG("%s", out);
 	/* inside fs.write the agent's own files are its to change */
 	ASSERT_EQ(0, run_in("esc", "echo x > " DIR "/rw/mine && "
 			    "chmod 700 " DIR "/rw/mine && touch -d @0 " DIR
