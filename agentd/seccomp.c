@@ -250,7 +250,7 @@ static void build_deny(struct prog *p, uint32_t sb_flags,
 	/*
 	 * No setuid or setgid file: the writable subtrees are the host's
 	 * too, where a root agent's set-id file would work. The mode of
-	 * chmod, creat, mknod, mkdir and of open with O_CREAT is in a
+	 * chmod, creat, mknod and of open with O_CREAT is in a
 	 * register; openat2's is in memory, so openat2 is ENOSYS (libc's
 	 * open never uses it).
 	 */
