@@ -198,7 +198,7 @@ static void record_suppressed(void)
 	}
 }
 
-static bool s_exists(const char *path)
+static bool path_exists(const char *path)
 {
 	struct stat st;
 
@@ -280,7 +280,7 @@ static int on_event(void *ctx, const struct asb_event *ev)
 		 * at every user lookup). The refusal stands either way.
 		 */
 		if (!(ev->flags & ASB_EVF_ABSTRACT) && obj[0] == '/' &&
-		    ev->verdict == ASB_EV_DENY && !s_exists(obj))
+		    ev->verdict == ASB_EV_DENY && !path_exists(obj))
 			return 0;
 	}
 	if (s)

@@ -206,29 +206,41 @@ struct env_scan {
 	bool bad;
 };
 
-/* One byte of the environment; every ENV_CHUNK bytes, the next chunk is
- * read into the per-CPU scratch buffer. */
-static long env_byte(__u32 i, void *arg)
+/*
+ * Byte @i of [@p, @end) of the current task's memory, read through the
+ * per-CPU scratch buffer, which is refilled every ENV_CHUNK bytes: 0-255,
+ * -1 past the end, -2 when unreadable.
+ */
+static __always_inline int user_byte(unsigned long p, unsigned long end,
+				     __u32 i)
 {
-	struct env_scan *e = arg;
 	__u32 zero = 0, j = i & (ENV_CHUNK - 1);
 	char *buf = bpf_map_lookup_elem(&asb_exec_name, &zero);
-	unsigned long at = e->p + i, n;
-	char c;
+	unsigned long at = p + i, n;
 
-	if (!buf || at >= e->end)
-		return 1;
+	if (!buf || at >= end)
+		return -1;
 	if (!j) {
-		n = e->end - at;
+		n = end - at;
 		if (n > ENV_CHUNK)
 			n = ENV_CHUNK;
 		if (bpf_probe_read_user(buf, n & (2 * ENV_CHUNK - 1),
-					(void *)at)) {
-			e->bad = true;
-			return 1;
-		}
+					(void *)at))
+			return -2;
 	}
-	c = buf[j];
+	return (__u8)buf[j];
+}
+
+/* One byte of the environment (bpf_loop callback). */
+static long env_byte(__u32 i, void *arg)
+{
+	struct env_scan *e = arg;
+	int c = user_byte(e->p, e->end, i);
+
+	if (c < 0) {
+		e->bad = c == -2;
+		return 1;
+	}
 	if (!c) {
 		e->pos = 0;
 		e->ld = 0;
@@ -257,23 +269,13 @@ struct argv_scan {
 static long argv_byte(__u32 i, void *arg)
 {
 	struct argv_scan *a = arg;
-	__u32 zero = 0, j = i & (ENV_CHUNK - 1);
-	char *buf = bpf_map_lookup_elem(&asb_exec_name, &zero);
-	unsigned long at = a->p + i, n;
+	int c = user_byte(a->p, a->end, i);
 
-	if (!buf || at >= a->end)
+	if (c < 0) {
+		a->bad = c == -2;
 		return 1;
-	if (!j) {
-		n = a->end - at;
-		if (n > ENV_CHUNK)
-			n = ENV_CHUNK;
-		if (bpf_probe_read_user(buf, n & (2 * ENV_CHUNK - 1),
-					(void *)at)) {
-			a->bad = true;
-			return 1;
-		}
 	}
-	a->hash = (a->hash ^ (__u8)buf[j]) * ASB_FNV64_PRIME;
+	a->hash = (a->hash ^ (__u8)c) * ASB_FNV64_PRIME;
 	return 0;
 }
 

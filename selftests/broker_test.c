@@ -37,29 +37,6 @@
 
 static char bindir[PATH_MAX];
 
-/* Run @cmd with sh; exit status, output (stdout+stderr) in @out. */
-static int sh(const char *cmd, char *out, size_t len)
-{
-	char full[8192];
-	FILE *p;
-	size_t n = 0;
-	int st;
-
-	snprintf(full, sizeof(full), "%s 2>&1", cmd);
-	p = popen(full, "r");
-	if (!p)
-		return -1;
-	if (out)
-		n = fread(out, 1, len - 1, p);
-	else
-		while (fgetc(p) != EOF)
-			;
-	if (out)
-		out[n] = 0;
-	st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 /* Run @script with PROG -c in sandbox @sb. */
 static int run_in(const char *sb, const char *prog, const char *script,
 		  char *out, size_t len)
@@ -70,7 +47,7 @@ static int run_in(const char *sb, const char *prog, const char *script,
 		 "ASB_BROKER_SOCKET=" DIR "/broker.sock " BIN "/asbctl --socket "
 		 DIR "/agentd.sock run --sandbox %s -- %s -c '%s'", sb, prog,
 		 script);
-	return sh(cmd, out, len);
+	return asb_sh(cmd, out, len);
 }
 
 static int put(const char *name, const char *val)
@@ -206,7 +183,7 @@ TEST_F(broker, refuse_outside_any_sandbox)
 
 	/* the right program, but not in a sandbox */
 	ASSERT_EQ(ASB_BR_NOT_SANDBOXED,
-		  sh("ASB_BROKER_SOCKET=" DIR "/broker.sock " BIN "/granted -c '"
+		  asb_sh("ASB_BROKER_SOCKET=" DIR "/broker.sock " BIN "/granted -c '"
 		     BIN "/asb-secret get TOKEN; exit $?'", out, sizeof(out)));
 	ASSERT_EQ(NULL, strstr(out, TOKEN));
 	ASSERT_TRUE(file_has(DIR "/audit.jsonl", "refuse: not in a sandbox"));
@@ -321,7 +298,7 @@ TEST_F(broker, tampered_vault_refused_at_fetch)
 			    BIN "/asb-secret get TOKEN; exit $?", out,
 			    sizeof(out)));
 	ASSERT_EQ(NULL, strstr(out, TOKEN));
-	ASSERT_EQ(0, sh(BIN "/asbctl --socket " DIR "/agentd.sock status | "
+	ASSERT_EQ(0, asb_sh(BIN "/asbctl --socket " DIR "/agentd.sock status | "
 			"grep -q 'fails authentication: tampered'", NULL, 0));
 }
 
@@ -480,7 +457,7 @@ TEST_F(broker, hundred_concurrent_fetches)
 		fclose(f);
 		ASSERT_STREQ(TOKEN, buf);
 	}
-	ASSERT_EQ(0, sh("test $(grep -c '\"object\":\"TOKEN\",\"verdict\":\"grant\"' "
+	ASSERT_EQ(0, asb_sh("test $(grep -c '\"object\":\"TOKEN\",\"verdict\":\"grant\"' "
 			DIR "/audit.jsonl) -ge 100", NULL, 0));
 }
 
@@ -582,11 +559,11 @@ TEST_F(broker, passphrase_lock_unlock)
 	kill(self->agentd, SIGTERM);
 	waitpid(self->agentd, NULL, 0);
 	ASSERT_EQ(0, system("rm -f " DIR "/state/vault*"));
-	ASSERT_EQ(0, sh("echo 'correct horse' | " BIN "/asbctl vault --vault "
+	ASSERT_EQ(0, asb_sh("echo 'correct horse' | " BIN "/asbctl vault --vault "
 			DIR "/state/vault --passphrase-fd 0 init --passphrase",
 			out, sizeof(out)));
 	self->agentd = start_agentd();
-	ASSERT_EQ(0, sh("printf %s '" TOKEN "' > " DIR "/v && exec 3<<EOF\n"
+	ASSERT_EQ(0, asb_sh("printf %s '" TOKEN "' > " DIR "/v && exec 3<<EOF\n"
 			"correct horse\nEOF\n" BIN "/asbctl vault --vault " DIR
 			"/state/vault --passphrase-fd 3 put TOKEN < " DIR "/v",
 			out, sizeof(out)));
@@ -596,11 +573,11 @@ TEST_F(broker, passphrase_lock_unlock)
 			    sizeof(out)));
 	ASSERT_EQ(NULL, strstr(out, TOKEN));
 	/* a wrong passphrase is refused with a clear error */
-	ASSERT_EQ(1, sh("echo wrong | " BIN "/asbctl --socket " DIR "/agentd.sock "
+	ASSERT_EQ(1, asb_sh("echo wrong | " BIN "/asbctl --socket " DIR "/agentd.sock "
 			"vault --vault " DIR "/state/vault --passphrase-fd 0 unlock",
 			out, sizeof(out)));
 	ASSERT_NE(NULL, strstr(out, "wrong key"));
-	ASSERT_EQ(0, sh("echo 'correct horse' | " BIN "/asbctl --socket " DIR
+	ASSERT_EQ(0, asb_sh("echo 'correct horse' | " BIN "/asbctl --socket " DIR
 			"/agentd.sock vault --vault " DIR "/state/vault "
 			"--passphrase-fd 0 unlock", out, sizeof(out)));
 	ASSERT_EQ(0, run_in("sec", BIN "/granted",
@@ -629,7 +606,7 @@ TEST_F(broker, values_absent_from_every_log)
 	run_in("sec", "/bin/bash", BIN "/asb-secret get TOKEN; "
 	       BIN "/asb-secret exec -- " BIN "/injected -c true; true", out,
 	       sizeof(out));
-	ASSERT_EQ(0, sh(BIN "/asbctl vault --vault " DIR "/state/vault --policy "
+	ASSERT_EQ(0, asb_sh(BIN "/asbctl vault --vault " DIR "/state/vault --policy "
 			DIR "/secrets.ini ls >> " DIR "/asbctl.out && " BIN
 			"/asbctl --socket " DIR "/agentd.sock status >> " DIR
 			"/asbctl.out", NULL, 0));
