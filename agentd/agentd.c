@@ -52,7 +52,7 @@
  * adopt programs of an older build that let approve.connect through.
  */
 #define LOCK_FILE "/run/asb-agentd.lock"
-#define PIN_DIR "/sys/fs/bpf/asb-v4"
+#define PIN_DIR "/sys/fs/bpf/asb-v5"
 
 static struct {
 	const char *policy_path;	/* NULL: embedded default */
@@ -145,6 +145,9 @@ static const char *action_name(int a)
 	case ASB_ACT_BIND4:
 	case ASB_ACT_BIND6:
 		return "bind";
+	case ASB_ACT_LISTEN4:
+	case ASB_ACT_LISTEN6:
+		return "listen";
 	case ASB_ACT_SOCKET:
 		return "socket";
 	case ASB_ACT_FILE_READ:
@@ -228,12 +231,14 @@ static int on_event(void *ctx, const struct asb_event *ev)
 	case ASB_ACT_CONNECT4:
 	case ASB_ACT_SENDMSG4:
 	case ASB_ACT_BIND4:
+	case ASB_ACT_LISTEN4:
 		inet_ntop(AF_INET, ev->addr, a, sizeof(a));
 		snprintf(obj, sizeof(obj), "%s:%u", a, ev->port);
 		break;
 	case ASB_ACT_CONNECT6:
 	case ASB_ACT_SENDMSG6:
 	case ASB_ACT_BIND6:
+	case ASB_ACT_LISTEN6:
 		inet_ntop(AF_INET6, ev->addr, a, sizeof(a));
 		snprintf(obj, sizeof(obj), "[%s]:%u", a, ev->port);
 		break;

@@ -224,12 +224,82 @@ static bool writable_tree(const struct asb_image_rule *r, const char *path)
 	return S_ISDIR(st.st_mode) || S_ISREG(st.st_mode);
 }
 
+/* Is one of @a and @b (absolute, canonical) at or below the other? */
+static bool nested(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), n = la < lb ? la : lb;
+
+	if (strncmp(a, b, n))
+		return false;
+	if (la == lb)
+		return true;
+	/* "/" is the parent of everything; otherwise a '/' must follow */
+	return n == 1 || (la > lb ? a[n] : b[n]) == '/';
+}
+
+/*
+ * A writable subtree is mounted noexec, so that nothing the sandbox writes
+ * can be executed or mapped PROT_EXEC (LD_PRELOAD, dlopen, a hand-made
+ * loader): unless an exec rule grants something at, above or below it,
+ * which the policy then says on purpose.
+ */
+static bool exec_granted(const struct asb_launch_opts *o, const char *path)
+{
+	const struct asb_image_rule *r = asb_image_rules(o->img) +
+					 o->sb->first_rule;
+
+	for (uint32_t i = 0; i < o->sb->n_rules; i++) {
+		const char *p = asb_image_str(o->img, r[i].path);
+
+		if ((r[i].kind == ASB_RULE_FS_EXEC ||
+		     r[i].kind == ASB_RULE_ASK_EXEC) && p && nested(p, path))
+			return true;
+	}
+	return false;
+}
+
+/* The standard streams that are terminals, reopened in the sandbox's own
+ * view: the inherited ones are files of the caller's mounts, where the
+ * read-only view does not reach (fchmod 0666 on the caller's pty). */
+static int reopen_ttys(void)
+{
+	char link[] = "/proc/self/fd/N", path[64];
+	struct stat was, now;
+	ssize_t n;
+	int fd, nfd, fl;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fstat(fd, &was) < 0 || !S_ISCHR(was.st_mode) || !isatty(fd))
+			continue;
+		link[sizeof(link) - 2] = (char)('0' + fd);
+		n = readlink(link, path, sizeof(path) - 1);
+		fl = fcntl(fd, F_GETFL);
+		if (n <= 0 || path[0] != '/' || fl < 0)
+			return -1;
+		path[n] = 0;
+		nfd = open(path, (fl & (O_ACCMODE | O_APPEND | O_NONBLOCK)) |
+			  O_NOCTTY | O_CLOEXEC);
+		if (nfd < 0)
+			return -1;
+		if (fstat(nfd, &now) < 0 || now.st_rdev != was.st_rdev ||
+		    !S_ISCHR(now.st_mode) || dup2(nfd, fd) < 0) {
+			close(nfd);
+			errno = EXDEV;
+			return -1;
+		}
+		close(nfd);
+	}
+	return 0;
+}
+
 /*
  * The sandbox's view of the file system, in its own mount namespace:
  * everything read-only but the fs.write and approve.write subtrees (so that
  * chmod, chown, xattrs, times and inode flags of anything else fail with
- * EROFS, whoever the agent is), a /proc of its own PID namespace only, and
- * agentd's control socket covered by /dev/null.
+ * EROFS, whoever the agent is), those nosuid and, unless an exec rule
+ * reaches them, noexec; a /proc of its own PID namespace only, agentd's
+ * control socket covered by /dev/null, and terminals on stdio reopened
+ * in this view.
  */
 static int setup_mounts(const struct asb_launch_opts *o)
 {
@@ -238,6 +308,10 @@ static int setup_mounts(const struct asb_launch_opts *o)
 	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
 	struct mount_attr rw = { .attr_clr = MOUNT_ATTR_RDONLY,
 				 .attr_set = MOUNT_ATTR_NOSUID };
+	struct mount_attr rw_noexec = { .attr_clr = MOUNT_ATTR_RDONLY,
+					.attr_set = MOUNT_ATTR_NOSUID |
+						    MOUNT_ATTR_NOEXEC };
+	struct mount_attr *a;
 	uint32_t i;
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
@@ -266,11 +340,12 @@ static int setup_mounts(const struct asb_launch_opts *o)
 
 		if (!writable_tree(&r[i], path))
 			continue;
+		a = exec_granted(o, path) ? &rw : &rw_noexec;
 		if (syscall(__NR_mount_setattr, AT_FDCWD, path, AT_RECURSIVE,
-			    &rw, sizeof(rw)) < 0 && errno != ENOENT)
+			    a, sizeof(*a)) < 0 && errno != ENOENT)
 			return -1;
 	}
-	return 0;
+	return reopen_ttys();
 }
 
 /*

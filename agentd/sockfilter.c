@@ -49,19 +49,24 @@ static const char *const map_names[N_MAPS] = {
 	[M_BUDGET] = "asb_budget",
 };
 
+#define SOCK_ADDR	BPF_PROG_TYPE_CGROUP_SOCK_ADDR
+
 static const struct {
 	const char *name;
+	int prog_type;	/* enum bpf_prog_type */
 	int type;	/* enum bpf_attach_type */
 } progs[] = {
-	{ "asb_connect4", BPF_CGROUP_INET4_CONNECT },
-	{ "asb_connect6", BPF_CGROUP_INET6_CONNECT },
-	{ "asb_sendmsg4", BPF_CGROUP_UDP4_SENDMSG },
-	{ "asb_sendmsg6", BPF_CGROUP_UDP6_SENDMSG },
-	{ "asb_bind4", BPF_CGROUP_INET4_BIND },
-	{ "asb_bind6", BPF_CGROUP_INET6_BIND },
-	{ "asb_unix_connect", ASB_BPF_CGROUP_UNIX_CONNECT },
-	{ "asb_unix_sendmsg", ASB_BPF_CGROUP_UNIX_SENDMSG },
-	{ "asb_sock_create", BPF_CGROUP_INET_SOCK_CREATE },
+	{ "asb_connect4", SOCK_ADDR, BPF_CGROUP_INET4_CONNECT },
+	{ "asb_connect6", SOCK_ADDR, BPF_CGROUP_INET6_CONNECT },
+	{ "asb_sendmsg4", SOCK_ADDR, BPF_CGROUP_UDP4_SENDMSG },
+	{ "asb_sendmsg6", SOCK_ADDR, BPF_CGROUP_UDP6_SENDMSG },
+	{ "asb_bind4", SOCK_ADDR, BPF_CGROUP_INET4_BIND },
+	{ "asb_bind6", SOCK_ADDR, BPF_CGROUP_INET6_BIND },
+	{ "asb_unix_connect", SOCK_ADDR, ASB_BPF_CGROUP_UNIX_CONNECT },
+	{ "asb_unix_sendmsg", SOCK_ADDR, ASB_BPF_CGROUP_UNIX_SENDMSG },
+	{ "asb_sock_create", BPF_PROG_TYPE_CGROUP_SOCK,
+	  BPF_CGROUP_INET_SOCK_CREATE },
+	{ "asb_ingress", BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_INGRESS },
 };
 
 #define N_PROGS ((int)(sizeof(progs) / sizeof(progs[0])))
@@ -180,8 +185,7 @@ static int reuse_pins(struct asb_sockfilter *sf, struct sock_bpf *skel,
 		len = sizeof(info);
 		if (bpf_obj_get_info_by_fd(sf->prog_fd[i], &info, &len))
 			return -errno;
-		if (info.type != BPF_PROG_TYPE_CGROUP_SOCK_ADDR &&
-		    info.type != BPF_PROG_TYPE_CGROUP_SOCK)
+		if (info.type != (__u32)progs[i].prog_type)
 			return -EPROTO;
 		sf->prog_id[i] = info.id;
 	}
@@ -251,9 +255,7 @@ static int load_fresh(struct asb_sockfilter *sf, struct sock_bpf *skel)
 							progs[i].name);
 		if (!prog)
 			return -ENOENT;
-		if (bpf_program__set_type(prog, i == N_PROGS - 1 ?
-					  BPF_PROG_TYPE_CGROUP_SOCK :
-					  BPF_PROG_TYPE_CGROUP_SOCK_ADDR) ||
+		if (bpf_program__set_type(prog, progs[i].prog_type) ||
 		    bpf_program__set_expected_attach_type(prog, progs[i].type))
 			return -EINVAL;
 	}

@@ -129,6 +129,29 @@ static __always_inline bool member(__u32 *sbid)
 	*sbid = *sb;
 	return true;
 }
+
+/* The sandbox of the socket of @skb (cgroup_skb programs, which run in
+ * softirq: the current task is anyone's). */
+static __always_inline bool member_skb(struct __sk_buff *skb, __u32 *sbid)
+{
+	__u64 id = bpf_skb_cgroup_id(skb);
+	__u32 mask, *sb;
+	int lvl;
+
+	sb = bpf_map_lookup_elem(&asb_member, &id);
+	mask = sb ? 0 : levels_mask();
+	for (lvl = ASB_CGROUP_DEPTH - 1; mask && !sb && lvl > 0; lvl--) {
+		if (!(mask & (1u << lvl)))
+			continue;
+		id = bpf_skb_ancestor_cgroup_id(skb, lvl);
+		if (id)
+			sb = bpf_map_lookup_elem(&asb_member, &id);
+	}
+	if (!sb)
+		return false;
+	*sbid = *sb;
+	return true;
+}
 #endif
 
 #endif

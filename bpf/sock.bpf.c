@@ -134,6 +134,7 @@ static __always_inline void log_line(const struct asb_event *ev,
 	case ASB_ACT_CONNECT4:
 	case ASB_ACT_SENDMSG4:
 	case ASB_ACT_BIND4:
+	case ASB_ACT_LISTEN4:
 		bpf_printk("asb: %s sb=%d pid=%u %s %pI4:%u rule=%d", verdict,
 			   (int)ev->sandbox, ev->pid, act, ev->addr, ev->port,
 			   rule);
@@ -141,6 +142,7 @@ static __always_inline void log_line(const struct asb_event *ev,
 	case ASB_ACT_CONNECT6:
 	case ASB_ACT_SENDMSG6:
 	case ASB_ACT_BIND6:
+	case ASB_ACT_LISTEN6:
 		bpf_printk("asb: %s sb=%d pid=%u %s [%pI6]:%u rule=%d", verdict,
 			   (int)ev->sandbox, ev->pid, act, ev->addr, ev->port,
 			   rule);
@@ -189,10 +191,12 @@ static __always_inline int finish(struct asb_event *ev, const char *act,
 
 	ev->verdict = verdict == DENY ? ASB_EV_DENY : ASB_EV_ALLOW;
 	ev->time_ns = bpf_ktime_get_boot_ns();
-	ev->pid = bpf_get_current_pid_tgid() >> 32;
-	ev->tid = (__u32)bpf_get_current_pid_tgid();
-	ev->uid = (__u32)bpf_get_current_uid_gid();
-	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	if (ev->action != ASB_ACT_LISTEN4 && ev->action != ASB_ACT_LISTEN6) {
+		ev->pid = bpf_get_current_pid_tgid() >> 32;
+		ev->tid = (__u32)bpf_get_current_pid_tgid();
+		ev->uid = (__u32)bpf_get_current_uid_gid();
+		bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	}
 	if (bpf_ringbuf_output(&asb_events, ev, sizeof(*ev), 0)) {
 		drops = bpf_map_lookup_elem(&asb_drops, &zero);
 		if (drops)
@@ -391,6 +395,75 @@ int asb_bind6(struct bpf_sock_addr *ctx)
 {
 	return check_inet6(ctx, ASB_ACT_BIND6, "bind6",
 			   ASB_RULE_NET_BIND);
+}
+
+/*
+ * TCP listeners. listen() on a socket never bound takes an ephemeral port
+ * past the bind hooks (no cgroup hook runs at listen, and the portable
+ * backend has no LSM one): a listener whose address and port no net.bind
+ * rule grants gets no connection. The kernel filters a listener's segments
+ * (SYNs, handshake ACKs, cookies) through its cgroup's ingress programs:
+ * they are dropped here. Established connections pass at the first test.
+ */
+SEC("cgroup_skb/ingress")
+int asb_ingress(struct __sk_buff *skb)
+{
+	const struct asb_sb_conf *conf;
+	struct bpf_sock *sk = skb->sk;
+	struct asb_event *ev;
+	__u32 sbid = ASB_SB_NONE, w[4];
+	int verdict;
+
+	if (!sk)
+		return ALLOW;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk || sk->state != BPF_TCP_LISTEN)
+		return ALLOW;
+	ev = ev_begin(sk->family == AF_INET ? ASB_ACT_LISTEN4 :
+					      ASB_ACT_LISTEN6);
+	if (!ev)
+		return DENY;
+	ev->family = sk->family;
+	ev->sock_type = sk->type;
+	ev->protocol = sk->protocol;
+	ev->port = (__u16)sk->src_port;
+	if (!member_skb(skb, &sbid))
+		return ALLOW;	/* attached above a sandbox: not ours */
+	ev->sandbox = sbid;
+	conf = bpf_map_lookup_elem(&asb_sandbox, &sbid);
+	if (!conf)
+		return finish(ev, "listen", NULL, DENY);
+	ev->rule = conf->default_rule;
+	if (sk->family == AF_INET) {
+		w[0] = sk->src_ip4;
+		__builtin_memcpy(ev->addr, w, 4);
+		verdict = decide4(ev, conf->set, ASB_RULE_NET_BIND, w[0],
+				  ev->port);
+	} else {
+		struct asb_net6_key key = {
+			.prefixlen = ASB_NET_KEY_BITS + 128,
+			.set = conf->set,
+			.kind = ASB_RULE_NET_BIND,
+		};
+
+		w[0] = sk->src_ip6[0];
+		w[1] = sk->src_ip6[1];
+		w[2] = sk->src_ip6[2];
+		w[3] = sk->src_ip6[3];
+		__builtin_memcpy(ev->addr, w, 16);
+		__builtin_memcpy(key.addr, w, 16);
+		/* bound to ::ffff:a.b.c.d: the IPv4 rules decided the bind */
+		if (!w[0] && !w[1] && w[2] == bpf_htonl(0xffff))
+			verdict = decide4(ev, conf->set, ASB_RULE_NET_BIND,
+					  w[3], ev->port);
+		else
+			verdict = match_ports(ev, bpf_map_lookup_elem(&asb_net6,
+								      &key),
+					      ev->port);
+	}
+	if (verdict == ALLOW)
+		return ALLOW;
+	return finish(ev, "listen", conf, DENY);
 }
 
 /*

@@ -88,8 +88,12 @@ static inline pid_t asb_start_agentd(const char *bindir, const char *log,
 		execv(exe, (char **)argv);
 		_exit(127);
 	}
-	for (int i = 0; i < 1200 && access(sock, F_OK); i++)
+	/* up to a minute (guests are slow), unless agentd gave up */
+	for (int i = 0; i < 1200 && access(sock, F_OK); i++) {
+		if (pid > 0 && waitpid(pid, NULL, WNOHANG) == pid)
+			return -1;
 		usleep(50000);
+	}
 	return pid;
 }
 

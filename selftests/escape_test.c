@@ -8,9 +8,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
@@ -171,7 +174,64 @@ TEST_F(esc, loader_as_program_killed)
 	EXPECT_NE(NULL, strstr(out, "status 137")) TH_LOG("%s", out);
 }
 
+/*
+ * Code the sandbox wrote does not run, neither executed nor mapped
+ * (LD_PRELOAD, dlopen, mmap PROT_EXEC): its writable subtree is noexec.
+ * The same library where the sandbox cannot write loads.
+ */
+TEST_F(esc, code_from_writable_subtree_refused)
+{
+	char out[8192];
+
+	ASSERT_EQ(0, system("cp /usr/lib/x86_64-linux-gnu/libm.so.6 " DIR
+			    "/ro/m.so"));
+	ASSERT_EQ(0, run_in("esc", "cp " DIR "/ro/m.so " DIR "/rw/m.so && "
+			    "cp /usr/bin/id " DIR "/rw/id && chmod 755 " DIR
+			    "/rw/id; " DIR "/rw/id && echo ran-id; "
+			    "LD_PRELOAD=" DIR "/rw/m.so /bin/true 2>&1; "
+			    "/usr/bin/python3 -c '\n"
+			    "import ctypes, mmap, os\n"
+			    "for d in (\"ro\", \"rw\"):\n"
+			    "    p = \"" DIR "/\" + d + \"/m.so\"\n"
+			    "    try: ctypes.CDLL(p); print(\"loaded\", d)\n"
+			    "    except OSError: print(\"refused\", d)\n"
+			    "    fd = os.open(p, os.O_RDONLY)\n"
+			    "    try: mmap.mmap(fd, 4096, prot=mmap.PROT_READ | mmap.PROT_EXEC); print(\"mapped\", d)\n"
+			    "    except OSError as e: print(\"unmapped\", d, e.errno)\n'",
+			    out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "ran-id")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "cannot be preloaded")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "loaded ro\nmapped ro\n")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "refused rw\nunmapped rw 1\n"))
+		TH_LOG("%s", out);
+}
+
 /* ---- files: writing metadata is writing the file ---- */
+
+/* A terminal on stdio stays the caller's: no fchmod of the caller's pty. */
+TEST_F(esc, caller_terminal_unchanged)
+{
+	char out[4096], line[PATH_MAX + 512];
+	FILE *f;
+
+	f = fopen(DIR "/ro/try.sh", "w");
+	ASSERT_NE(NULL, f);
+	fputs("/usr/bin/python3 -c '\n"
+	      "import os\n"
+	      "print(\"tty\", os.isatty(0), os.isatty(1))\n"
+	      "for fd in (0, 1):\n"
+	      "    try: os.fchmod(fd, 0o666); print(\"changed\")\n"
+	      "    except OSError as e: print(\"kept\", e.errno)\n'\n", f);
+	fclose(f);
+	snprintf(line, sizeof(line), "/usr/bin/script -qec '%s/asbctl --socket "
+		 SOCK " run --sandbox %s -- %s /bin/sh " DIR "/ro/try.sh' "
+		 "/dev/null", bindir, variant->sb, variant->as);
+	ASSERT_EQ(0, asb_sh(line, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "tty True True")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "kept")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "changed")) TH_LOG("%s", out);
+}
+
 
 /*
  * chmod, chown, setxattr (file capabilities too), utimes and inode flags
@@ -307,6 +367,82 @@ TEST_F(esc, no_raw_xdp_packet_or_interface_config)
 			    out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_EQ(NULL, strstr(out, "made")) TH_LOG("%s", out);
 	EXPECT_EQ(NULL, strstr(out, "mtu set")) TH_LOG("%s", out);
+}
+
+/* Whether a TCP connection to 127.0.0.1:@port is made within 2 s. */
+static bool connects(int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(port),
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	int err = -1;
+	socklen_t len = sizeof(err);
+
+	if (fd < 0)
+		return false;
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0)
+		err = 0;
+	else if (errno == EINPROGRESS && poll(&p, 1, 2000) == 1)
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	close(fd);
+	return err == 0;
+}
+
+/*
+ * listen() on a socket never bound takes an ephemeral port past the bind
+ * hooks: no connection reaches it. A listener on a granted port does.
+ */
+TEST_F(esc, listen_without_bind_gets_no_connection)
+{
+	char out[4096], line[PATH_MAX + 512];
+	int port = 0;
+	FILE *f;
+
+	f = fopen(DIR "/ro/try.sh", "w");
+	ASSERT_NE(NULL, f);
+	fputs("/usr/bin/python3 -c '\n"
+	      "import os, socket\n"
+	      "a = socket.socket(); a.bind((\"127.0.0.1\", 18091)); a.listen()\n"
+	      "b = socket.socket(); b.listen()\n"
+	      "open(\"" DIR "/rw/p\", \"w\").write(str(b.getsockname()[1]))\n"
+	      "os.rename(\"" DIR "/rw/p\", \"" DIR "/rw/port\")\n"
+	      "for s, n in ((a, \"bound\"), (b, \"unbound\")):\n"
+	      "    s.settimeout(6)\n"
+	      "    try: s.accept(); print(n, \"accepted\")\n"
+	      "    except OSError: print(n, \"none\")\n'\n", f);
+	fclose(f);
+	snprintf(line, sizeof(line), "%s/asbctl --socket " SOCK " run --sandbox "
+		 "%s -- %s /bin/sh " DIR "/ro/try.sh > " DIR "/listen.out 2>&1 &",
+		 bindir, variant->sb, variant->as);
+	ASSERT_EQ(0, system(line));
+	for (int i = 0; i < 600 && !port; i++) {
+		f = fopen(DIR "/rw/port", "r");
+		if (!f || fscanf(f, "%d", &port) != 1)
+			usleep(100000);
+		if (f)
+			fclose(f);
+	}
+	ASSERT_NE(0, port);
+	EXPECT_TRUE(connects(18091));
+	EXPECT_FALSE(connects(port));
+	for (int i = 0; i < 300; i++) {
+		out[0] = 0;
+		f = fopen(DIR "/listen.out", "r");
+		if (f) {
+			out[fread(out, 1, sizeof(out) - 1, f)] = 0;
+			fclose(f);
+		}
+		if (strstr(out, "unbound"))
+			break;
+		usleep(100000);
+	}
+	EXPECT_NE(NULL, strstr(out, "bound accepted")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "unbound none")) TH_LOG("%s", out);
+	sleep(1);	/* records come after the fact */
+	EXPECT_TRUE(ASB_AUDIT_HAS(DIR "/audit.jsonl", "\"action\":\"listen\"",
+				  "\"verdict\":\"deny\""));
 }
 
 /*

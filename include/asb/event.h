@@ -45,7 +45,11 @@ enum asb_sock_action {
 	ASB_ACT_MOUNT,		/* mount, umount, move_mount, pivot_root */
 	/* every backend (bpf/exec.bpf.c) */
 	ASB_ACT_EXEC_INTERP,	/* an ELF interpreter run as a program: killed */
-	ASB_ACT_MAX = ASB_ACT_EXEC_INTERP,
+	/* every backend (bpf/sock.bpf.c): a segment to a listener that no
+	 * net.bind rule grants, dropped (no task: pid 0) */
+	ASB_ACT_LISTEN4,
+	ASB_ACT_LISTEN6,
+	ASB_ACT_MAX = ASB_ACT_LISTEN6,
 };
 
 /* asb_event.verdict */
