@@ -148,6 +148,8 @@ static const char *action_name(int a)
 	case ASB_ACT_LISTEN4:
 	case ASB_ACT_LISTEN6:
 		return "listen";
+	case ASB_ACT_UNIX_BIND:
+		return "bind";
 	case ASB_ACT_SOCKET:
 		return "socket";
 	case ASB_ACT_FILE_READ:
@@ -277,7 +279,8 @@ static int on_event(void *ctx, const struct asb_event *ev)
 		break;
 	default:
 		snprintf(obj, sizeof(obj), "%s%.*s",
-			 ev->flags & ASB_EVF_ABSTRACT ? "@" : "",
+			 ev->flags & ASB_EVF_ABSTRACT && ev->path[0] != '@' ?
+			 "@" : "",
 			 ASB_UNIX_PATH_MAX, ev->path);
 		/*
 		 * A refused connect to a socket that does not exist reached

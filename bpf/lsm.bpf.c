@@ -313,6 +313,10 @@ static __always_inline void ev_send(struct asb_event *ev)
 			   verdict, (int)ev->sandbox, ev->pid, ev->family,
 			   ev->sock_type, (int)ev->rule);
 		break;
+	case ASB_ACT_UNIX_BIND:
+		bpf_printk("asb: %s sb=%d pid=%u bind %s", verdict,
+			   (int)ev->sandbox, ev->pid, ev->path);
+		break;
 	case ASB_ACT_FILE_CREATE:
 		bpf_printk("asb: %s sb=%d pid=%u create %s", verdict,
 			   (int)ev->sandbox, ev->pid, ev->path);
@@ -1205,6 +1209,40 @@ int BPF_PROG(asb_socket_create, int family, int type, int protocol, int kern,
 		ev->family = family;
 		ev->sock_type = type & 0xf;
 		ev->protocol = protocol;
+		ev_send(ev);
+	}
+	return -EPERM;
+}
+
+/*
+ * bind() of an abstract unix name. A sandbox shares the host's network
+ * namespace, so a name it binds is one a host client may connect to (a
+ * display's, a bus's) and then talk to the sandbox. No rule grants one
+ * (net.unix names paths, and the socket filter refuses every connect to
+ * an abstract name): refused. An autobind (the family alone, a random
+ * name) is allowed; pathname sockets are files, which the file rules
+ * decide.
+ */
+SEC("lsm/socket_bind")
+int BPF_PROG(asb_socket_bind, struct socket *sock, struct sockaddr *address,
+	     int addrlen, int ret)
+{
+	struct asb_event *ev;
+	char first = 1;
+	__u32 sbid;
+
+	if (ret || addrlen <= 2 || BPF_CORE_READ(address, sa_family) != AF_UNIX)
+		return ret;
+	bpf_probe_read_kernel(&first, 1, (char *)address + 2);
+	if (first || !member(&sbid))
+		return 0;
+	ev = ev_new(sbid, ASB_ACT_UNIX_BIND, ASB_RULE_NONE, true);
+	if (ev) {
+		ev->family = AF_UNIX;
+		ev->flags |= ASB_EVF_ABSTRACT;
+		ev->path[0] = '@';
+		bpf_probe_read_kernel(ev->path + 1, ASB_UNIX_PATH_MAX - 2,
+				      (char *)address + 3);
 		ev_send(ev);
 	}
 	return -EPERM;

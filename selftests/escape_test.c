@@ -446,6 +446,39 @@ TEST_F(esc, listen_without_bind_gets_no_connection)
 }
 
 /*
+ * An abstract unix name bound inside is one a host client may connect to:
+ * refused where a hook sees unix binds (BPF-LSM); an autobind's random
+ * name is not a squat.
+ */
+TEST_F(esc, abstract_unix_name_not_taken)
+{
+	char out[4096], cmd[PATH_MAX + 64] = "", line[256] = "";
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "%s/asbctl --socket " SOCK " status", bindir);
+	p = popen(cmd, "r");
+	ASSERT_NE(NULL, p);
+	if (!fgets(line, sizeof(line), p))
+		line[0] = 0;
+	pclose(p);
+	if (strstr(line, "portable"))
+		SKIP(return, "portable backend: no hook sees a unix bind "
+		     "(docs/threat-model.md); the VM lane runs this on BPF-LSM");
+	ASSERT_EQ(0, run_in("esc", "/usr/bin/python3 -c '\n"
+			    "import socket\n"
+			    "s = socket.socket(socket.AF_UNIX)\n"
+			    "try: s.bind(\"\\0asb-esc-squat\"); print(\"taken\")\n"
+			    "except OSError as e: print(\"refused\", e.errno)\n"
+			    "s = socket.socket(socket.AF_UNIX); s.bind(\"\")\n"
+			    "print(\"autobind\", len(s.getsockname()))\n'",
+			    out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "refused 1\n")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "autobind 6")) TH_LOG("%s", out);
+	EXPECT_TRUE(ASB_AUDIT_HAS(DIR "/audit.jsonl", "@asb-esc-squat",
+				  "\"action\":\"bind\""));
+}
+
+/*
  * A flood of denials costs the flooding sandbox its own records (counted
  * in one "suppressed" record a second), not another sandbox's.
  */

@@ -49,7 +49,9 @@ enum asb_sock_action {
 	 * net.bind rule grants, dropped (no task: pid 0) */
 	ASB_ACT_LISTEN4,
 	ASB_ACT_LISTEN6,
-	ASB_ACT_MAX = ASB_ACT_LISTEN6,
+	/* BPF-LSM backend: bind() of an abstract unix name, refused */
+	ASB_ACT_UNIX_BIND,
+	ASB_ACT_MAX = ASB_ACT_UNIX_BIND,
 };
 
 /* asb_event.verdict */
