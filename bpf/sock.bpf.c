@@ -170,10 +170,11 @@ static __always_inline void count_deny(__u32 sbid)
 /*
  * Record the verdict: denies and ask-rule allows always; other allowed
  * connect/bind when the sandbox audits everything (not sends nor socket(),
- * to keep the volume sane). Preemptible: counters use atomic adds.
+ * to keep the volume sane). Preemptible: counters use atomic adds. The
+ * task fields are the caller's (finish) or none (softirq: emit alone).
  */
-static __always_inline int finish(struct asb_event *ev, const char *act,
-				  const struct asb_sb_conf *conf, int verdict)
+static __always_inline int emit(struct asb_event *ev, const char *act,
+				const struct asb_sb_conf *conf, int verdict)
 {
 	bool audit = verdict == DENY || (ev->flags & ASB_EVF_ASK);
 	__u32 zero = 0;
@@ -191,12 +192,6 @@ static __always_inline int finish(struct asb_event *ev, const char *act,
 
 	ev->verdict = verdict == DENY ? ASB_EV_DENY : ASB_EV_ALLOW;
 	ev->time_ns = bpf_ktime_get_boot_ns();
-	if (ev->action != ASB_ACT_LISTEN4 && ev->action != ASB_ACT_LISTEN6) {
-		ev->pid = bpf_get_current_pid_tgid() >> 32;
-		ev->tid = (__u32)bpf_get_current_pid_tgid();
-		ev->uid = (__u32)bpf_get_current_uid_gid();
-		bpf_get_current_comm(ev->comm, sizeof(ev->comm));
-	}
 	if (bpf_ringbuf_output(&asb_events, ev, sizeof(*ev), 0)) {
 		drops = bpf_map_lookup_elem(&asb_drops, &zero);
 		if (drops)
@@ -204,6 +199,16 @@ static __always_inline int finish(struct asb_event *ev, const char *act,
 	}
 	log_line(ev, act);
 	return verdict;
+}
+
+static __always_inline int finish(struct asb_event *ev, const char *act,
+				  const struct asb_sb_conf *conf, int verdict)
+{
+	ev->pid = bpf_get_current_pid_tgid() >> 32;
+	ev->tid = (__u32)bpf_get_current_pid_tgid();
+	ev->uid = (__u32)bpf_get_current_uid_gid();
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	return emit(ev, act, conf, verdict);
 }
 
 /* First range of @v that holds @port; sets the event's rule and flags. */
@@ -432,7 +437,7 @@ int asb_ingress(struct __sk_buff *skb)
 	ev->sandbox = sbid;
 	conf = bpf_map_lookup_elem(&asb_sandbox, &sbid);
 	if (!conf)
-		return finish(ev, "listen", NULL, DENY);
+		return emit(ev, "listen", NULL, DENY);
 	ev->rule = conf->default_rule;
 	if (sk->family == AF_INET) {
 		w[0] = sk->src_ip4;
@@ -463,7 +468,7 @@ int asb_ingress(struct __sk_buff *skb)
 	}
 	if (verdict == ALLOW)
 		return ALLOW;
-	return finish(ev, "listen", conf, DENY);
+	return emit(ev, "listen", conf, DENY);
 }
 
 /*
