@@ -170,11 +170,13 @@ static __always_inline void count_deny(__u32 sbid)
 /*
  * Record the verdict: denies and ask-rule allows always; other allowed
  * connect/bind when the sandbox audits everything (not sends nor socket(),
- * to keep the volume sane). Preemptible: counters use atomic adds. The
- * task fields are the caller's (finish) or none (softirq: emit alone).
+ * to keep the volume sane). Preemptible: counters use atomic adds.
+ * @task: the event is the current task's (not in softirq, where the
+ * ingress program runs and may not read it); a constant at each call.
  */
-static __always_inline int emit(struct asb_event *ev, const char *act,
-				const struct asb_sb_conf *conf, int verdict)
+static __always_inline int record(struct asb_event *ev, const char *act,
+				  const struct asb_sb_conf *conf, int verdict,
+				  bool task)
 {
 	bool audit = verdict == DENY || (ev->flags & ASB_EVF_ASK);
 	__u32 zero = 0;
@@ -192,6 +194,12 @@ static __always_inline int emit(struct asb_event *ev, const char *act,
 
 	ev->verdict = verdict == DENY ? ASB_EV_DENY : ASB_EV_ALLOW;
 	ev->time_ns = bpf_ktime_get_boot_ns();
+	if (task) {
+		ev->pid = bpf_get_current_pid_tgid() >> 32;
+		ev->tid = (__u32)bpf_get_current_pid_tgid();
+		ev->uid = (__u32)bpf_get_current_uid_gid();
+		bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	}
 	if (bpf_ringbuf_output(&asb_events, ev, sizeof(*ev), 0)) {
 		drops = bpf_map_lookup_elem(&asb_drops, &zero);
 		if (drops)
@@ -204,11 +212,7 @@ static __always_inline int emit(struct asb_event *ev, const char *act,
 static __always_inline int finish(struct asb_event *ev, const char *act,
 				  const struct asb_sb_conf *conf, int verdict)
 {
-	ev->pid = bpf_get_current_pid_tgid() >> 32;
-	ev->tid = (__u32)bpf_get_current_pid_tgid();
-	ev->uid = (__u32)bpf_get_current_uid_gid();
-	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
-	return emit(ev, act, conf, verdict);
+	return record(ev, act, conf, verdict, true);
 }
 
 /* First range of @v that holds @port; sets the event's rule and flags. */
@@ -437,7 +441,7 @@ int asb_ingress(struct __sk_buff *skb)
 	ev->sandbox = sbid;
 	conf = bpf_map_lookup_elem(&asb_sandbox, &sbid);
 	if (!conf)
-		return emit(ev, "listen", NULL, DENY);
+		return record(ev, "listen", NULL, DENY, false);
 	ev->rule = conf->default_rule;
 	if (sk->family == AF_INET) {
 		w[0] = sk->src_ip4;
@@ -468,7 +472,7 @@ int asb_ingress(struct __sk_buff *skb)
 	}
 	if (verdict == ALLOW)
 		return ALLOW;
-	return emit(ev, "listen", conf, DENY);
+	return record(ev, "listen", conf, DENY, false);
 }
 
 /*
