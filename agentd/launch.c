@@ -314,7 +314,9 @@ static int setup_mounts(const struct asb_launch_opts *o)
 	struct mount_attr *a;
 	uint32_t i;
 
-	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+	/* private: a mount made on the host later never shows up here with
+	 * the host's flags (a writable file system under a read-only path) */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return -1;
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 		  NULL) < 0)

@@ -80,6 +80,7 @@ struct sbx {
 	__u32 flags, flags_set;		/* ASB_SB_* values and which are set */
 	int timeout;			/* -1: unset */
 	__u32 audit_line;
+	__u32 io_uring_line;		/* where sys.allow names io_uring */
 	int state;			/* flatten: 0 new, 1 visiting, 2 done */
 	bool bad;
 };
@@ -774,6 +775,9 @@ static void sandbox_key(struct ctx *c, struct sbx *s, const char *key,
 				      tok);
 			else
 				set_flag(s, sys_allow[i].flag, true);
+			if (i < sizeof(sys_allow) / sizeof(sys_allow[0]) &&
+			    sys_allow[i].flag == ASB_SB_ALLOW_IO_URING)
+				s->io_uring_line = line;
 		}
 		return;
 	}
@@ -991,6 +995,8 @@ static void flatten(struct ctx *c, struct sbx *s, struct sbx **stack,
 		s->timeout = b->timeout;
 	if (!s->audit_line)
 		s->audit_line = b->audit_line;
+	if (!s->io_uring_line)
+		s->io_uring_line = b->io_uring_line;
 done:
 	s->state = 2;
 }
@@ -1285,6 +1291,28 @@ static void check_unix_rules(struct ctx *c, struct sbx *s)
 	}
 }
 
+/*
+ * approve.write and approve.connect are held at the system call on the
+ * portable backend: an io_uring open or connect is no system call of the
+ * sandbox's and would never be asked.
+ */
+static void check_io_uring(struct ctx *c, struct sbx *s)
+{
+	if (!(s->flags & ASB_SB_ALLOW_IO_URING))
+		return;
+	for (size_t i = 0; i < s->nrules; i++) {
+		const struct crule *r = &s->rules[i];
+
+		if (r->r.kind != ASB_RULE_ASK_WRITE &&
+		    r->r.kind != ASB_RULE_ASK_CONNECT)
+			continue;
+		error(c, s->io_uring_line, "sys.allow: io_uring with %s (line %u): an io_uring open or connect is never asked",
+		      kind_names[r->r.kind], r->r.line);
+		s->bad = true;
+		return;
+	}
+}
+
 static void warn_shadowing(struct ctx *c, struct sbx *s)
 {
 	__u8 (*present)[2][129] = calloc(ASB_RULE_KIND_MAX + 1,
@@ -1566,6 +1594,8 @@ int asb_policy_compile_mem(const char *name, const char *buf, size_t len,
 			qsort(s->rules, s->nrules, sizeof(*s->rules), crule_cmp);
 		if (!s->bad)
 			check_unix_rules(&c, s);
+		if (!s->bad)
+			check_io_uring(&c, s);
 		if (!s->bad)
 			warn_shadowing(&c, s);
 		if (!s->bad && imply_on) {

@@ -288,6 +288,43 @@ TEST_F(esc, metadata_outside_fs_write)
 			    "/rw/mine", out, sizeof(out))) TH_LOG("%s", out);
 }
 
+/*
+ * A file system the host mounts under a read-only path while the sandbox
+ * runs: not seen there (with propagation it came in writable, and its
+ * times and mode were the sandbox's to change).
+ */
+TEST_F(esc, host_mount_made_later_not_writable)
+{
+	char out[4096], line[PATH_MAX + 512];
+	struct stat st;
+	FILE *f;
+	int ret;
+
+	ASSERT_EQ(0, asb_sh("mkdir -p " DIR "/ro/prop && mount -t tmpfs "
+			    "tmpfs " DIR "/ro/prop && mount --make-shared "
+			    DIR "/ro/prop && mkdir " DIR "/ro/prop/mnt",
+			    NULL, 0));
+	f = fopen(DIR "/ro/try.sh", "w");
+	ASSERT_NE(NULL, f);
+	fputs("sleep 2; touch " DIR "/ro/prop/mnt && echo touched; "
+	      "chmod 0700 " DIR "/ro/prop/mnt && echo changed; echo done\n", f);
+	fclose(f);
+	snprintf(line, sizeof(line), "ASB_BROKER_SOCKET=" DIR "/broker.sock "
+		 "%s/asbctl --socket " SOCK " run --sandbox %s -- %s /bin/sh " DIR "/ro/try.sh & sleep 0.5; "
+		 "mount -t tmpfs -o mode=0777 tmpfs " DIR "/ro/prop/mnt && "
+		 "touch -d @1000 " DIR "/ro/prop/mnt; wait", bindir,
+		 variant->sb, variant->as);
+	ret = asb_sh(line, out, sizeof(out));
+	ASSERT_EQ(0, stat(DIR "/ro/prop/mnt", &st));
+	asb_sh("umount -R -l " DIR "/ro/prop", NULL, 0);
+	ASSERT_EQ(0, ret) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "done")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "touched")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "changed")) TH_LOG("%s", out);
+	EXPECT_EQ(1000, st.st_mtim.tv_sec);
+	EXPECT_EQ(0777, st.st_mode & 07777);
+}
+
 /* ---- namespaces and privilege ---- */
 
 TEST_F(esc, no_namespace_of_any_kind)
