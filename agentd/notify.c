@@ -710,12 +710,13 @@ static void decide(struct asb_notifier *nt, struct asb_sandbox *s,
 
 /* ---- exec ---- */
 
-/* A "#!" script: the interpreter's (dev, ino) and the kernel's filename. */
-static void exec_script(struct held *h, int fd, pid_t tid, int dirfd,
-			const char *path)
+/*
+ * The interpreter a "#!" script @fd names, resolved in @tid's root: an
+ * O_PATH fd, or -1 when @fd is no such script.
+ */
+static int script_interp(pid_t tid, int fd)
 {
-	char p[64], buf[256], *interp, *end;
-	struct stat st;
+	char p[64], buf[256], *interp;
 	int rfd, root, ifd;
 	ssize_t n;
 	bool abs;
@@ -723,22 +724,32 @@ static void exec_script(struct held *h, int fd, pid_t tid, int dirfd,
 	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
 	rfd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (rfd < 0)
-		return;
+		return -1;
 	n = read(rfd, buf, sizeof(buf) - 1);
 	close(rfd);
 	if (n < 3 || buf[0] != '#' || buf[1] != '!')
-		return;
+		return -1;
 	buf[n] = 0;
 	interp = buf + 2 + strspn(buf + 2, " \t");
-	end = interp + strcspn(interp, " \t\n");
-	*end = 0;
+	interp[strcspn(interp, " \t\n")] = 0;
 	if (interp[0] != '/')
-		return;
+		return -1;
 	root = base_dir(tid, AT_FDCWD, "/", &abs);
 	if (root < 0)
-		return;
+		return -1;
 	ifd = resolve_at(root, interp, true, 0);
 	close(root);
+	return ifd < 0 ? -1 : ifd;
+}
+
+/* A "#!" script: the interpreter's (dev, ino) and the kernel's filename. */
+static void exec_script(struct held *h, int fd, pid_t tid, int dirfd,
+			const char *path)
+{
+	struct stat st;
+	int ifd = script_interp(tid, fd);
+	ssize_t n;
+
 	if (ifd < 0)
 		return;
 	if (!fstat(ifd, &st)) {
@@ -757,6 +768,59 @@ static void exec_script(struct held *h, int fd, pid_t tid, int dirfd,
 	if (n < 0 || (size_t)n >= sizeof(h->ev.name))
 		h->ev.interp_ino = 0;	/* too long to compare: no match */
 	h->ev.name_len = (__u32)n;
+}
+
+/*
+ * The approve.exec rule for the file @st at @canon: by its path, or by its
+ * inode where a rule names a file, so that a hard link or a symlink of
+ * another name is the same program.
+ */
+static const struct asb_image_rule *exec_rule(const struct asb_sandbox *s,
+					      const char *canon,
+					      const struct stat *st)
+{
+	const struct asb_image_rule *r = asb_image_rules(&s->img) +
+					 s->sb->first_rule;
+	const struct asb_image_rule *m = match_path(s, ASB_RULE_ASK_EXEC, canon);
+	struct stat rst;
+
+	for (uint32_t i = 0; !m && i < s->sb->n_rules; i++) {
+		const char *p = asb_image_str(&s->img, r[i].path);
+
+		if (r[i].kind == ASB_RULE_ASK_EXEC && p && !stat(p, &rst) &&
+		    S_ISREG(rst.st_mode) && rst.st_dev == st->st_dev &&
+		    rst.st_ino == st->st_ino)
+			m = &r[i];
+	}
+	return m;
+}
+
+/*
+ * The approve.exec rule a "#!" chain from @fd reaches (the kernel follows
+ * up to BINPRM_MAX_RECURSION interpreters), and the interpreter it names
+ * in @via; NULL when none asks.
+ */
+static const struct asb_image_rule *interp_rule(const struct asb_sandbox *s,
+						pid_t tid, int fd, char *via,
+						size_t len)
+{
+	const struct asb_image_rule *m = NULL;
+	struct stat st;
+	int cur = fd, next;
+
+	for (int depth = 0; !m && depth < 5; depth++) {
+		next = script_interp(tid, cur);
+		if (cur != fd)
+			close(cur);
+		cur = next;
+		if (cur < 0 || fstat(cur, &st) < 0 || !S_ISREG(st.st_mode) ||
+		    fd_path(cur, via, len))
+			break;
+		m = exec_rule(s, via, &st);
+	}
+	if (cur >= 0 && cur != fd)
+		close(cur);
+	return m;
 }
 
 /* The exe: path of an env: secret of @s granted to file @st, or NULL. */
@@ -877,8 +941,8 @@ static void on_exec(struct asb_notifier *nt, struct asb_sandbox *s,
 	int dirfd = at ? (int)req->data.args[0] : AT_FDCWD;
 	__u64 argv = at ? req->data.args[2] : req->data.args[1];
 	int flags = at ? (int)req->data.args[4] : 0;
-	char path[PATH_MAX], canon[PATH_MAX] = "";
-	char object[ASB_ASK_OBJECT_MAX] = "";
+	char path[PATH_MAX], canon[PATH_MAX] = "", via[PATH_MAX] = "";
+	char object[ASB_ASK_OBJECT_MAX] = "", prog[PATH_MAX + 32];
 	const struct asb_image_rule *rule = NULL;
 	struct stat st;
 	int fd = -1, base;
@@ -916,17 +980,26 @@ static void on_exec(struct asb_notifier *nt, struct asb_sandbox *s,
 		h->ev.dev = asb_kdev(st.st_dev);
 		h->ev.ino = st.st_ino;
 		exec_script(h, fd, h->tid, dirfd, path);
-		/* asb.ko asks for approve.exec in the kernel: not here too */
-		if (!asb_lsm_kernel_ask(nt->sbs->lsm))
-			rule = match_path(s, ASB_RULE_ASK_EXEC, canon);
+		/* asb.ko asks for approve.exec in the kernel: not here too;
+		 * a script whose interpreter asks asks too */
+		if (!asb_lsm_kernel_ask(nt->sbs->lsm)) {
+			rule = exec_rule(s, canon, &st);
+			if (!rule)
+				rule = interp_rule(s, h->tid, fd, via,
+						   sizeof(via));
+			if (!rule)
+				via[0] = 0;
+		}
 		h->divert = env_program(s, &st);
 	}
 	if (fd >= 0)
 		close(fd);
 	/* what the operator sees is what runs: the file itself, its whole
 	 * argv or a marked cut with the digest the kernel checks, the cwd */
-	exec_object(h, canon[0] ? canon : path[0] ? path : "(fd)", argv_ok,
-		    object, sizeof(object));
+	snprintf(prog, sizeof(prog), "%s%s%s%s",
+		 canon[0] ? canon : path[0] ? path : "(fd)",
+		 via[0] ? " (run by " : "", via, via[0] ? ")" : "");
+	exec_object(h, prog, argv_ok, object, sizeof(object));
 	if (rule && !argv_ok) {
 		audit_now(s, h->tid, ASB_RULE_ASK_EXEC, object, "deny", "",
 			  "argv too long to show");

@@ -243,7 +243,10 @@ FIXTURE_SETUP(appr)
 			   LOCK_EX));
 	ASSERT_EQ(0, system("rm -rf " DIR " && mkdir -p " DIR "/bin " DIR "/ws "
 			    DIR "/state && cp /bin/true " HELD " && cp /usr/bin/touch "
-			    EVIL " && cp " POLICY " " DIR "/policy.ini"));
+			    EVIL " && ln " HELD " " DIR "/bin/same && "
+			    "printf '#!" HELD "\\n' > " DIR "/bin/script && "
+			    "chmod 755 " DIR "/bin/script && "
+			    "cp " POLICY " " DIR "/policy.ini"));
 	snprintf(cmd, sizeof(cmd), "cp %s " HELPER, self_exe);
 	ASSERT_EQ(0, system(cmd));
 	for (int i = 0; i < 3; i++) {
@@ -405,6 +408,27 @@ TEST_F(appr, exec_approve_deny_timeout)
 	EXPECT_EQ(0, ask_once("askallow", NULL, "exec", HELD, out, sizeof(out))) TH_LOG("%s", out);
 	/* not an approve.exec program: runs without asking */
 	EXPECT_EQ(0, ask_once("ask", NULL, "exec", "/usr/bin/true", out, sizeof(out)));
+}
+
+/*
+ * The program asks however it is reached: by a hard link of another name,
+ * or as the interpreter a "#!" script names.
+ */
+TEST_F(appr, exec_asks_by_file_not_name)
+{
+	static const char *const ways[] = { DIR "/bin/same", DIR "/bin/script" };
+	char out[4096];
+
+	for (int i = 0; i < 2; i++) {
+		EXPECT_EQ(1, ask_once("ask", "deny", "exec", ways[i], out,
+				      sizeof(out))) TH_LOG("%s: %s", ways[i], out);
+		EXPECT_NE(NULL, strstr(out, "err=13")) TH_LOG("%s", out);
+	}
+	EXPECT_TRUE(AUDIT_HAS("\"action\":\"exec\"", "\"verdict\":\"deny\"",
+			      "\"by\":\"uid:0\""));
+	/* approved, the script runs with its interpreter */
+	EXPECT_EQ(0, ask_once("ask", "approve", "exec", ways[1], out,
+			      sizeof(out))) TH_LOG("%s", out);
 }
 
 TEST_F(appr, connect_approve_deny_timeout)
