@@ -139,11 +139,13 @@ static int simple_call(int cmd, const char *sandbox, unsigned int pid)
 	return ret < 0 ? 1 : 0;
 }
 
-/* The ASB_ASK_* a sandbox's approve.* rules need from the ask filter. */
 /*
- * The syscalls agentd holds for @sb: those of its approve.* rules, unless
- * asb.ko asks in the kernel (@kernel_ask), and execve when a secret of it
- * is injected at exec (env:): agentd diverts those (notify.h).
+ * The syscalls agentd holds for @sb: those of its approve.* rules, exec and
+ * connect only unless asb.ko asks for them in the kernel (@kernel_ask);
+ * open for writing always, since the sandbox's own view of approve.write
+ * is read-only and agentd opens what was approved (docs/approval.md); and
+ * execve when a secret of it is injected at exec (env:): agentd diverts
+ * those (notify.h).
  */
 static uint32_t ask_mask(const struct asb_image *img,
 			 const struct asb_image_sandbox *sb, bool kernel_ask)
@@ -154,11 +156,17 @@ static uint32_t ask_mask(const struct asb_image *img,
 	for (uint32_t i = 0; i < sb->n_secrets; i++)
 		if (secs[sb->first_secret + i].env[0])
 			m |= ASB_ASK_EXEC;
-	for (uint32_t i = 0; !kernel_ask && i < sb->n_rules; i++) {
+	for (uint32_t i = 0; i < sb->n_rules; i++) {
 		switch (asb_image_rules(img)[sb->first_rule + i].kind) {
-		case ASB_RULE_ASK_EXEC: m |= ASB_ASK_EXEC; break;
-		case ASB_RULE_ASK_CONNECT: m |= ASB_ASK_CONNECT; break;
-		case ASB_RULE_ASK_WRITE: m |= ASB_ASK_WRITE; break;
+		case ASB_RULE_ASK_EXEC:
+			m |= kernel_ask ? 0 : ASB_ASK_EXEC;
+			break;
+		case ASB_RULE_ASK_CONNECT:
+			m |= kernel_ask ? 0 : ASB_ASK_CONNECT;
+			break;
+		case ASB_RULE_ASK_WRITE:
+			m |= ASB_ASK_WRITE;
+			break;
 		}
 	}
 	return m;
@@ -283,7 +291,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	hide[0] = ctl_socket;
 	ret = asb_launch(&lo, &status);
-	if (report[0] && getenv("ASB_VERBOSE"))
+	if (report[0] && (ret < 0 || getenv("ASB_VERBOSE")))
 		fprintf(stderr, "%s", report);
 	asb_image_free(&img);
 	free(out);

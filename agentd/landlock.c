@@ -165,8 +165,9 @@ static uint64_t rule_access(uint16_t kind)
 	case ASB_RULE_ASK_EXEC:
 		return LL_EXEC;
 	case ASB_RULE_FS_WRITE:
-	case ASB_RULE_ASK_WRITE:
 		return LL_WRITE;
+	case ASB_RULE_ASK_WRITE:
+		return LL_READ;	/* agentd opens what is approved */
 	default:
 		return 0;	/* network rules: cgroup BPF */
 	}

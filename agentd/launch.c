@@ -37,6 +37,7 @@ extern char **environ;
 
 enum stage {
 	ST_MOUNT = 1,
+	ST_HELD,
 	ST_CGROUP,
 	ST_CAPS,
 	ST_PDEATHSIG,
@@ -49,6 +50,7 @@ enum stage {
 
 static const char *const stage_name[] = {
 	[ST_MOUNT] = "mount namespace",
+	[ST_HELD] = "an approve.write path inside fs.write must exist, to be kept read-only",
 	[ST_CGROUP] = "join cgroup",
 	[ST_CAPS] = "drop capabilities and switch ids",
 	[ST_PDEATHSIG] = "parent death signal",
@@ -209,12 +211,14 @@ struct child_args {
 };
 
 /*
- * A write rule whose path gets a writable mount: a directory or a regular
- * file. A device node (/dev/null, /dev/tty) is written on a read-only
- * mount all the same, and a writable one would let the sandbox change the
- * host's node (its mode, its owner, its times).
+ * A write rule whose path gets a mount of its own: a directory or a
+ * regular file, writable for fs.write, read-only for approve.write (nested
+ * in an fs.write subtree, it is still read-only). A device node (/dev/null,
+ * /dev/tty) is written on a read-only mount all the same, and a writable
+ * one would let the sandbox change the host's node (its mode, its owner,
+ * its times).
  */
-static bool writable_tree(const struct asb_image_rule *r, const char *path)
+static bool own_mount(const struct asb_image_rule *r, const char *path)
 {
 	struct stat st;
 
@@ -225,6 +229,36 @@ static bool writable_tree(const struct asb_image_rule *r, const char *path)
 }
 
 /* Is one of @a and @b (absolute, canonical) at or below the other? */
+static bool nested(const char *a, const char *b);
+
+/*
+ * An approve.write path that does not exist, inside an fs.write subtree:
+ * it can have no read-only mount, and the sandbox could make it (rename a
+ * file onto it) without asking. Refused.
+ */
+static bool held_missing(const struct asb_launch_opts *o)
+{
+	const struct asb_image_rule *r = asb_image_rules(o->img) +
+					 o->sb->first_rule;
+	struct stat st;
+
+	for (uint32_t i = 0; i < o->sb->n_rules; i++) {
+		const char *p = asb_image_str(o->img, r[i].path);
+
+		if (r[i].kind != ASB_RULE_ASK_WRITE || !p ||
+		    lstat(p, &st) == 0)
+			continue;
+		for (uint32_t j = 0; j < o->sb->n_rules; j++) {
+			const char *w = asb_image_str(o->img, r[j].path);
+
+			if (r[j].kind == ASB_RULE_FS_WRITE && w &&
+			    strlen(w) < strlen(p) && nested(w, p))
+				return true;
+		}
+	}
+	return false;
+}
+
 static bool nested(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b), n = la < lb ? la : lb;
@@ -294,12 +328,13 @@ static int reopen_ttys(void)
 
 /*
  * The sandbox's view of the file system, in its own mount namespace:
- * everything read-only but the fs.write and approve.write subtrees (so that
- * chmod, chown, xattrs, times and inode flags of anything else fail with
- * EROFS, whoever the agent is), those nosuid and, unless an exec rule
- * reaches them, noexec; a /proc of its own PID namespace only, agentd's
- * control socket covered by /dev/null, and terminals on stdio reopened
- * in this view.
+ * everything read-only but the fs.write subtrees (so that chmod, chown,
+ * xattrs, times and inode flags of anything else fail with EROFS, whoever
+ * the agent is), those nosuid and, unless an exec rule reaches them,
+ * noexec; approve.write subtrees read-only too, even inside fs.write: what
+ * is written there is opened by agentd once approved, and nothing else
+ * changes them; a /proc of its own PID namespace only, agentd's control
+ * socket covered by /dev/null, and terminals on stdio reopened in this view.
  */
 static int setup_mounts(const struct asb_launch_opts *o)
 {
@@ -311,7 +346,13 @@ static int setup_mounts(const struct asb_launch_opts *o)
 	struct mount_attr rw_noexec = { .attr_clr = MOUNT_ATTR_RDONLY,
 					.attr_set = MOUNT_ATTR_NOSUID |
 						    MOUNT_ATTR_NOEXEC };
+	struct mount_attr held = { .attr_set = MOUNT_ATTR_RDONLY |
+						MOUNT_ATTR_NOSUID };
+	struct mount_attr held_noexec = { .attr_set = MOUNT_ATTR_RDONLY |
+						       MOUNT_ATTR_NOSUID |
+						       MOUNT_ATTR_NOEXEC };
 	struct mount_attr *a;
+	size_t next;
 	uint32_t i;
 
 	/* private: a mount made on the host later never shows up here with
@@ -328,7 +369,7 @@ static int setup_mounts(const struct asb_launch_opts *o)
 	for (i = 0; i < o->sb->n_rules; i++) {
 		const char *path = asb_image_str(o->img, r[i].path);
 
-		if (!writable_tree(&r[i], path))
+		if (!own_mount(&r[i], path))
 			continue;
 		if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0 &&
 		    errno != ENOENT)
@@ -337,15 +378,26 @@ static int setup_mounts(const struct asb_launch_opts *o)
 	if (syscall(__NR_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &ro,
 		    sizeof(ro)) < 0)
 		return -1;
-	for (i = 0; i < o->sb->n_rules; i++) {
-		const char *path = asb_image_str(o->img, r[i].path);
+	/* outer subtrees first, so that what is nested in them has its own
+	 * say: an approve.write inside fs.write, or the other way round */
+	for (size_t len = 1; len <= PATH_MAX; len = next) {
+		next = PATH_MAX + 1;
+		for (i = 0; i < o->sb->n_rules; i++) {
+			const char *path = asb_image_str(o->img, r[i].path);
+			size_t n = path ? strlen(path) : 0;
 
-		if (!writable_tree(&r[i], path))
-			continue;
-		a = exec_granted(o, path) ? &rw : &rw_noexec;
-		if (syscall(__NR_mount_setattr, AT_FDCWD, path, AT_RECURSIVE,
-			    a, sizeof(*a)) < 0 && errno != ENOENT)
-			return -1;
+			if (n > len && n < next)
+				next = n;
+			if (n != len || !own_mount(&r[i], path))
+				continue;
+			a = exec_granted(o, path) ? &rw : &rw_noexec;
+			if (r[i].kind == ASB_RULE_ASK_WRITE)
+				a = exec_granted(o, path) ? &held : &held_noexec;
+			if (syscall(__NR_mount_setattr, AT_FDCWD, path,
+				    AT_RECURSIVE, a, sizeof(*a)) < 0 &&
+			    errno != ENOENT)
+				return -1;
+		}
 	}
 	return reopen_ttys();
 }
@@ -467,6 +519,8 @@ static __attribute__((noreturn)) void child_run(const struct child_args *a)
 		_exit(ASB_LAUNCH_EXIT_SETUP);
 	close(a->alive);
 	/* before the cgroup: BPF-LSM refuses mounts to a sandbox's tasks */
+	if (o->sb && held_missing(o))
+		child_fail(a->errfd, ST_HELD, ENOENT);
 	if (o->sb && setup_mounts(o) < 0)
 		child_fail(a->errfd, ST_MOUNT, errno);
 	if (o->sb && !o->kernel_fs && a->ruleset_fd >= 0 &&

@@ -467,6 +467,38 @@ static void held_prepare(struct asb_ask *a)
 }
 
 /*
+ * The file (or the directory to create in) that was resolved in the
+ * sandbox's view, found again in agentd's own: the sandbox's mounts of
+ * approve.write are read-only. By its path, with no symlink on the way, and
+ * only if it is the same inode: an O_PATH fd, or -errno (EACCES: the path
+ * names something else in agentd's view).
+ */
+static int here_of(const struct held *h)
+{
+	int src = h->fd >= 0 ? h->fd : h->pfd;
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC | (h->fd >= 0 ? 0 : O_DIRECTORY),
+		.resolve = RESOLVE_NO_SYMLINKS,
+	};
+	char path[PATH_MAX];
+	struct stat want, got;
+	int fd;
+
+	if (fd_path(src, path, sizeof(path)) || path[0] != '/' ||
+	    fstat(src, &want) < 0)
+		return -EACCES;
+	fd = (int)syscall(__NR_openat2, AT_FDCWD, path, &how, sizeof(how));
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &got) < 0 || got.st_dev != want.st_dev ||
+	    got.st_ino != want.st_ino) {
+		close(fd);
+		return -EACCES;
+	}
+	return fd;
+}
+
+/*
  * Open the approved file for the target, as its fsuid/fsgid and umask
  * (agentd's own are 0, 0 and 077); its fd, or -errno. Never blocking: a
  * FIFO with no reader gives ENXIO rather than hold agentd; the target's
@@ -477,21 +509,27 @@ static int open_for(const struct held *h)
 	bool creat = h->fd < 0, ids = h->fsuid || h->fsgid;
 	mode_t old = creat ? umask(h->umask) : 0;
 	char p[64];
-	int fd, err;
+	int fd, err, here;
 
 	if (ids) {
 		setfsgid(h->fsgid);
 		setfsuid(h->fsuid);
 	}
-	if (h->fd >= 0) {
-		snprintf(p, sizeof(p), "/proc/self/fd/%d", h->fd);
+	here = here_of(h);
+	if (here < 0) {
+		fd = -1;
+		errno = -here;
+	} else if (h->fd >= 0) {
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", here);
 		fd = open(p, (h->flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) |
 			 O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	} else {
-		fd = openat(h->pfd, h->name, h->flags | O_NOFOLLOW | O_CLOEXEC |
+		fd = openat(here, h->name, h->flags | O_NOFOLLOW | O_CLOEXEC |
 			    O_NOCTTY | O_NONBLOCK, h->mode);
 	}
 	err = errno;
+	if (here >= 0)
+		close(here);
 	if (fd >= 0 && !(h->flags & O_NONBLOCK) &&
 	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
 		err = errno;
