@@ -430,10 +430,10 @@ TEST(argv_attributes_checked)
 	/* a digest of the wrong size, either way */
 	raw_init(&r, &m, ASB_CMD_STATUS, ASB_GENL_VERSION);
 	raw_attr(&m, ASB_A_ARGV_HASH, hash, ASB_GENL_ARGV_HASH_LEN - 1);
-	EXPECT_EQ(-EINVAL, raw_request(&r, &m));
+	EXPECT_EQ(-ERANGE, raw_request(&r, &m));
 	raw_init(&r, &m, ASB_CMD_STATUS, ASB_GENL_VERSION);
 	raw_attr(&m, ASB_A_ARGV_HASH, hash, ASB_GENL_ARGV_HASH_LEN + 1);
-	EXPECT_EQ(-EINVAL, raw_request(&r, &m));
+	EXPECT_EQ(-ERANGE, raw_request(&r, &m));
 	/* an argv over the cap, a cwd without its NUL, a cwd too long */
 	raw_init(&r, &m, ASB_CMD_STATUS, ASB_GENL_VERSION);
 	raw_attr(&m, ASB_A_ARGV, argv, sizeof(argv));
