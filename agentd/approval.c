@@ -32,6 +32,74 @@ const char *asb_ask_action(int kind)
 	}
 }
 
+bool asb_printable(char *dst, size_t len, const char *src)
+{
+	size_t off;
+
+	if (!len)
+		return !*src;
+	off = strnlen(dst, len - 1);
+	for (; *src && off + 5 < len; src++) {
+		unsigned char c = (unsigned char)*src;
+
+		if (c < 0x20 || c >= 0x7f || c == '\\')
+			off += (size_t)snprintf(dst + off, len - off, "\\x%02x", c);
+		else
+			dst[off++] = (char)c;
+	}
+	dst[off] = 0;
+	return !*src;
+}
+
+#define EXEC_CWD_SHOWN	256	/* bytes of the escaped cwd */
+
+void asb_exec_object(const struct asb_exec_show *x, char *obj, size_t len)
+{
+	char cwd[EXEC_CWD_SHOWN + 4] = "", tail[EXEC_CWD_SHOWN + 16];
+	char mark[160];
+	const char *a = x->argv, *end = x->argv + x->argv_len;
+	size_t room;
+
+	if (!len)
+		return;
+	obj[0] = 0;
+	if (!asb_printable(cwd, EXEC_CWD_SHOWN, x->cwd ? x->cwd : ""))
+		strcat(cwd, "...");
+	snprintf(tail, sizeof(tail), " (cwd %s)", cwd);
+	if (x->argv)
+		snprintf(mark, sizeof(mark), " ...[cut: %zu argv bytes, %s]",
+			 x->argv_len, x->digest ? x->digest : "no digest");
+	else
+		snprintf(mark, sizeof(mark),
+			 " ...[argv unreadable or over %zu bytes]", x->cap);
+	if (len < strlen(tail) + strlen(mark) + 64)
+		return;
+	room = len - strlen(tail) - strlen(mark);
+	if (!asb_printable(obj, room, x->prog)) {
+		strcat(obj, mark);
+	} else if (x->argv) {
+		/* argv[0] is not shown: the program is */
+		for (unsigned int i = 0; i < x->argc && a < end; i++) {
+			const char *s = a;
+
+			a = memchr(a, 0, (size_t)(end - a));
+			if (!a)
+				break;
+			a++;
+			if (!i)
+				continue;
+			if (!asb_printable(obj, room, " ") ||
+			    !asb_printable(obj, room, s)) {
+				strcat(obj, mark);
+				break;
+			}
+		}
+	} else {
+		strcat(obj, mark);
+	}
+	strcat(obj, tail);
+}
+
 void asb_approval_init(struct asb_approvals *ap, struct asb_sandboxes *sbs)
 {
 	memset(ap, 0, sizeof(*ap));

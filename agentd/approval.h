@@ -120,4 +120,32 @@ bool asb_approval_watch_input(struct asb_approvals *ap, int fd);
 void asb_approval_shutdown(struct asb_approvals *ap);
 const char *asb_ask_action(int kind);
 
+/*
+ * Append @src to the string in @dst (@len bytes in all), bytes that are
+ * not printable ASCII, and '\\', as \xHH: nothing shown to the operator
+ * can drive a terminal or start a line. False if @src did not fit whole.
+ */
+bool asb_printable(char *dst, size_t len, const char *src);
+
+/* What an exec ask shows, whichever mechanism holds it. */
+struct asb_exec_show {
+	const char *prog;	/* the resolved program */
+	const char *argv;	/* argc strings, each with its NUL, argv_len
+				 * bytes; NULL: unreadable or over @cap */
+	size_t argv_len;
+	unsigned int argc;
+	size_t cap;		/* the longest argv that is asked */
+	const char *digest;	/* of the whole argv: "fnv64 HEX", "sha256 HEX" */
+	const char *cwd;	/* the caller's working directory */
+};
+
+/*
+ * The object of an exec ask in @obj: "PROGRAM ARG1 ARG2 ... (cwd DIR)",
+ * the program in place of argv[0], every byte printable (asb_printable).
+ * An argv that does not fit is cut, marked with its length and digest:
+ * " ...[cut: N argv bytes, DIGEST]"; one that is missing is marked
+ * " ...[argv unreadable or over CAP bytes]".
+ */
+void asb_exec_object(const struct asb_exec_show *x, char *obj, size_t len);
+
 #endif

@@ -35,7 +35,7 @@ struct kask {
 };
 
 #define KGATE_QUEUE_MAX 65536
-#define KGATE_BUF (64 << 10)
+#define KGATE_BUF (128 << 10)	/* an exec ask: ASB_GENL_ARGV_MAX and more */
 
 struct asb_kgate {
 	struct nl_sock *sk;
@@ -72,6 +72,14 @@ static struct nla_policy kgate_policy[ASB_A_MAX + 1] = {
 	[ASB_A_KILLED] = { .type = NLA_U64 },
 	[ASB_A_SEND_FAILED] = { .type = NLA_U64 },
 	[ASB_A_BAD_VERDICTS] = { .type = NLA_U64 },
+	[ASB_A_ARGV] = { .type = NLA_UNSPEC, .minlen = 1,
+			 .maxlen = ASB_GENL_ARGV_MAX },
+	[ASB_A_ARGC] = { .type = NLA_U32 },
+	[ASB_A_ARGV_LEN] = { .type = NLA_U32 },
+	[ASB_A_ARGV_HASH] = { .type = NLA_UNSPEC,
+			      .minlen = ASB_GENL_ARGV_HASH_LEN,
+			      .maxlen = ASB_GENL_ARGV_HASH_LEN },
+	[ASB_A_CWD] = { .type = NLA_STRING, .maxlen = ASB_GENL_CWD_MAX + 1 },
 };
 
 bool asb_kgate_available(void)
@@ -94,6 +102,37 @@ static void getstr(char *dst, size_t len, struct nlattr **tb, int a)
 	dst[0] = 0;
 	if (tb[a])
 		nla_strlcpy(dst, tb[a], len);
+}
+
+/*
+ * An exec ask's argv, kept only if it is what the kernel says: argv_len
+ * bytes holding exactly argc strings, each with its NUL, and a digest.
+ */
+static void get_argv(struct asb_kgate_ask *a, struct nlattr **tb)
+{
+	const char *p, *end;
+	uint32_t n = 0;
+
+	a->argc = get32(tb, ASB_A_ARGC);
+	a->argv_len = get32(tb, ASB_A_ARGV_LEN);
+	getstr(a->cwd, sizeof(a->cwd), tb, ASB_A_CWD);
+	if (!tb[ASB_A_ARGV] || !tb[ASB_A_ARGV_HASH] ||
+	    (uint32_t)nla_len(tb[ASB_A_ARGV]) != a->argv_len)
+		return;
+	p = nla_data(tb[ASB_A_ARGV]);
+	end = p + a->argv_len;
+	if (end[-1])
+		return;
+	for (; p < end; p = (const char *)memchr(p, 0, (size_t)(end - p)) + 1)
+		n++;
+	if (n != a->argc)
+		return;
+	a->argv = malloc(a->argv_len);
+	if (!a->argv)
+		return;
+	memcpy(a->argv, nla_data(tb[ASB_A_ARGV]), a->argv_len);
+	memcpy(a->argv_hash, nla_data(tb[ASB_A_ARGV_HASH]),
+	       sizeof(a->argv_hash));
 }
 
 static int on_valid(struct nl_msg *msg, void *arg)
@@ -137,6 +176,8 @@ static int on_valid(struct nl_msg *msg, void *arg)
 	getstr(k->a.comm, sizeof(k->a.comm), tb, ASB_A_COMM);
 	getstr(k->a.exe, sizeof(k->a.exe), tb, ASB_A_EXE);
 	getstr(k->a.object, sizeof(k->a.object), tb, ASB_A_OBJECT);
+	if (k->a.action == ASB_RULE_ASK_EXEC)
+		get_argv(&k->a, tb);
 	if (g->tail)
 		g->tail->next = k;
 	else
@@ -197,6 +238,7 @@ void asb_kgate_close(struct asb_kgate *g)
 		return;
 	while ((k = g->head)) {
 		g->head = k->next;
+		free(k->a.argv);
 		free(k);
 	}
 	if (g->sk)
@@ -471,6 +513,39 @@ static const struct asb_image_rule *connect_object(const struct asb_sandbox *s,
 				   (uint16_t)port);
 }
 
+/*
+ * The object the operator sees for @k in @obj: an exec's program, argv and
+ * cwd as the seccomp path shows them (asb_exec_object), else the object
+ * itself; every byte printable. False for an exec whose argv is missing:
+ * the kernel refuses it whatever the verdict.
+ */
+static bool shown_object(const struct asb_kgate_ask *k, char *obj, size_t len)
+{
+	char digest[8 + 2 * ASB_GENL_ARGV_HASH_LEN];
+	struct asb_exec_show x = {
+		.prog = k->object,
+		.argv = k->argv,
+		.argv_len = k->argv_len,
+		.argc = k->argc,
+		.cap = ASB_GENL_ARGV_MAX,
+		.digest = digest,
+		.cwd = k->cwd,
+	};
+	size_t off;
+
+	if (k->action != ASB_RULE_ASK_EXEC) {
+		obj[0] = 0;
+		asb_printable(obj, len, k->object);
+		return true;
+	}
+	off = (size_t)snprintf(digest, sizeof(digest), "sha256 ");
+	for (size_t i = 0; i < sizeof(k->argv_hash); i++)
+		off += (size_t)snprintf(digest + off, sizeof(digest) - off,
+					"%02x", k->argv_hash[i]);
+	asb_exec_object(&x, obj, len);
+	return k->argv != NULL;
+}
+
 int asb_kgate_serve(struct asb_kgate *g, struct asb_approvals *ap,
 		    struct asb_sandboxes *sbs)
 {
@@ -483,11 +558,13 @@ int asb_kgate_serve(struct asb_kgate *g, struct asb_approvals *ap,
 		struct asb_ask *a;
 		struct held_ask *priv;
 		unsigned int secs;
+		bool shown;
 
 		/* not ours, or not an ask: deny */
 		if (!s || k.action < ASB_RULE_ASK_EXEC ||
 		    k.action > ASB_RULE_ASK_WRITE) {
 			asb_kgate_verdict(g, k.id, false);
+			free(k.argv);
 			continue;
 		}
 		if (k.action == ASB_RULE_ASK_CONNECT)
@@ -500,6 +577,7 @@ int asb_kgate_serve(struct asb_kgate *g, struct asb_approvals *ap,
 		if (!a || !priv) {
 			free(a);
 			free(priv);
+			free(k.argv);
 			asb_kgate_verdict(g, k.id, false);
 			continue;
 		}
@@ -507,12 +585,12 @@ int asb_kgate_serve(struct asb_kgate *g, struct asb_approvals *ap,
 		a->sbid = s->id;
 		snprintf(a->sandbox, sizeof(a->sandbox), "%s", s->name);
 		a->pid = k.pid;
-		snprintf(a->exe, sizeof(a->exe), "%.*s", (int)sizeof(a->exe) - 1,
-			 k.exe);
-		snprintf(a->comm, sizeof(a->comm), "%s", k.comm);
+		asb_printable(a->exe, sizeof(a->exe), k.exe);
+		asb_printable(a->comm, sizeof(a->comm), k.comm);
 		a->kind = k.action;
-		snprintf(a->object, sizeof(a->object), "%.*s", (int)sizeof(a->object) - 1,
-			 k.object);
+		shown = shown_object(&k, a->object, sizeof(a->object));
+		free(k.argv);
+		/* raw: what rules and --always match */
 		snprintf(a->key, sizeof(a->key), "%.*s", (int)sizeof(a->key) - 1,
 			 k.object);
 		asb_sandbox_rule_src(s, r ? (uint32_t)(r - asb_image_rules(&s->img)) :
@@ -524,11 +602,14 @@ int asb_kgate_serve(struct asb_kgate *g, struct asb_approvals *ap,
 			     s->sb->ask_timeout;
 		a->ops = &kask_ops;
 		a->priv = priv;
-		if (asb_sandbox_rt_match(s, k.action, k.object)) {
-			asb_approval_audit(a, "allow", "runtime-rule");
+		if (!shown || asb_sandbox_rt_match(s, k.action, k.object)) {
+			/* an argv nobody can be shown: never run (E2BIG) */
+			asb_approval_audit(a, shown ? "allow" : "deny",
+					   shown ? "runtime-rule" :
+					   "argv too long to show");
 			free(a);
 			free(priv);
-			asb_kgate_verdict(g, k.id, true);
+			asb_kgate_verdict(g, k.id, shown);
 			continue;
 		}
 		asb_approval_add(ap, a);

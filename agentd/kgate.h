@@ -35,6 +35,14 @@ struct asb_kgate_ask {
 	char comm[16];
 	char exe[ASB_GENL_EXE_MAX + 1];
 	char object[ASB_GENL_OBJECT_MAX + 1];
+	/* exec asks: the new image's argv and the caller's cwd */
+	char *argv;		/* argc strings (malloc'ed, the receiver's to
+				 * free); NULL: not sent or not consistent
+				 * (unreadable, over ASB_GENL_ARGV_MAX) */
+	uint32_t argc;
+	uint32_t argv_len;	/* the whole argv's bytes; 0: unknown */
+	uint8_t argv_hash[ASB_GENL_ARGV_HASH_LEN];	/* SHA-256 */
+	char cwd[ASB_GENL_CWD_MAX + 1];
 };
 
 struct asb_kgate_status {
@@ -72,7 +80,8 @@ int asb_kgate_wait(struct asb_kgate *g, int timeout_ms);
  */
 unsigned int asb_kgate_queued(const struct asb_kgate *g);
 
-/* Pop the oldest queued ask into *a: 1, or 0 if none. */
+/* Pop the oldest queued ask into *a: 1, or 0 if none. a->argv is then
+ * the caller's to free. */
 int asb_kgate_next(struct asb_kgate *g, struct asb_kgate_ask *a);
 
 /*

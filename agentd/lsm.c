@@ -52,7 +52,7 @@ struct asb_lsm {
 	__u32 *askers;		/* sandboxes with approve.connect */
 	size_t n_askers;
 	char pin[PATH_MAX];	/* PIN_DIR/lsm or "" */
-	bool kernel_ask;	/* the programs call bpf_asb_gate_ask */
+	bool kernel_ask;	/* the programs call asb.ko's gate kfuncs */
 };
 
 /* Maps of the socket filter the programs share. */
@@ -69,19 +69,22 @@ static int pin_path(char *buf, size_t len, const char *dir, const char *name)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+/* asb.ko with both gate kfuncs (include/asb/lsm.h): else no kernel asks */
 static bool has_ask_kfunc(void)
 {
 	struct btf *vmlinux, *mod;
-	int found = 0;
+	bool found = false;
 
 	if (access("/sys/kernel/btf/asb", F_OK))
-		return 0;
+		return false;
 	vmlinux = btf__load_vmlinux_btf();
 	if (!vmlinux)
-		return 0;
+		return false;
 	mod = btf__load_module_btf("asb", vmlinux);
 	if (mod) {
 		found = btf__find_by_name_kind(mod, ASB_ASK_KFUNC,
+					       BTF_KIND_FUNC) > 0 &&
+			btf__find_by_name_kind(mod, ASB_ASK_EXEC_KFUNC,
 					       BTF_KIND_FUNC) > 0;
 		btf__free(mod);
 	}

@@ -262,22 +262,6 @@ static int read_str(pid_t tid, __u64 addr, char *buf, size_t len)
 	return 0;
 }
 
-/* Append @src to @dst, non-printable bytes as \xHH (terminal-safe). */
-static void put_printable(char *dst, size_t len, const char *src)
-{
-	size_t off = strlen(dst);
-
-	for (; *src && off + 5 < len; src++) {
-		unsigned char c = (unsigned char)*src;
-
-		if (c < 0x20 || c >= 0x7f || c == '\\')
-			off += (size_t)snprintf(dst + off, len - off, "\\x%02x", c);
-		else
-			dst[off++] = (char)c;
-	}
-	dst[off] = 0;
-}
-
 static void proc_str(pid_t tid, const char *what, char *buf, size_t len,
 		     bool link)
 {
@@ -297,7 +281,7 @@ static void proc_str(pid_t tid, const char *what, char *buf, size_t len,
 	}
 	raw[n > 0 ? n : 0] = 0;
 	raw[strcspn(raw, "\n")] = 0;
-	put_printable(buf, len, raw);
+	asb_printable(buf, len, raw);
 }
 
 /*
@@ -463,7 +447,7 @@ static void held_prepare(struct asb_ask *a)
 
 	if (!h->who)
 		h->who = !proc_who(h);
-	put_printable(a->comm, sizeof(a->comm), h->comm);
+	asb_printable(a->comm, sizeof(a->comm), h->comm);
 }
 
 /*
@@ -934,42 +918,31 @@ static int read_argv(struct held *h, __u64 argv)
 }
 
 /*
- * "PROGRAM ARG1 ARG2 ... (cwd DIR)": the resolved program, the arguments
- * printable, cut where the object is full with the digest of the whole.
+ * What the operator is shown (asb_exec_object): the resolved program, the
+ * arguments, cut where the object is full with the digest of the whole
+ * (the one the exec guard checks), the cwd.
  */
 static void exec_object(const struct held *h, const char *prog, bool argv_ok,
 			char *obj, size_t len)
 {
-	const char *a = h->argv;
-	char cwd[PATH_MAX], tail[128];
-	size_t room;
+	char cwd[PATH_MAX], link[64], digest[32];
+	struct asb_exec_show x = {
+		.prog = prog,
+		.argv = argv_ok ? h->argv : NULL,
+		.argv_len = h->argv_len,
+		.argc = h->argc,
+		.cap = ASB_ARGV_MAX,
+		.digest = digest,
+		.cwd = cwd,
+	};
+	ssize_t n;
 
-	proc_str(h->tid, "cwd", cwd, sizeof(cwd), true);
-	snprintf(tail, sizeof(tail), " (cwd %.80s)", cwd);
-	obj[0] = 0;
-	put_printable(obj, len - strlen(tail) - 64, prog);
-	room = len - strlen(tail) - 64;
-	for (unsigned int i = 0; argv_ok && i < h->argc; i++) {
-		size_t before = strlen(obj);
-
-		if (i) {
-			put_printable(obj, room, " ");
-			put_printable(obj, room, a);
-		}
-		if (strlen(obj) + 6 >= room ||
-		    (i && strlen(obj) - before < strlen(a) + 1)) {
-			snprintf(obj + strlen(obj), len - strlen(obj),
-				 " ...[cut: %zu argv bytes, fnv64 %016llx]",
-				 h->argv_len,
-				 (unsigned long long)h->ev.argv_hash);
-			break;
-		}
-		a += strlen(a) + 1;
-	}
-	if (!argv_ok)
-		snprintf(obj + strlen(obj), len - strlen(obj),
-			 " ...[argv unreadable or over %u bytes]", ASB_ARGV_MAX);
-	snprintf(obj + strlen(obj), len - strlen(obj), "%s", tail);
+	snprintf(link, sizeof(link), "/proc/%d/cwd", h->tid);
+	n = readlink(link, cwd, sizeof(cwd) - 1);
+	cwd[n > 0 ? n : 0] = 0;
+	snprintf(digest, sizeof(digest), "fnv64 %016llx",
+		 (unsigned long long)h->ev.argv_hash);
+	asb_exec_object(&x, obj, len);
 }
 
 static void on_exec(struct asb_notifier *nt, struct asb_sandbox *s,
@@ -1269,7 +1242,7 @@ static void on_write(struct asb_notifier *nt, struct asb_sandbox *s,
 		held_free(h);
 		return;
 	}
-	put_printable(object, sizeof(object), canon[0] ? canon : path);
+	asb_printable(object, sizeof(object), canon[0] ? canon : path);
 	/* what Landlock would refuse, refused here (no fd is opened) */
 	if (!err && !rule && canon[0] == '/' &&
 	    !match_path(s, ASB_RULE_FS_WRITE, canon)) {

@@ -27,7 +27,9 @@
  *
  * Ask verdicts (approve.exec on bprm_check_security, approve.write on
  * file_open, approve.connect on socket_connect) call asb.ko's sleepable
- * kfunc bpf_asb_gate_ask (include/asb/gate.h) when the module was loaded
+ * kfuncs bpf_asb_gate_ask, or for exec bpf_asb_gate_ask_exec with the
+ * linux_binprm, whose argv the module adds to the ask
+ * (include/asb/gate.h), when the module was loaded
  * before these programs (asb_kernel_ask): the thread sleeps in the hook,
  * on the very file or address the syscall uses, until agentd's verdict.
  * Without it, approve.exec is allowed only for the exact file agentd's
@@ -59,6 +61,7 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #include "member.h"
 
 #define EACCES		13
+#define E2BIG		7
 #define EPERM		1
 #define AF_UNIX		1
 #define AF_INET		2
@@ -225,6 +228,11 @@ struct {
 
 extern int bpf_asb_gate_ask(const struct asb_gate_req *req, __u32 req__sz,
 			    const char *object, __u32 object__sz) __ksym __weak;
+/* exec asks: the kernel adds the argv from @bprm and the caller's cwd */
+extern int bpf_asb_gate_ask_exec(const struct asb_gate_req *req,
+				 __u32 req__sz, const char *object,
+				 __u32 object__sz,
+				 struct linux_binprm *bprm) __ksym __weak;
 
 static __always_inline __u32 sb_flags(__u32 sbid)
 {
@@ -775,19 +783,42 @@ static __always_inline bool kernel_ask(void)
  * 0: the operator allowed it. The kernel waits approve.timeout plus
  * ASB_ASK_SLACK_MS, so that agentd's approve.default decides a timeout.
  */
-static __always_inline int gate_ask(__u32 sbid, __u32 kind, char *obj)
+static __always_inline bool gate_req(struct asb_gate_req *req, __u32 sbid,
+				     __u32 kind)
 {
 	const struct asb_sb_conf *conf = bpf_map_lookup_elem(&asb_sandbox,
 							     &sbid);
-	struct asb_gate_req req = { .sandbox = sbid, .action = kind };
 	__u64 ms;
 
-	if (!conf || !obj)
-		return -EACCES;
+	if (!conf)
+		return false;
+	req->sandbox = sbid;
+	req->action = kind;
 	ms = (__u64)conf->ask_timeout * 1000 + ASB_ASK_SLACK_MS;
-	req.timeout_ms = ms < ASB_GATE_TIMEOUT_MS_MAX ? ms :
-			 ASB_GATE_TIMEOUT_MS_MAX;
+	req->timeout_ms = ms < ASB_GATE_TIMEOUT_MS_MAX ? ms :
+			  ASB_GATE_TIMEOUT_MS_MAX;
+	return true;
+}
+
+static __always_inline int gate_ask(__u32 sbid, __u32 kind, char *obj)
+{
+	struct asb_gate_req req = {};
+
+	if (!obj || !gate_req(&req, sbid, kind))
+		return -EACCES;
 	return bpf_asb_gate_ask(&req, sizeof(req), obj, ASB_GATE_OBJECT_SZ);
+}
+
+/* An exec: the module reads its argv from @bprm (-E2BIG: not shown). */
+static __always_inline int gate_ask_exec(__u32 sbid, char *obj,
+					 struct linux_binprm *bprm)
+{
+	struct asb_gate_req req = {};
+
+	if (!obj || !gate_req(&req, sbid, ASB_RULE_ASK_EXEC))
+		return -EACCES;
+	return bpf_asb_gate_ask_exec(&req, sizeof(req), obj,
+				     ASB_GATE_OBJECT_SZ, bprm);
 }
 
 /* The full path of @path in the task's ask buffer, or NULL. */
@@ -979,15 +1010,20 @@ int BPF_PROG(asb_bprm_check, struct linux_binprm *bprm, int ret)
 	    (obj = ask_by_path(sbid, &file->f_path, ASB_FS_ASK_EXEC, &rule)))
 		got |= ASB_FS_ASK_EXEC;
 	if (got & ASB_FS_ASK_EXEC) {
+		int err = -EACCES;
+
 		if (kernel_ask()) {
-			if (!gate_ask(sbid, ASB_RULE_ASK_EXEC,
-				      obj ?: full_path(&file->f_path)))
+			err = gate_ask_exec(sbid, obj ?: full_path(&file->f_path),
+					    bprm);
+			if (!err)
 				return 0;
 		} else if (exec_approved(inode)) {
 			return 0;
 		}
-		return deny_file_ev(sbid, ASB_ACT_FILE_EXEC, rule, file, true,
-				    bprm->filename);
+		deny_file_ev(sbid, ASB_ACT_FILE_EXEC, rule, file, true,
+			     bprm->filename);
+		/* an argv the operator could not be shown */
+		return err == -E2BIG ? -E2BIG : -EACCES;
 	}
 	if (got & ASB_FS_EXEC)
 		return 0;

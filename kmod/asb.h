@@ -9,6 +9,7 @@
 #include <linux/types.h>
 
 struct asb_gate_req;
+struct linux_binprm;
 
 struct asb_counters {
 	atomic64_t asks;
@@ -34,6 +35,12 @@ struct asb_ask_msg {
 	const char *exe;
 	const char *comm;
 	const char *object;
+	/* exec asks only (ASB_RULE_ASK_EXEC) */
+	const char *cwd;	/* NULL: not an exec ask */
+	const char *argv;	/* argc strings; NULL: unreadable or too long */
+	u32 argc;
+	u32 argv_len;		/* the whole argv's bytes, 0: unreadable */
+	u8 argv_hash[32];	/* SHA-256 of the whole argv */
 };
 
 /* genl.c */
@@ -48,6 +55,9 @@ void asb_gate_exit(void);
 void asb_gate_free(void);
 int bpf_asb_gate_ask(const struct asb_gate_req *req, u32 req__sz,
 		     const char *object, u32 object__sz);
+int bpf_asb_gate_ask_exec(const struct asb_gate_req *req, u32 req__sz,
+			  const char *object, u32 object__sz,
+			  struct linux_binprm *bprm);
 int asb_gate_ask(u32 sandbox, u32 action, u32 timeout_ms, const char *object,
 		 size_t object_len);
 int asb_gate_verdict(u32 id, u32 verdict, u32 portid);

@@ -56,6 +56,13 @@ static const struct nla_policy asb_genl_policy[ASB_A_MAX + 1] = {
 	[ASB_A_BAD_VERDICTS]	= { .type = NLA_U64 },
 	[ASB_A_COMM]		= { .type = NLA_NUL_STRING,
 				    .len = TASK_COMM_LEN - 1 },
+	[ASB_A_ARGV]		= { .type = NLA_BINARY,
+				    .len = ASB_GENL_ARGV_MAX },
+	[ASB_A_ARGC]		= { .type = NLA_U32 },
+	[ASB_A_ARGV_LEN]	= { .type = NLA_U32 },
+	[ASB_A_ARGV_HASH]	= NLA_POLICY_EXACT_LEN(ASB_GENL_ARGV_HASH_LEN),
+	[ASB_A_CWD]		= { .type = NLA_NUL_STRING,
+				    .len = ASB_GENL_CWD_MAX },
 };
 
 static struct genl_family asb_genl_family;
@@ -209,16 +216,37 @@ nospace:
 	return -EMSGSIZE;
 }
 
+/* An exec ask's argv and cwd (include/asb/genl.h). */
+static int asb_put_exec(struct sk_buff *skb, const struct asb_ask_msg *m)
+{
+	if (nla_put_u32(skb, ASB_A_ARGC, m->argc) ||
+	    nla_put_string(skb, ASB_A_CWD, m->cwd))
+		return -EMSGSIZE;
+	if (m->argv_len && nla_put_u32(skb, ASB_A_ARGV_LEN, m->argv_len))
+		return -EMSGSIZE;
+	if (m->argv && (nla_put(skb, ASB_A_ARGV, m->argv_len, m->argv) ||
+			nla_put(skb, ASB_A_ARGV_HASH, sizeof(m->argv_hash),
+				m->argv_hash)))
+		return -EMSGSIZE;
+	return 0;
+}
+
 int asb_genl_send_ask(const struct asb_ask_msg *m)
 {
+	size_t size = nla_total_size(sizeof(u32)) * 8 +
+		      nla_total_size(strlen(m->exe) + 1) +
+		      nla_total_size(strlen(m->comm) + 1) +
+		      nla_total_size(strlen(m->object) + 1);
 	struct sk_buff *skb;
 	void *hdr;
 	u32 portid;
 
-	skb = genlmsg_new(nla_total_size(sizeof(u32)) * 8 +
-			  nla_total_size(strlen(m->exe) + 1) +
-			  nla_total_size(strlen(m->comm) + 1) +
-			  nla_total_size(strlen(m->object) + 1), GFP_KERNEL);
+	if (m->cwd)
+		size += nla_total_size(sizeof(u32)) * 2 +
+			nla_total_size(strlen(m->cwd) + 1) +
+			(m->argv ? nla_total_size(m->argv_len) +
+			 nla_total_size(sizeof(m->argv_hash)) : 0);
+	skb = genlmsg_new(size, GFP_KERNEL);
 	if (!skb)
 		return -ENOMEM;
 	hdr = genlmsg_put(skb, 0, 0, &asb_genl_family, 0, ASB_CMD_ASK);
@@ -233,7 +261,8 @@ int asb_genl_send_ask(const struct asb_ask_msg *m)
 	    nla_put_u32(skb, ASB_A_TIMEOUT_MS, m->timeout_ms) ||
 	    nla_put_string(skb, ASB_A_EXE, m->exe) ||
 	    nla_put_string(skb, ASB_A_COMM, m->comm) ||
-	    nla_put_string(skb, ASB_A_OBJECT, m->object))
+	    nla_put_string(skb, ASB_A_OBJECT, m->object) ||
+	    (m->cwd && asb_put_exec(skb, m)))
 		goto nospace;
 	genlmsg_end(skb, hdr);
 	portid = asb_agent();

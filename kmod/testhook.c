@@ -3,8 +3,9 @@
  * Test hook: with the module parameter test_hook=1, /proc/fs/asb/gate_test
  * (root only) lets the selftests drive the gate without a BPF program.
  * Writing "SANDBOX ACTION TIMEOUT_MS OBJECT" asks exactly as the kfunc
- * does, in the writing thread: the write returns its length if allowed,
- * and the gate's error (-EACCES, -EINTR, -EINVAL) if denied.
+ * bpf_asb_gate_ask() does, in the writing thread: the write returns its
+ * length if allowed, and the gate's error (-EACCES, -EINTR, -EINVAL) if
+ * denied. Exec asks need an exec's argv: refused here (-EINVAL) as there.
  *
  * procfs rather than debugfs: a proc entry does not pin the module while
  * open, and remove_proc_entry() waits for writers and releases open files,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /*
- * Human approval on the portable backend (seccomp user notification): a
+ * Human approval, on the portable backend (seccomp user notification)
+ * and, in the VM lane, through asb.ko's gate (the audit's "via"): a
  * real agentd, programs run through `asbctl run` under
  * selftests/policies/approval.ini, answered through asbctl. The sandboxed
  * side is this binary itself (--helper MODE ...), copied into the
@@ -111,6 +112,26 @@ static int result(int r)
 	return r ? 1 : 0;
 }
 
+/* The i-th of the long argvs' arguments: "argNNNN-xxx...", 100 bytes. */
+static void long_arg(char *buf, int i)
+{
+	int n = snprintf(buf, 101, "arg%04d-", i);
+
+	memset(buf + n, 'x', 100 - n);
+	buf[100] = 0;
+}
+
+/* HELD with @n such arguments: the whole argv, and its length. */
+static size_t long_argv(char *buf, int n)
+{
+	size_t off = strlen(HELD) + 1;
+
+	memcpy(buf, HELD, off);
+	for (int i = 0; i < n; i++, off += 101)
+		long_arg(buf + off, i);
+	return off;
+}
+
 static int helper(int argc, char **argv)
 {
 	const char *m = argv[0];
@@ -153,6 +174,26 @@ static int helper(int argc, char **argv)
 		strcpy(swap_buf, "--shown-to-the-operator");
 		start_swap("--rewritten-afterwards!", 0, atoi(argv[1]));
 		execl(HELD, HELD, swap_buf, NULL);
+		return result(-errno);
+	}
+	if (!strcmp(m, "exec-show")) {
+		/* what the operator must see, and cannot be fooled by */
+		if (chdir(DIR "/ws"))
+			return result(-errno);
+		prctl(PR_SET_NAME, "c\n99 forged");
+		execl(HELD, HELD, "alpha beta", "two\nlines", "\x1b[2J", NULL);
+		return result(-errno);
+	}
+	if (!strcmp(m, "exec-long")) {
+		int n = atoi(argv[1]);
+		char **av = calloc((size_t)n + 2, sizeof(*av));
+
+		av[0] = HELD;
+		for (int i = 0; i < n; i++) {
+			av[i + 1] = malloc(101);
+			long_arg(av[i + 1], i);
+		}
+		execv(HELD, av);
 		return result(-errno);
 	}
 	if (!strcmp(m, "connect"))
@@ -626,10 +667,8 @@ TEST_F(appr, toctou_exec_argv_rewritten)
 
 	ASSERT_NE(0, id);
 	pending(buf, sizeof(buf));
-	if (!strstr(self->via, "asb.ko")) {
-		EXPECT_NE(NULL, strstr(buf, HELD " --shown-to-the-operator (cwd "))
-			TH_LOG("%s", buf);
-	}
+	EXPECT_NE(NULL, strstr(buf, HELD " --shown-to-the-operator (cwd "))
+		TH_LOG("%s", buf);
 	usleep(600000);		/* the memory now says otherwise */
 	EXPECT_EQ(0, answer(id, "approve"));
 	/*
@@ -639,6 +678,93 @@ TEST_F(appr, toctou_exec_argv_rewritten)
 	 */
 	EXPECT_EQ(strstr(self->via, "asb.ko") ? 0 : 128 + SIGKILL, wait_exit(p))
 		TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
+}
+
+/*
+ * Both mechanisms show the resolved program, its argv (argv[0] is the
+ * program) and the cwd, every byte printable: an argument or a comm with
+ * a newline cannot make a second line of `pending`.
+ */
+TEST_F(appr, exec_prompt_shows_argv_and_cwd)
+{
+	static char buf[65536];
+	char out[4096];
+	pid_t p = RUN("askslow", DIR "/out", "exec-show");
+	unsigned int id = wait_pending(1);
+
+	ASSERT_NE(0, id) TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
+	EXPECT_EQ(1, pending(buf, sizeof(buf))) TH_LOG("%s", buf);
+	EXPECT_NE(NULL, strstr(buf, " exec " HELD " alpha beta two\\x0alines "
+			       "\\x1b[2J (cwd " DIR "/ws) rule="))
+		TH_LOG("%s", buf);
+	EXPECT_EQ(0, answer(id, "approve"));
+	EXPECT_EQ(0, wait_exit(p)) TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
+	EXPECT_TRUE(AUDIT_HAS("\"verdict\":\"ask\"", "alpha beta two", self->via));
+}
+
+/* The digest a cut argv is shown with: the kernel's SHA-256, or (seccomp)
+ * the FNV-1a 64 the exec guard checks. */
+static void argv_digest(const char *via, const char *argv, size_t len,
+			char *out, size_t outlen)
+{
+	unsigned long long h = 0xcbf29ce484222325ull;
+	char hex[80] = "";
+	FILE *f;
+
+	if (!strstr(via, "asb.ko")) {
+		for (size_t i = 0; i < len; i++)
+			h = (h ^ (unsigned char)argv[i]) * 0x100000001b3ull;
+		snprintf(out, outlen, "fnv64 %016llx]", h);
+		return;
+	}
+	f = fopen(DIR "/argv.bin", "w");
+	fwrite(argv, 1, len, f);
+	fclose(f);
+	f = popen("sha256sum " DIR "/argv.bin", "r");
+	if (!fgets(hex, sizeof(hex), f))
+		hex[0] = 0;
+	pclose(f);
+	hex[strcspn(hex, " ")] = 0;
+	snprintf(out, outlen, "sha256 %s]", hex);
+}
+
+/* An argv longer than the prompt: cut, marked with its length and digest. */
+TEST_F(appr, exec_prompt_cuts_long_argv)
+{
+	static char buf[65536], argv[8192];
+	char out[4096], mark[160], digest[96], first[160];
+	size_t len = long_argv(argv, 50);	/* > 4 KiB */
+	pid_t p = RUN("askslow", DIR "/out", "exec-long", "50");
+	unsigned int id = wait_pending(1);
+
+	ASSERT_NE(0, id) TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
+	pending(buf, sizeof(buf));
+	snprintf(first, sizeof(first), " exec " HELD " %s ", argv + strlen(HELD) + 1);
+	EXPECT_NE(NULL, strstr(buf, first)) TH_LOG("%s", buf);
+	argv_digest(self->via, argv, len, digest, sizeof(digest));
+	snprintf(mark, sizeof(mark), " ...[cut: %zu argv bytes, %s (cwd ", len,
+		 digest);
+	EXPECT_NE(NULL, strstr(buf, mark)) TH_LOG("%s\nwanted: %s", buf, mark);
+	/* the last argument is not shown */
+	EXPECT_EQ(NULL, strstr(buf, "arg0049-")) TH_LOG("%s", buf);
+	EXPECT_EQ(0, answer(id, "approve"));
+	EXPECT_EQ(0, wait_exit(p)) TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
+}
+
+/* An argv that cannot be shown whole is never run: E2BIG, and the record
+ * says why. */
+TEST_F(appr, exec_argv_too_long_is_refused)
+{
+	static char buf[65536];
+	char out[4096];
+	pid_t p = RUN("askslow", DIR "/out", "exec-long", "700");	/* 70 KiB */
+
+	EXPECT_EQ(1, wait_exit(p));
+	slurp(DIR "/out", out, sizeof(out));
+	EXPECT_NE(NULL, strstr(out, "err=7")) TH_LOG("%s", out);
+	EXPECT_EQ(0, pending(buf, sizeof(buf))) TH_LOG("%s", buf);
+	EXPECT_TRUE(AUDIT_HAS("\"action\":\"exec\"", "\"verdict\":\"deny\"",
+			      "argv too long to show", "argv unreadable or over "));
 }
 
 TEST_F(appr, toctou_connect_address_swapped)

@@ -15,7 +15,13 @@
  *               time (-EBUSY). Dropped when that socket closes.
  *   UNREGISTER  agentd -> kernel  VERSION            (agent only: -EPERM)
  *   ASK         kernel -> agent   REQ_ID SANDBOX PID EXE ACTION OBJECT
- *                                 TIMEOUT_MS, unicast to the agent's port
+ *                                 TIMEOUT_MS, unicast to the agent's port;
+ *                                 an exec ask also ARGC CWD, ARGV_LEN when
+ *                                 its argv was read to the end, and ARGV
+ *                                 ARGV_HASH when that also fits
+ *                                 ASB_GENL_ARGV_MAX (without ARGV the
+ *                                 kernel refuses the exec with E2BIG,
+ *                                 whatever the verdict)
  *   VERDICT     agentd -> kernel  VERSION REQ_ID VERDICT
  *               agent only (-EPERM); unknown or already answered
  *               request: -ENOENT
@@ -26,11 +32,19 @@
 #define ASB_GENL_H
 
 #define ASB_GENL_NAME		"asb"
-#define ASB_GENL_VERSION	1
+#define ASB_GENL_VERSION	2	/* 2: the argv and cwd of exec asks */
 
 /* Limits of the string attributes, without the terminating NUL. */
 #define ASB_GENL_EXE_MAX	4095
 #define ASB_GENL_OBJECT_MAX	4095
+#define ASB_GENL_CWD_MAX	4095
+/*
+ * An exec ask's argv, all argc strings each with its NUL, in one
+ * attribute: a netlink attribute holds at most 65531 bytes, so just under
+ * 64 KiB. A longer argv is not sent and the exec is refused (E2BIG).
+ */
+#define ASB_GENL_ARGV_MAX	(64 * 1024 - 512)
+#define ASB_GENL_ARGV_HASH_LEN	32	/* SHA-256 */
 
 enum asb_genl_cmd {
 	ASB_CMD_UNSPEC,
@@ -67,6 +81,13 @@ enum asb_genl_attr {
 	ASB_A_BAD_VERDICTS,	/* verdicts refused (unknown id, ...) */
 	ASB_A_COMM,		/* string: the waiting thread's comm */
 	ASB_A_PAD,		/* alignment of the u64 attributes */
+	ASB_A_ARGV,		/* binary: exec: argc strings, each with its NUL */
+	ASB_A_ARGC,		/* u32: exec: the number of strings */
+	ASB_A_ARGV_LEN,		/* u32: exec: their bytes in all (may exceed
+				 * ASB_GENL_ARGV_MAX: then no ARGV; absent:
+				 * the argv could not be read) */
+	ASB_A_ARGV_HASH,	/* binary, 32: exec: SHA-256 of the whole argv */
+	ASB_A_CWD,		/* string: exec: the caller's working directory */
 	__ASB_A_MAX,
 };
 #define ASB_A_MAX (__ASB_A_MAX - 1)

@@ -77,12 +77,15 @@ struct asb_fs_val {
 
 /*
  * Asks (approve.exec, approve.write, approve.connect) go to asb.ko's
- * sleepable kfunc bpf_asb_gate_ask (include/asb/gate.h) when the module
- * was loaded before the programs. The kernel's own wait outlasts agentd's
+ * sleepable kfuncs (include/asb/gate.h) when the module was loaded before
+ * the programs and has both: bpf_asb_gate_ask, and for exec
+ * bpf_asb_gate_ask_exec, which adds the argv and cwd. A module without the
+ * second is treated as absent. The kernel's own wait outlasts agentd's
  * approve.timeout by ASB_ASK_SLACK_MS, so agentd's approve.default decides
  * a timeout; without agentd the module denies.
  */
 #define ASB_ASK_KFUNC		"bpf_asb_gate_ask"
+#define ASB_ASK_EXEC_KFUNC	"bpf_asb_gate_ask_exec"
 #define ASB_ASK_SLACK_MS	5000
 
 #endif /* ASB_LSM_H */
