@@ -21,6 +21,8 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
@@ -75,6 +77,8 @@ struct held {
 	char name[NAME_MAX + 1];	/* the parent and the new name */
 	int flags;
 	mode_t mode;
+	bool ro;			/* write: on a read-only mount of the
+					 * sandbox's view (approve.write) */
 	bool who;			/* these four read from status, */
 	uid_t fsuid;			/* trusted once the target is */
 	gid_t fsgid;			/* found waiting after that */
@@ -499,14 +503,15 @@ static int open_for(const struct held *h)
 		setfsgid(h->fsgid);
 		setfsuid(h->fsuid);
 	}
-	here = here_of(h);
+	/* approve.write is read-only in the sandbox's view: agentd's own */
+	here = h->ro ? here_of(h) : dup(h->fd >= 0 ? h->fd : h->pfd);
 	if (here < 0) {
 		fd = -1;
-		errno = -here;
+		errno = h->ro ? -here : errno;
 	} else if (h->fd >= 0) {
 		snprintf(p, sizeof(p), "/proc/self/fd/%d", here);
 		fd = open(p, (h->flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) |
-			 O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+			 O_CLOEXEC | O_NOCTTY | O_NONBLOCK, h->mode);
 	} else {
 		fd = openat(here, h->name, h->flags | O_NOFOLLOW | O_CLOEXEC |
 			    O_NOCTTY | O_NONBLOCK, h->mode);
@@ -1113,6 +1118,24 @@ static int fd_alias(const char *path, pid_t tgid)
 }
 
 /*
+ * Whether the resolved write target lies on a read-only mount of the
+ * sandbox's view, where the kernel would refuse it (EROFS): a regular file,
+ * or a file to be made (O_CREAT, O_TMPFILE) in a directory there. Devices,
+ * FIFOs and sockets are written on read-only mounts all the same.
+ */
+static bool read_only(const struct held *h)
+{
+	struct statfs sfs;
+	struct stat st;
+	int fd = h->fd >= 0 ? h->fd : h->pfd;
+
+	if (fd < 0 || fstat(fd, &st) < 0 ||
+	    !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+		return false;
+	return fstatfs(fd, &sfs) < 0 || (sfs.f_flags & ST_RDONLY);
+}
+
+/*
  * Resolve @path for a write: h->fd (existing file, O_PATH) or h->pfd +
  * h->name (to be created), and its canonical path. 0 or -errno.
  */
@@ -1243,6 +1266,14 @@ static void on_write(struct asb_notifier *nt, struct asb_sandbox *s,
 		return;
 	}
 	asb_printable(object, sizeof(object), canon[0] ? canon : path);
+	/* what the sandbox's read-only view refuses, refused here: an
+	 * approve.write subtree is asked by its rule's path only */
+	h->ro = !err && read_only(h);
+	if (!err && !rule && h->ro) {
+		audit_now(s, h->tid, ASB_RULE_ASK_WRITE, object, "deny", "",
+			  "read-only");
+		err = -EROFS;
+	}
 	/* what Landlock would refuse, refused here (no fd is opened) */
 	if (!err && !rule && canon[0] == '/' &&
 	    !match_path(s, ASB_RULE_FS_WRITE, canon)) {
