@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/fsuid.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -37,6 +36,7 @@
 #include "approval.h"
 #include "audit.h"
 #include "execguard.h"
+#include "fscred.h"
 #include "lsm.h"
 #include "notify.h"
 #include "sandbox.h"
@@ -79,11 +79,10 @@ struct held {
 	mode_t mode;
 	bool ro;			/* write: on a read-only mount of the
 					 * sandbox's view (approve.write) */
-	bool who;			/* these four read from status, */
-	uid_t fsuid;			/* trusted once the target is */
-	gid_t fsgid;			/* found waiting after that */
-	mode_t umask;
-	char comm[17];
+	bool who;			/* these read from status, trusted */
+	mode_t umask;			/* once the target is found */
+	char comm[17];			/* waiting after that */
+	struct asb_fscred cred;		/* write: resolve and open as */
 };
 
 static int sys_seccomp(unsigned int op, unsigned int flags, void *args)
@@ -96,6 +95,7 @@ int asb_notify_init(struct asb_notifier *nt, struct asb_sandboxes *sbs,
 		    int epfd)
 {
 	struct seccomp_notif_sizes sz;
+	int err;
 
 	memset(nt, 0, sizeof(*nt));
 	nt->helper_fd = -1;
@@ -105,6 +105,9 @@ int asb_notify_init(struct asb_notifier *nt, struct asb_sandboxes *sbs,
 	nt->ap = ap;
 	nt->eg = eg;
 	nt->epfd = epfd;
+	err = asb_fscred_self(&nt->self);
+	if (err)
+		return err;
 	if (sys_seccomp(SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
 		return -errno;
 	nt->notif_size = sz.seccomp_notif > sizeof(struct seccomp_notif) ?
@@ -320,46 +323,26 @@ static int proc_status(struct asb_notifier *nt, pid_t tid, char *buf,
 	return 0;
 }
 
-/* The value of field NAME in a status buffer (after "NAME:\t"), or "". */
-static const char *status_field(const char *buf, const char *name)
-{
-	size_t n = strlen(name);
-	const char *p = buf;
-
-	while (strncmp(p, name, n) || p[n] != ':') {
-		p = strchr(p, '\n');
-		if (!p++)
-			return "";
-	}
-	return p + n + 1 + strspn(p + n + 1, "\t ");
-}
-
 /*
- * The target's fsuid, fsgid, umask (for a write) and comm (for the
- * record), to be trusted only once the notification is found valid after
- * this.
+ * The target's comm (for the record), umask and credentials (for a
+ * write), to be trusted only once the notification is found valid after
+ * this. The comm is there even when the credentials are not (-errno).
  */
 static int proc_who(struct held *h)
 {
-	char buf[4096];
+	char buf[8192];
 	const char *name;
-	unsigned int a, b, c, d, m;
+	unsigned int m;
 	int err = proc_status(h->nt, h->tid, buf, sizeof(buf));
 
 	if (err)
 		return err;
-	h->umask = sscanf(status_field(buf, "Umask"), "%o", &m) == 1 ?
-		   m & 0777 : 022;
-	if (sscanf(status_field(buf, "Uid"), "%u %u %u %u", &a, &b, &c, &d) != 4)
-		return -EPROTO;
-	h->fsuid = d;
-	if (sscanf(status_field(buf, "Gid"), "%u %u %u %u", &a, &b, &c, &d) != 4)
-		return -EPROTO;
-	h->fsgid = d;
-	name = status_field(buf, "Name");
+	name = asb_status_field(buf, "Name");
 	snprintf(h->comm, sizeof(h->comm), "%.*s", (int)strcspn(name, "\n"),
 		 name);
-	return 0;
+	h->umask = sscanf(asb_status_field(buf, "Umask"), "%o", &m) == 1 ?
+		   m & 0777 : 022;
+	return asb_fscred_parse(&h->cred, buf);
 }
 
 /* The directory @path starts from: the target's root, cwd or @dirfd. */
@@ -442,8 +425,9 @@ static bool held_alive(struct asb_ask *a)
 
 /*
  * Once the operator was told, off the path the target waits on: comm for
- * the record and, for a write, the credentials to open with (trusted: an
- * allow comes only after held_alive found the target still waiting).
+ * the record (a write has it already, read with its credentials before
+ * the path was resolved; trusted: an allow comes only after held_alive
+ * found the target still waiting).
  */
 static void held_prepare(struct asb_ask *a)
 {
@@ -487,22 +471,23 @@ static int here_of(const struct held *h)
 }
 
 /*
- * Open the approved file for the target, as its fsuid/fsgid and umask
- * (agentd's own are 0, 0 and 077); its fd, or -errno. Never blocking: a
- * FIFO with no reader gives ENXIO rather than hold agentd; the target's
- * own O_NONBLOCK is restored on the file after the open.
+ * Open the approved file for the target, as its credentials (fscred.h)
+ * and umask (agentd's own umask is 077); its fd, or -errno. Never
+ * blocking: a FIFO with no reader gives ENXIO rather than hold agentd;
+ * the target's own O_NONBLOCK is restored on the file after the open.
  */
 static int open_for(const struct held *h)
 {
-	bool creat = h->fd < 0, ids = h->fsuid || h->fsgid;
-	mode_t old = creat ? umask(h->umask) : 0;
+	bool creat = h->fd < 0;
+	unsigned int undo;
+	mode_t old;
 	char p[64];
 	int fd, err, here;
 
-	if (ids) {
-		setfsgid(h->fsgid);
-		setfsuid(h->fsuid);
-	}
+	err = asb_fscred_enter(&h->nt->self, &h->cred, &undo);
+	if (err)
+		return err;
+	old = creat ? umask(h->umask) : 0;
 	/* approve.write is read-only in the sandbox's view: agentd's own */
 	here = h->ro ? here_of(h) : dup(h->fd >= 0 ? h->fd : h->pfd);
 	if (here < 0) {
@@ -525,12 +510,9 @@ static int open_for(const struct held *h)
 		close(fd);
 		fd = -1;
 	}
-	if (ids) {
-		setfsuid(0);
-		setfsgid(0);
-	}
 	if (creat)
 		umask(old);
+	asb_fscred_leave(&h->nt->self, undo);
 	return fd < 0 ? -err : fd;
 }
 
@@ -558,7 +540,7 @@ static pid_t tgid_of(struct asb_notifier *nt, pid_t tid)
 	char buf[4096];
 
 	return proc_status(nt, tid, buf, sizeof(buf)) ? -1 :
-	       (pid_t)strtol(status_field(buf, "Tgid"), NULL, 10);
+	       (pid_t)strtol(asb_status_field(buf, "Tgid"), NULL, 10);
 }
 
 /*
@@ -1136,15 +1118,92 @@ static bool read_only(const struct held *h)
 }
 
 /*
- * Resolve @path for a write: h->fd (existing file, O_PATH) or h->pfd +
- * h->name (to be created), and its canonical path. 0 or -errno.
+ * What the kernel checks before it opens (may_open, may_create), asked as
+ * the caller's current credentials: the operator is not asked about an
+ * open that is refused anyway, as the kernel's own hook never is.
  */
-static int write_target(struct held *h, int dirfd, const char *path,
-			char *canon, size_t len)
+static int may_access(int fd, int mode)
 {
-	const char *slash;
+	return syscall(__NR_faccessat2, fd, "", mode,
+		       AT_EMPTY_PATH | AT_EACCESS) < 0 ? -errno : 0;
+}
+
+/* The access an open with @flags needs of an existing file. */
+static int open_access(int flags)
+{
+	int acc = (flags & O_ACCMODE) == O_WRONLY ? W_OK :
+		  (flags & O_ACCMODE) == O_RDONLY ? R_OK : R_OK | W_OK;
+
+	return acc | (flags & O_TRUNC ? W_OK : 0);
+}
+
+/*
+ * @path from @base: h->fd (an existing file, O_PATH) or h->pfd + h->name
+ * (to be created). Called with the target's credentials: every directory
+ * on the way must be searchable by it; whether it may open the file, or
+ * create one in the parent: @denied. 0 or -errno.
+ */
+static int resolve_write(struct held *h, int base, const char *path,
+			 bool abs, int *denied)
+{
+	const char *slash, *name;
 	char dir[PATH_MAX];
 	struct stat st;
+	int err;
+
+	h->fd = resolve_at(base, path, abs, h->flags & O_NOFOLLOW);
+	if (h->fd >= 0) {
+		/* only O_NOFOLLOW can leave a symlink at the end */
+		if (h->flags & O_NOFOLLOW) {
+			if (fstat(h->fd, &st) < 0)
+				return -errno;
+			if (S_ISLNK(st.st_mode))
+				return -ELOOP;
+		}
+		if ((h->flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
+			return -EEXIST;
+		*denied = may_access(h->fd, open_access(h->flags));
+		return 0;
+	}
+	err = h->fd;
+	h->fd = -1;
+	if (err != -ENOENT || !(h->flags & O_CREAT))
+		return err;
+	/* to be created: the parent must exist, the name is one component */
+	slash = strrchr(path, '/');
+	if (slash && !slash[1])
+		return -EISDIR;
+	name = slash ? slash + 1 : path;
+	if (strlen(name) >= sizeof(h->name))
+		return -ENAMETOOLONG;
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return -EISDIR;
+	strcpy(h->name, name);
+	if (slash)
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path + 1), path);
+	else
+		snprintf(dir, sizeof(dir), ".");
+	h->pfd = resolve_at(base, dir, abs, O_DIRECTORY);
+	if (h->pfd < 0) {
+		err = h->pfd;
+		h->pfd = -1;
+		return err;
+	}
+	*denied = may_access(h->pfd, W_OK | X_OK);
+	return 0;
+}
+
+/*
+ * Resolve @path for a write, as the target (h->cred): h->fd or h->pfd +
+ * h->name, its canonical path, and in @denied whether the target may not
+ * open it (0 or -errno, for after the rules). 0 or -errno. agentd itself
+ * opens the starting point only: the target's root, cwd, dirfd or fd.
+ */
+static int write_target(struct held *h, int dirfd, const char *path,
+			char *canon, size_t len, int *denied)
+{
+	char dir[PATH_MAX];
+	unsigned int undo;
 	bool abs;
 	int base, n, err;
 
@@ -1155,58 +1214,21 @@ static int write_target(struct held *h, int dirfd, const char *path,
 		h->fd = open(dir, O_PATH | O_CLOEXEC);
 		if (h->fd < 0)
 			return -errno;
-		err = fd_path(h->fd, canon, len);
-		return err;
+		return fd_path(h->fd, canon, len);
 	}
 	base = base_dir(h->tid, dirfd, path, &abs);
 	if (base < 0)
 		return base;
-	h->fd = resolve_at(base, path, abs, h->flags & O_NOFOLLOW);
-	if (h->fd >= 0) {
-		close(base);
-		/* only O_NOFOLLOW can leave a symlink at the end */
-		if (h->flags & O_NOFOLLOW) {
-			if (fstat(h->fd, &st) < 0)
-				return -errno;
-			if (S_ISLNK(st.st_mode))
-				return -ELOOP;
-		}
-		if ((h->flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL))
-			return -EEXIST;
-		return fd_path(h->fd, canon, len);
+	err = asb_fscred_enter(&h->nt->self, &h->cred, &undo);
+	if (!err) {
+		err = resolve_write(h, base, path, abs, denied);
+		asb_fscred_leave(&h->nt->self, undo);
 	}
-	err = h->fd;
-	h->fd = -1;
-	if (err != -ENOENT || !(h->flags & O_CREAT)) {
-		close(base);
-		return err;
-	}
-	/* to be created: the parent must exist, the name is one component */
-	slash = strrchr(path, '/');
-	if (slash && !slash[1]) {
-		close(base);
-		return -EISDIR;
-	}
-	if (slash)
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path + 1), path);
-	else
-		snprintf(dir, sizeof(dir), ".");
-	if (strlen(slash ? slash + 1 : path) >= sizeof(h->name)) {
-		close(base);
-		return -ENAMETOOLONG;
-	}
-	strcpy(h->name, slash ? slash + 1 : path);
-	if (!strcmp(h->name, ".") || !strcmp(h->name, "..")) {
-		close(base);
-		return -EISDIR;
-	}
-	h->pfd = resolve_at(base, dir, abs, O_DIRECTORY);
 	close(base);
-	if (h->pfd < 0) {
-		err = h->pfd;
-		h->pfd = -1;
+	if (err)
 		return err;
-	}
+	if (h->fd >= 0)
+		return fd_path(h->fd, canon, len);
 	err = fd_path(h->pfd, dir, sizeof(dir));
 	if (err)
 		return err;
@@ -1218,7 +1240,7 @@ static void on_write(struct asb_notifier *nt, struct asb_sandbox *s,
 		     struct held *h, const struct seccomp_notif *req)
 {
 	const __u64 *a = req->data.args;
-	int dirfd = AT_FDCWD, err;
+	int dirfd = AT_FDCWD, err, denied = 0;
 	char path[PATH_MAX], canon[PATH_MAX] = "";
 	char object[ASB_ASK_OBJECT_MAX] = "";
 	const struct asb_image_rule *rule;
@@ -1249,18 +1271,17 @@ static void on_write(struct asb_notifier *nt, struct asb_sandbox *s,
 		held_free(h);
 		return;
 	}
-	err = read_str(h->tid, paddr, path, sizeof(path));
+	/* the credentials to resolve and open with, first */
+	err = proc_who(h);
+	h->who = !err;
 	if (!err)
-		err = write_target(h, dirfd, path, canon, sizeof(canon));
+		err = read_str(h->tid, paddr, path, sizeof(path));
+	if (!err)
+		err = write_target(h, dirfd, path, canon, sizeof(canon),
+				   &denied);
 	if (!err && !strncmp(canon, "/proc/", 6))
 		err = -EACCES;	/* never resolved in agentd's own /proc */
 	rule = err ? NULL : match_path(s, ASB_RULE_ASK_WRITE, canon);
-	/* the credentials to open with: now, or once the operator was told
-	 * if it waits for one (held_prepare) */
-	if (!err && (!rule || asb_sandbox_rt_match(s, h->kind, canon))) {
-		err = proc_who(h);
-		h->who = !err;
-	}
 	if (!id_valid(h->ch->fd, h->id)) {
 		held_free(h);
 		return;
@@ -1281,6 +1302,11 @@ static void on_write(struct asb_notifier *nt, struct asb_sandbox *s,
 			  NULL);
 		err = -EACCES;
 	}
+	/* what the kernel would refuse the target: nobody is asked (the
+	 * read-only mount of approve.write aside: faccessat reports EROFS
+	 * only where the permissions allow) */
+	if (!err && !(rule && h->ro && denied == -EROFS))
+		err = denied;
 	if (err) {
 		reply(h->ch->fd, h->id, -err, false);
 		held_free(h);

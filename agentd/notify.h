@@ -12,8 +12,8 @@
  * lets happen is pinned so that a thread rewriting the arguments after
  * the decision cannot swap the action (the kernel holds the final check):
  *  - write: agentd opens the file itself (openat2, RESOLVE_NO_MAGICLINKS,
- *    RESOLVE_IN_ROOT for absolute paths, the target's fsuid/fsgid, umask
- *    and flags) and injects the fd with SECCOMP_IOCTL_NOTIF_ADDFD and
+ *    RESOLVE_IN_ROOT for absolute paths, resolved and opened with the
+ *    target's credentials (fscred.h), umask and flags) and injects the fd with SECCOMP_IOCTL_NOTIF_ADDFD and
  *    SECCOMP_ADDFD_FLAG_SEND; this holds for every write-intent open of
  *    the sandbox, asked or not, so no path is reopened by the kernel;
  *    writes outside fs.write/approve.write get EACCES, as Landlock would;
@@ -43,6 +43,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "fscred.h"
+
 struct asb_approvals;
 struct asb_execguard;
 struct asb_sandboxes;
@@ -63,6 +65,7 @@ struct asb_notifier {
 	unsigned int n;
 	int status_fd[ASB_NOTIFY_STATUS_FDS];	/* a slot by tid */
 	pid_t status_tid[ASB_NOTIFY_STATUS_FDS];
+	struct asb_fscred self;		/* agentd's own credentials */
 };
 
 int asb_notify_init(struct asb_notifier *nt, struct asb_sandboxes *sbs,

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -32,6 +33,7 @@
 
 #include "asb_test.h"
 #include "ctl.h"
+#include "fscred.h"
 
 #define DIR	"/tmp/asb-appr"
 #define POLICY	"selftests/policies/approval.ini"
@@ -39,6 +41,9 @@
 #define HELD	DIR "/bin/held"
 #define EVIL	DIR "/bin/evil"
 #define WHELD	DIR "/ws/held/file"
+#define PERM	DIR "/ws/perm"		/* approve.write, files of others */
+#define GRP_AGENT	4242		/* a supplementary group of the agent */
+#define GRP_AGENTD	4343		/* one of agentd only */
 
 extern char **environ;
 static char bindir[PATH_MAX], self_exe[PATH_MAX];
@@ -210,6 +215,12 @@ static int helper(int argc, char **argv)
 	}
 	if (!strcmp(m, "write"))
 		return result(do_write(argv[1], "data"));
+	if (!strcmp(m, "write-as-nobody")) {
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			return result(-errno);
+		return result(do_write(argv[1], "data"));
+	}
 	if (!strcmp(m, "write2")) {
 		result(do_write(argv[1], "data"));
 		return result(do_write(argv[1], "data"));
@@ -252,6 +263,7 @@ static int listen_on(int port)
 static pid_t start_agentd(void)
 {
 	char exe[PATH_MAX + 16];
+	gid_t g = GRP_AGENTD;
 	pid_t pid;
 
 	snprintf(exe, sizeof(exe), "%s/agentd", bindir);
@@ -260,6 +272,9 @@ static pid_t start_agentd(void)
 	if (pid == 0) {
 		int fd = open(DIR "/agentd.log", O_WRONLY | O_CREAT | O_APPEND, 0600);
 
+		/* a group no sandboxed program has (write_*_permissions) */
+		if (setgroups(1, &g))
+			_exit(126);
 		dup2(fd, 2);
 		dup2(fd, 1);
 		prctl(PR_SET_PDEATHSIG, SIGTERM);	/* no teardown after an assertion */
@@ -288,7 +303,7 @@ FIXTURE_SETUP(appr)
 	/* same pins, cgroups and ports as the e2e tests: one at a time */
 	ASSERT_EQ(0, flock(open("/tmp/asb-e2e.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600),
 			   LOCK_EX));
-	ASSERT_EQ(0, system("rm -rf " DIR " && mkdir -p " DIR "/bin " DIR "/ws/held "
+	ASSERT_EQ(0, system("rm -rf " DIR " && mkdir -p " DIR "/bin " DIR "/ws/held " DIR "/ws/perm "
 			    DIR "/state && cp /bin/true " HELD " && cp /usr/bin/touch "
 			    EVIL " && ln " HELD " " DIR "/bin/same && "
 			    "printf '#!" HELD "\\n' > " DIR "/bin/script && "
@@ -324,6 +339,9 @@ FIXTURE_TEARDOWN(appr)
 			close(self->srv[i]);
 }
 
+/* The supplementary groups of the programs run_helper starts. */
+static gid_t run_groups[1] = { 0 };
+
 /* asbctl run --sandbox @sb -- helper ARGS... in the background; output to @out. */
 static pid_t run_helper(const char *sb, const char *out, const char *const *args)
 {
@@ -341,6 +359,8 @@ static pid_t run_helper(const char *sb, const char *out, const char *const *args
 	if (pid == 0) {
 		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
+		if (setgroups(1, run_groups))
+			_exit(126);
 		dup2(fd, 1);
 		dup2(fd, 2);
 		execv(exe, (char **)argv);
@@ -810,6 +830,309 @@ TEST_F(appr, toctou_write_path_swapped)
 	/* the fd is the approved file, whatever the memory said later */
 	EXPECT_STREQ("swapped", slurp(WHELD, data, sizeof(data)));
 	EXPECT_NE(0, access(DIR "/ws/evil", F_OK));
+}
+
+/* ---- taking on a target's credentials (agentd/fscred.c) ---- */
+
+TEST(fscred_parse_whole_lines_only)
+{
+	static const char ok[] = "Name:\tx\nUid:\t0\t0\t0\t1000\n"
+		"Gid:\t0\t0\t0\t100\nGroups:\t4 24 \nCapEff:\t0000000000200000\n";
+	static const char *const bad[] = {
+		"Uid:\t0\t0\t1000\nGid:\t0\t0\t0\t0\nGroups:\t \nCapEff:\t0000000000000000\n",
+		"Uid:\t0\t0\t0\t-1\nGid:\t0\t0\t0\t0\nGroups:\t \nCapEff:\t0000000000000000\n",
+		"Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nGroups:\t \n",
+		/* a buffer cut short: another set, or another id */
+		"Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nGroups:\t \nCapEff:\t00000000",
+		"Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nGroups:\t 4 2",
+	};
+	static char many[4096];
+	struct asb_fscred c;
+	size_t off;
+
+	ASSERT_EQ(0, asb_fscred_parse(&c, ok));
+	EXPECT_EQ(1000, c.fsuid);
+	EXPECT_EQ(100, c.fsgid);
+	ASSERT_EQ(2, c.ngroups);
+	EXPECT_EQ(24, c.groups[1]);
+	EXPECT_EQ(1ull << 21, c.eff);
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		EXPECT_EQ(-EPROTO, asb_fscred_parse(&c, bad[k])) TH_LOG("%zu", k);
+	}
+	/* more groups than it holds: refused, never a subset */
+	off = (size_t)snprintf(many, sizeof(many),
+			       "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nGroups:\t");
+	for (int g = 0; g <= ASB_FSCRED_GROUPS; g++)
+		off += (size_t)snprintf(many + off, sizeof(many) - off, "%d ", g);
+	snprintf(many + off, sizeof(many) - off, "\nCapEff:\t0000000000000000\n");
+	EXPECT_EQ(-E2BIG, asb_fscred_parse(&c, many));
+}
+
+/* What one thread sees of itself and of the main thread, by status. */
+struct fscred_seen {
+	char main[2048], in[2048], before[2048], after[2048];
+	pid_t main_tid;
+	int err;
+};
+
+static void creds_of(const char *path, char *buf, size_t len)
+{
+	static const char *const keep[] = {
+		"Uid:", "Gid:", "Groups:", "CapEff:", "CapPrm:",
+	};
+	char raw[8192], *line, *save;
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? 0 : read(fd, raw, sizeof(raw) - 1);
+	size_t off = 0;
+
+	if (fd >= 0)
+		close(fd);
+	raw[n > 0 ? n : 0] = 0;
+	buf[0] = 0;
+	for (line = strtok_r(raw, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+			if (!strncmp(line, keep[i], strlen(keep[i])) && off < len)
+				off += (size_t)snprintf(buf + off, len - off,
+							"%s\n", line);
+}
+
+static void *fscred_thread(void *arg)
+{
+	struct fscred_seen *w = arg;
+	struct asb_fscred self, as = {
+		.fsuid = 65534, .fsgid = 65534, .ngroups = 1,
+		.groups = { GRP_AGENT }, .eff = 0,
+	};
+	char main_status[64];
+	unsigned int undo;
+
+	snprintf(main_status, sizeof(main_status), "/proc/self/task/%d/status",
+		 w->main_tid);
+	w->err = asb_fscred_self(&self);
+	if (w->err)
+		return NULL;
+	creds_of("/proc/thread-self/status", w->before, sizeof(w->before));
+	w->err = asb_fscred_enter(&self, &as, &undo);
+	if (w->err)
+		return NULL;
+	creds_of("/proc/thread-self/status", w->in, sizeof(w->in));
+	creds_of(main_status, w->main, sizeof(w->main));
+	asb_fscred_leave(&self, undo);
+	creds_of("/proc/thread-self/status", w->after, sizeof(w->after));
+	return NULL;
+}
+
+/*
+ * The calling thread only takes on fsuid, fsgid, groups and the effective
+ * set, and takes its own back whole: the file-system capabilities the
+ * kernel dropped when fsuid left 0 too.
+ */
+TEST(fscred_enter_leave_one_thread)
+{
+	struct fscred_seen w = { .main_tid = (pid_t)syscall(SYS_gettid) };
+	char mine[2048];
+	pthread_t th;
+
+	if (geteuid())
+		SKIP(return, "needs root");
+	creds_of("/proc/thread-self/status", mine, sizeof(mine));
+	ASSERT_EQ(0, pthread_create(&th, NULL, fscred_thread, &w));
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	ASSERT_EQ(0, w.err);
+	EXPECT_NE(NULL, strstr(w.in, "Uid:\t0\t0\t0\t65534\n")) TH_LOG("%s", w.in);
+	EXPECT_NE(NULL, strstr(w.in, "Gid:\t0\t0\t0\t65534\n")) TH_LOG("%s", w.in);
+	EXPECT_NE(NULL, strstr(w.in, "Groups:\t4242 \n")) TH_LOG("%s", w.in);
+	EXPECT_NE(NULL, strstr(w.in, "CapEff:\t0000000000000000\n")) TH_LOG("%s", w.in);
+	EXPECT_STREQ(mine, w.main);
+	EXPECT_STREQ(w.before, w.after);
+	EXPECT_STREQ(mine, w.after);
+}
+
+/* ---- an approved write is opened with the agent's own permissions ---- */
+
+/* A file or directory (@mode with its type bits) of @uid:@gid; 0 or -1. */
+static int make(const char *path, uid_t uid, gid_t gid, mode_t mode)
+{
+	int fd;
+
+	if (S_ISDIR(mode)) {
+		if (mkdir(path, 0700))
+			return -1;
+		fd = open(path, O_RDONLY | O_DIRECTORY);
+	} else {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		if (fd >= 0 && write(fd, "x", 1) != 1) {
+			close(fd);
+			return -1;
+		}
+	}
+	if (fd < 0)
+		return -1;
+	if (fchown(fd, uid, gid) || fchmod(fd, mode & 07777)) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+/* @p's exit, refused without a question: one asked is denied, 99. */
+static int exit_unasked(pid_t p)
+{
+	char buf[4096];
+	int st;
+
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(p, &st, WNOHANG) == p)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(50000);
+	}
+	if (pending(buf, sizeof(buf)))
+		answer((unsigned int)strtoul(buf, NULL, 10), "deny");
+	wait_exit(p);
+	return 99;
+}
+
+/* agentd's credentials, from its status: they must be its own after. */
+static char *agentd_creds(pid_t pid, char *buf, size_t len)
+{
+	static const char *const keep[] = {
+		"Uid:", "Gid:", "Groups:", "CapInh:", "CapPrm:", "CapEff:",
+	};
+	char path[64], raw[8192], *line, *save;
+	size_t off = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	slurp(path, raw, sizeof(raw));
+	buf[0] = 0;
+	for (line = strtok_r(raw, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+			if (!strncmp(line, keep[i], strlen(keep[i])) &&
+			    off < len)
+				off += snprintf(buf + off, len - off, "%s\n", line);
+	return buf;
+}
+
+/*
+ * The agent is root without capabilities: what the kernel would refuse
+ * it is refused, approved or not (askallow: nobody answers, the timeout
+ * allows). Neither mechanism asks: the kernel checks permissions before
+ * its hook holds the open, agentd checks them as the agent before asking.
+ */
+TEST_F(appr, write_needs_the_agents_permissions)
+{
+	static const char *const refused[] = {
+		PERM "/other",		/* 0600 of nobody */
+		PERM "/locked/new",	/* created in a 0700 directory of nobody */
+		PERM "/locked/deep/new",	/* below it */
+		PERM "/agentds",	/* 0660 of a group agentd has */
+	};
+	char out[4096], data[64], ask[PATH_MAX + 64];
+
+	ASSERT_EQ(0, chmod(PERM, 0755));
+	ASSERT_EQ(0, make(PERM "/other", 65534, 65534, 0600));
+	ASSERT_EQ(0, make(PERM "/locked", 65534, 65534, S_IFDIR | 0700));
+	ASSERT_EQ(0, make(PERM "/locked/deep", 0, 0, S_IFDIR | 0777));
+	ASSERT_EQ(0, make(PERM "/agentds", 65534, GRP_AGENTD, 0660));
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		EXPECT_EQ(1, ask_once("askallow", NULL, "write", refused[i],
+				      out, sizeof(out))) TH_LOG("%s: %s", refused[i], out);
+		EXPECT_NE(NULL, strstr(out, "err=13")) TH_LOG("%s: %s", refused[i], out);
+		snprintf(ask, sizeof(ask), "\"object\":\"%s\"", refused[i]);
+		EXPECT_FALSE(AUDIT_HAS(ask, "\"verdict\":\"ask\"")) TH_LOG("%s", refused[i]);
+	}
+	EXPECT_STREQ("x", slurp(PERM "/other", data, sizeof(data)));
+	EXPECT_STREQ("x", slurp(PERM "/agentds", data, sizeof(data)));
+	EXPECT_NE(0, access(PERM "/locked/new", F_OK));
+	EXPECT_NE(0, access(PERM "/locked/deep/new", F_OK));
+}
+
+/*
+ * agentd checks again when it opens, after the approval: a file or
+ * directory that became the agent's no more while it waited is refused.
+ * (asb.ko holds the kernel's own open after its permission check: what
+ * changes then does not count, as for any open in progress.)
+ */
+TEST_F(appr, approved_write_opened_with_agents_permissions)
+{
+	static const char *const paths[] = { PERM "/mine", PERM "/dir/new" };
+	char out[4096], data[64];
+	unsigned int id;
+	pid_t p;
+
+	if (strstr(self->via, "asb.ko"))
+		SKIP(return, "asb.ko: the kernel checked before it held the open");
+	ASSERT_EQ(0, chmod(PERM, 0755));
+	ASSERT_EQ(0, make(PERM "/mine", 0, 0, 0644));
+	ASSERT_EQ(0, make(PERM "/dir", 0, 0, S_IFDIR | 0755));
+	for (int i = 0; i < 2; i++) {
+		p = RUN("askslow", DIR "/out", "write", paths[i]);
+		id = wait_pending(1);
+		ASSERT_NE(0, id);
+		/* the file, or the directory it is created in, is nobody's */
+		ASSERT_EQ(0, chown(i ? PERM "/dir" : paths[i], 65534, 65534));
+		ASSERT_EQ(0, chmod(i ? PERM "/dir" : paths[i], i ? 0700 : 0600));
+		EXPECT_EQ(0, answer(id, "approve"));
+		EXPECT_EQ(1, wait_exit(p));
+		EXPECT_NE(NULL, strstr(slurp(DIR "/out", out, sizeof(out)), "err=13"))
+			TH_LOG("%s: %s", paths[i], out);
+	}
+	EXPECT_STREQ("x", slurp(PERM "/mine", data, sizeof(data)));
+	EXPECT_NE(0, access(PERM "/dir/new", F_OK));
+}
+
+/*
+ * What the agent may write opens once approved: its own file, a file of
+ * its supplementary group, and as nobody, nobody's file. agentd's own
+ * credentials are the same after each.
+ */
+TEST_F(appr, approved_write_agents_own_and_group_files)
+{
+	static const struct {
+		const char *sb, *mode, *path;
+		int exit;
+	} c[] = {
+		{ "askslow", "write", PERM "/mine", 0 },
+		{ "askslow", "write", PERM "/group", 0 },
+		{ "askslow", "write", PERM "/new", 0 },
+		{ "askuser", "write-as-nobody", PERM "/nobodys", 0 },
+		{ "askuser", "write-as-nobody", PERM "/nobody/new", 0 },
+		{ "askuser", "write-as-nobody", PERM "/mine", 1 },
+		{ "askuser", "write-as-nobody", PERM "/group", 1 },
+	};
+	char before[2048], after[2048], out[4096], data[64];
+	unsigned int id;
+	pid_t p;
+
+	ASSERT_EQ(0, chmod(PERM, 0755));
+	ASSERT_EQ(0, make(PERM "/mine", 0, 0, 0644));
+	ASSERT_EQ(0, make(PERM "/group", 1, GRP_AGENT, 0660));
+	ASSERT_EQ(0, make(PERM "/nobodys", 65534, 65534, 0644));
+	ASSERT_EQ(0, make(PERM "/nobody", 65534, 65534, S_IFDIR | 0755));
+	agentd_creds(self->agentd, before, sizeof(before));
+	ASSERT_NE(NULL, strstr(before, "CapEff:")) TH_LOG("%s", before);
+	run_groups[0] = GRP_AGENT;
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		p = RUN(c[i].sb, DIR "/out", c[i].mode, c[i].path);
+		id = c[i].exit ? 0 : wait_pending(1);
+		if (!c[i].exit) {
+			EXPECT_NE(0, id) TH_LOG("%s", c[i].path);
+			EXPECT_EQ(0, answer(id, "approve"));
+		}
+		EXPECT_EQ(c[i].exit, c[i].exit ? exit_unasked(p) : wait_exit(p))
+			TH_LOG("%s", c[i].path);
+		slurp(DIR "/out", out, sizeof(out));
+		EXPECT_NE(NULL, strstr(out, c[i].exit ? "err=13" : "ok"))
+			TH_LOG("%s: %s", c[i].path, out);
+		if (!c[i].exit) {
+			EXPECT_STREQ("data", slurp(c[i].path, data, sizeof(data)))
+				TH_LOG("%s", c[i].path);
+		}
+		EXPECT_STREQ(before, agentd_creds(self->agentd, after, sizeof(after)))
+			TH_LOG("after %s %s", c[i].mode, c[i].path);
+	}
+	run_groups[0] = 0;
 }
 
 /*
