@@ -51,6 +51,39 @@ bool asb_printable(char *dst, size_t len, const char *src)
 	return !*src;
 }
 
+/*
+ * One argument for the prompt: as it is when plain, else in single quotes
+ * with a quote inside shown as \x27 (a backslash is always escaped), so
+ * that where an argument ends, and that "rule=..." in one is no field of
+ * the line, cannot be mistaken.
+ */
+static bool put_arg(char *dst, size_t len, const char *arg)
+{
+	static const char plain[] = "abcdefghijklmnopqrstuvwxyz"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+				    "_-./:@%+,";
+	char one[2] = "";
+	size_t off;
+
+	if (*arg && arg[strspn(arg, plain)] == 0)
+		return asb_printable(dst, len, arg);
+	if (!asb_printable(dst, len, "'"))
+		return false;
+	for (; *arg; arg++) {
+		off = strnlen(dst, len - 1);
+		if (*arg == '\'') {
+			if (off + 5 >= len)
+				return false;
+			memcpy(dst + off, "\\x27", 5);
+			continue;
+		}
+		one[0] = *arg;
+		if (!asb_printable(dst, len, one))
+			return false;
+	}
+	return asb_printable(dst, len, "'");
+}
+
 #define EXEC_CWD_SHOWN	256	/* bytes of the escaped cwd */
 
 void asb_exec_object(const struct asb_exec_show *x, char *obj, size_t len)
@@ -89,7 +122,7 @@ void asb_exec_object(const struct asb_exec_show *x, char *obj, size_t len)
 			if (!i)
 				continue;
 			if (!asb_printable(obj, room, " ") ||
-			    !asb_printable(obj, room, s)) {
+			    !put_arg(obj, room, s)) {
 				strcat(obj, mark);
 				break;
 			}

@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -50,7 +51,7 @@ enum stage {
 
 static const char *const stage_name[] = {
 	[ST_MOUNT] = "mount namespace",
-	[ST_HELD] = "an approve.write path inside fs.write must exist, to be kept read-only",
+	[ST_HELD] = "an approve.write path must be its own real path (no symlink on the way) and, inside fs.write, exist: it is kept read-only",
 	[ST_CGROUP] = "join cgroup",
 	[ST_CAPS] = "drop capabilities and switch ids",
 	[ST_PDEATHSIG] = "parent death signal",
@@ -231,32 +232,76 @@ static bool own_mount(const struct asb_image_rule *r, const char *path)
 /* Is one of @a and @b (absolute, canonical) at or below the other? */
 static bool nested(const char *a, const char *b);
 
-/*
- * An approve.write path that does not exist, inside an fs.write subtree:
- * it can have no read-only mount, and the sandbox could make it (rename a
- * file onto it) without asking. Refused.
- */
-static bool held_missing(const struct asb_launch_opts *o)
+/* The fs.write rule of @o strictly above @path, or NULL. */
+static const char *write_above(const struct asb_launch_opts *o,
+			       const char *path)
 {
 	const struct asb_image_rule *r = asb_image_rules(o->img) +
 					 o->sb->first_rule;
-	struct stat st;
+
+	for (uint32_t j = 0; j < o->sb->n_rules; j++) {
+		const char *w = asb_image_str(o->img, r[j].path);
+
+		if (r[j].kind == ASB_RULE_FS_WRITE && w &&
+		    strlen(w) < strlen(path) && nested(w, path))
+			return w;
+	}
+	return NULL;
+}
+
+/*
+ * approve.write paths that cannot be kept read-only: one that is not its
+ * own real path (the mount would land on the link's target, and the link
+ * could be replaced), or one inside fs.write that does not exist (the
+ * sandbox could make it by renaming a file onto it). Refused.
+ */
+static bool held_unsound(const struct asb_launch_opts *o)
+{
+	const struct asb_image_rule *r = asb_image_rules(o->img) +
+					 o->sb->first_rule;
+	char real[PATH_MAX];
 
 	for (uint32_t i = 0; i < o->sb->n_rules; i++) {
 		const char *p = asb_image_str(o->img, r[i].path);
 
-		if (r[i].kind != ASB_RULE_ASK_WRITE || !p ||
-		    lstat(p, &st) == 0)
+		if (r[i].kind != ASB_RULE_ASK_WRITE || !p)
 			continue;
-		for (uint32_t j = 0; j < o->sb->n_rules; j++) {
-			const char *w = asb_image_str(o->img, r[j].path);
-
-			if (r[j].kind == ASB_RULE_FS_WRITE && w &&
-			    strlen(w) < strlen(p) && nested(w, p))
-				return true;
-		}
+		if (realpath(p, real) ? strcmp(real, p) != 0 :
+		    errno != ENOENT || write_above(o, p))
+			return true;
 	}
 	return false;
+}
+
+/*
+ * The directories between an fs.write subtree and an approve.write path
+ * inside it become mount points of their own, which the sandbox cannot
+ * rename or remove (EBUSY): else it could move the read-only subtree away
+ * and put a directory of its own making in its place.
+ */
+static int pin_ancestors(const struct asb_launch_opts *o)
+{
+	const struct asb_image_rule *r = asb_image_rules(o->img) +
+					 o->sb->first_rule;
+	char dir[PATH_MAX];
+
+	for (uint32_t i = 0; i < o->sb->n_rules; i++) {
+		const char *p = asb_image_str(o->img, r[i].path);
+		const char *w = p && r[i].kind == ASB_RULE_ASK_WRITE ?
+				write_above(o, p) : NULL;
+
+		if (!w || strlen(p) >= sizeof(dir))
+			continue;
+		for (size_t n = strlen(w) + 1; p[n]; n++) {
+			if (p[n] != '/')
+				continue;
+			memcpy(dir, p, n);
+			dir[n] = 0;
+			if (mount(dir, dir, NULL, MS_BIND | MS_REC, NULL) < 0)
+				return -1;
+		}
+	}
+	return 0;
 }
 
 static bool nested(const char *a, const char *b)
@@ -366,6 +411,8 @@ static int setup_mounts(const struct asb_launch_opts *o)
 		if (mount("/dev/null", o->hide[i], NULL, MS_BIND, NULL) < 0 &&
 		    errno != ENOENT)
 			return -1;
+	if (pin_ancestors(o) < 0)
+		return -1;
 	for (i = 0; i < o->sb->n_rules; i++) {
 		const char *path = asb_image_str(o->img, r[i].path);
 
@@ -519,8 +566,8 @@ static __attribute__((noreturn)) void child_run(const struct child_args *a)
 		_exit(ASB_LAUNCH_EXIT_SETUP);
 	close(a->alive);
 	/* before the cgroup: BPF-LSM refuses mounts to a sandbox's tasks */
-	if (o->sb && held_missing(o))
-		child_fail(a->errfd, ST_HELD, ENOENT);
+	if (o->sb && held_unsound(o))
+		child_fail(a->errfd, ST_HELD, EINVAL);
 	if (o->sb && setup_mounts(o) < 0)
 		child_fail(a->errfd, ST_MOUNT, errno);
 	if (o->sb && !o->kernel_fs && a->ruleset_fd >= 0 &&

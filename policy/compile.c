@@ -1292,6 +1292,34 @@ static void check_unix_rules(struct ctx *c, struct sbx *s)
 }
 
 /*
+ * approve.exec is matched by path, and by inode for a file: at or below a
+ * path the sandbox may write, it could rename the program or its directory
+ * away and run it from there unasked, or change what runs. Refused.
+ */
+static void check_exec_rules(struct ctx *c, struct sbx *s)
+{
+	for (size_t i = 0; i < s->nrules; i++) {
+		const struct crule *x = &s->rules[i];
+
+		if (x->r.kind != ASB_RULE_ASK_EXEC || !x->path)
+			continue;
+		for (size_t j = 0; j < s->nrules; j++) {
+			const struct crule *w = &s->rules[j];
+			size_t n = w->path ? strlen(w->path) : 0;
+
+			if (w->r.kind != ASB_RULE_FS_WRITE || !w->path ||
+			    !path_related(x->path, w->path) ||
+			    strlen(x->path) < n)
+				continue;
+			error(c, x->r.line, "approve.exec: '%s': the sandbox may write at '%s' (line %u): it could move the program away and run it unasked",
+			      x->path, w->path, w->r.line);
+			s->bad = true;
+			break;
+		}
+	}
+}
+
+/*
  * approve.write and approve.connect are held at the system call on the
  * portable backend: an io_uring open or connect is no system call of the
  * sandbox's and would never be asked.
@@ -1596,6 +1624,8 @@ int asb_policy_compile_mem(const char *name, const char *buf, size_t len,
 			check_unix_rules(&c, s);
 		if (!s->bad)
 			check_io_uring(&c, s);
+		if (!s->bad)
+			check_exec_rules(&c, s);
 		if (!s->bad)
 			warn_shadowing(&c, s);
 		if (!s->bad && imply_on) {

@@ -186,7 +186,8 @@ static int helper(int argc, char **argv)
 		if (chdir(DIR "/ws"))
 			return result(-errno);
 		prctl(PR_SET_NAME, "c\n99 forged");
-		execl(HELD, HELD, "alpha beta", "two\nlines", "\x1b[2J", NULL);
+		execl(HELD, HELD, "alpha beta", "two\nlines", "\x1b[2J",
+		      "rule=x:1", "it's", "plain-1", NULL);
 		return result(-errno);
 	}
 	if (!strcmp(m, "exec-long")) {
@@ -615,7 +616,7 @@ TEST_F(appr, held_subtree_changes_only_by_approved_open)
 	/* one that does not exist could be made by a rename: not started */
 	EXPECT_NE(0, ask_once("askmissing", NULL, "exec", "/usr/bin/true", out,
 			      sizeof(out)));
-	EXPECT_NE(NULL, strstr(out, "must exist")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "inside fs.write, exist")) TH_LOG("%s", out);
 }
 
 /* --always: the next identical action does not ask; status shows the rule. */
@@ -716,12 +717,14 @@ TEST_F(appr, exec_prompt_shows_argv_and_cwd)
 
 	ASSERT_NE(0, id) TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
 	EXPECT_EQ(1, pending(buf, sizeof(buf))) TH_LOG("%s", buf);
-	EXPECT_NE(NULL, strstr(buf, " exec " HELD " alpha beta two\\x0alines "
-			       "\\x1b[2J (cwd " DIR "/ws) rule="))
+	/* where each argument ends, and what is no field of the line */
+	EXPECT_NE(NULL, strstr(buf, " exec " HELD " 'alpha beta' 'two\\x0alines' "
+			       "'\\x1b[2J' 'rule=x:1' 'it\\x27s' plain-1 (cwd "
+			       DIR "/ws) rule="))
 		TH_LOG("%s", buf);
 	EXPECT_EQ(0, answer(id, "approve"));
 	EXPECT_EQ(0, wait_exit(p)) TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
-	EXPECT_TRUE(AUDIT_HAS("\"verdict\":\"ask\"", "alpha beta two", self->via));
+	EXPECT_TRUE(AUDIT_HAS("\"verdict\":\"ask\"", "'alpha beta' 'two", self->via));
 }
 
 /* The digest a cut argv is shown with: the kernel's SHA-256, or (seccomp)

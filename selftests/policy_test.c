@@ -136,6 +136,8 @@ BAD(any_with_prefix, SB "net.connect = any/0:80\n",
     "t.ini:2: net.connect: 'any/0:80': 'any' takes no prefix\n");
 BAD(unix_under_write, SB "fs.write = /tmp/ws\nnet.unix = /tmp/ws/s.sock\n",
     "t.ini:3: net.unix: '/tmp/ws/s.sock': the sandbox may write at '/tmp/ws' (line 2): a link made there could name any socket\n");
+BAD(ask_exec_under_write, SB "fs.write = /tmp/ws\napprove.exec = /tmp/ws/tools\n",
+    "t.ini:3: approve.exec: '/tmp/ws/tools': the sandbox may write at '/tmp/ws' (line 2): it could move the program away and run it unasked\n");
 BAD(io_uring_with_ask, SB "approve.connect = any:443\nsys.allow = io_uring\n",
     "t.ini:3: sys.allow: io_uring with approve.connect (line 2): an io_uring open or connect is never asked\n");
 BAD(unix_above_write, SB "fs.write = /run/user/1\nnet.unix = /run\n",
