@@ -618,4 +618,103 @@ TEST_F(one, env_secret_with_exactly_the_grants)
 	ASSERT_STREQ(TOKEN "\n", out);
 }
 
+/* ---- approvals inside a writable subtree ---- */
+
+#define HELD(v_)	(strcmp((v_)->sb, "esc") ? "helduser" : "held")
+#define HOOKS		DIR "/rw/proj/.git/hooks"
+
+static int held_setup(void)
+{
+	return system("mkdir -p " HOOKS " && echo orig > " HOOKS
+	       "/pre-commit && echo real > " DIR "/rw/proj/conf.real && "
+	       "ln -sf conf.real " DIR "/rw/proj/conf.yml && "
+	       "chmod -R a+rwX " DIR "/rw");
+}
+
+/*
+ * An approve.write subtree nested in fs.write: renaming a directory above
+ * it once moved it from under its rule (the mount went along) to where
+ * agentd, opening in its own writable view, wrote without a prompt; or let
+ * a directory of the sandbox's making take its place.
+ */
+TEST_F(esc, held_write_not_moved_from_under_its_rule)
+{
+	char out[4096], buf[64] = "";
+	FILE *f;
+
+	ASSERT_EQ(0, held_setup());
+	ASSERT_EQ(0, run_as(HELD(variant), variant->as, "cd " DIR "/rw/proj; "
+			    "mv .git g2; echo PWNED > g2/hooks/pre-commit; "
+			    "echo x > g2/hooks/post-checkout; mv g2 .git; "
+			    "echo done", out, sizeof(out))) TH_LOG("%s", out);
+	f = fopen(HOOKS "/pre-commit", "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(buf, sizeof(buf), f));
+	fclose(f);
+	EXPECT_STREQ("orig\n", buf);
+	EXPECT_NE(0, access(HOOKS "/post-checkout", F_OK));
+}
+
+/* A held path that is a symlink would have its mount on the link's
+ * target, and the link replaced: the run is refused, nothing written. */
+TEST_F(esc, held_write_symlinked_path)
+{
+	char out[4096], buf[64] = "";
+	struct stat st;
+	FILE *f;
+
+	ASSERT_EQ(0, held_setup());
+	EXPECT_NE(0, run_as("heldlink", variant->as, "cd " DIR "/rw/proj; "
+			    "echo THROUGH > conf.yml; echo EVIL > n; "
+			    "mv -f n conf.yml; echo done", out, sizeof(out)))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "no symlink")) TH_LOG("%s", out);
+	f = fopen(DIR "/rw/proj/conf.real", "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(buf, sizeof(buf), f));
+	fclose(f);
+	EXPECT_STREQ("real\n", buf);
+	ASSERT_EQ(0, lstat(DIR "/rw/proj/conf.yml", &st));
+	EXPECT_TRUE(S_ISLNK(st.st_mode));
+}
+
+TEST_F(esc, tmpfile_open_leaves_agentd_running)
+{
+	char out[4096];
+
+	ASSERT_EQ(0, held_setup());
+	ASSERT_EQ(0, run_as(HELD(variant), variant->as, "/usr/bin/python3 -c '\n"
+			    "import os\n"
+			    "try: os.open(\"" DIR "/rw\", os.O_TMPFILE | os.O_RDWR, 0o600); print(\"tmpfile\")\n"
+			    "except OSError as e: print(\"no\", e.errno)\n'",
+			    out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "no 38")) TH_LOG("%s", out);
+	EXPECT_EQ(0, waitpid(self->agentd, NULL, WNOHANG));
+	/* and the exec guard is still there for the next sandbox */
+	ASSERT_EQ(0, run_in("esc", "/lib64/ld-linux-x86-64.so.2 /usr/sbin/nologin; "
+			    "echo status $?", out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "status 137")) TH_LOG("%s", out);
+}
+
+/*
+ * A root agent has no CAP_DAC_OVERRIDE: a file of another user in fs.write
+ * that it cannot read is not opened for it by agentd (as uid 0 with all
+ * of agentd's capabilities) either.
+ */
+TEST_F(one, root_gets_no_dac_override_through_agentd)
+{
+	char out[4096];
+
+	ASSERT_EQ(0, held_setup());
+	ASSERT_EQ(0, system("echo private > " DIR "/rw/priv && chown 1000:1000 "
+			    DIR "/rw/priv && chmod 600 " DIR "/rw/priv"));
+	ASSERT_EQ(0, run_as("held", "", "/usr/bin/python3 -c '\n"
+			    "import os\n"
+			    "try: print(\"read\", os.read(os.open(\"" DIR "/rw/priv\", os.O_RDWR), 64))\n"
+			    "except OSError as e: print(\"no\", e.errno)\n'",
+			    out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "private")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "no 13")) TH_LOG("%s", out);
+}
+
 TEST_HARNESS_MAIN
