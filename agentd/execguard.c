@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /* Loader of bpf/exec.bpf.c. See execguard.h. */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -18,8 +21,36 @@ struct asb_execguard {
 	struct exec_bpf *skel;
 };
 
+/*
+ * Pin every link under @pin_dir/exec, in place of an earlier agentd's: the
+ * guard keeps killing what it must when agentd is gone, until the next
+ * agentd's replaces it.
+ */
+static int pin_links(struct exec_bpf *skel, const char *pin_dir)
+{
+	const struct bpf_object_skeleton *sk = skel->skeleton;
+	char dir[PATH_MAX], path[PATH_MAX + NAME_MAX];
+
+	if (snprintf(dir, sizeof(dir), "%s/exec", pin_dir) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	if ((mkdir(pin_dir, 0700) && errno != EEXIST) ||
+	    (mkdir(dir, 0700) && errno != EEXIST))
+		return -errno;
+	for (int i = 0; i < sk->prog_cnt; i++) {
+		struct bpf_link *link = *sk->progs[i].link;
+
+		if (!link)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, sk->progs[i].name);
+		if ((unlink(path) && errno != ENOENT) ||
+		    bpf_link__pin(link, path))
+			return -errno ? -errno : -EINVAL;
+	}
+	return 0;
+}
+
 int asb_execguard_open(struct asb_execguard **out, int member_fd,
-		       int levels_fd, int events_fd)
+		       int levels_fd, int events_fd, const char *pin_dir)
 {
 	struct asb_execguard *eg = calloc(1, sizeof(*eg));
 	int err;
@@ -36,8 +67,11 @@ int asb_execguard_open(struct asb_execguard **out, int member_fd,
 	if (bpf_map__reuse_fd(eg->skel->maps.asb_member, member_fd) ||
 	    bpf_map__reuse_fd(eg->skel->maps.asb_levels, levels_fd) ||
 	    bpf_map__reuse_fd(eg->skel->maps.asb_events, events_fd) ||
-	    exec_bpf__load(eg->skel) || exec_bpf__attach(eg->skel)) {
+	    exec_bpf__load(eg->skel) || exec_bpf__attach(eg->skel))
 		err = errno ? -errno : -EINVAL;
+	else
+		err = pin_dir ? pin_links(eg->skel, pin_dir) : 0;
+	if (err) {
 		exec_bpf__destroy(eg->skel);
 		free(eg);
 		return err;

@@ -30,9 +30,10 @@ static inline __u32 asb_kdev(dev_t d)
 struct asb_execguard;
 
 /* The socket filter's asb_member and asb_levels maps (bpf/member.h) and
- * its ring buffer asb_events. */
+ * its ring buffer asb_events; with @pin_dir, the links are pinned under
+ * @pin_dir/exec: the guard outlives agentd. */
 int asb_execguard_open(struct asb_execguard **eg, int member_fd,
-		       int levels_fd, int events_fd);
+		       int levels_fd, int events_fd, const char *pin_dir);
 void asb_execguard_close(struct asb_execguard *eg);
 /* Expect @v for the next exec of thread @tid (v->ino 0: nothing). */
 int asb_execguard_expect(struct asb_execguard *eg, pid_t tid,

@@ -717,4 +717,49 @@ TEST_F(one, root_gets_no_dac_override_through_agentd)
 	EXPECT_NE(NULL, strstr(out, "no 13")) TH_LOG("%s", out);
 }
 
+/*
+ * The exec guard stays when agentd is gone (its links are pinned, as the
+ * BPF-LSM programs' are): an ELF interpreter run as a program is still
+ * killed in a sandbox that outlives agentd.
+ */
+TEST_F(esc, exec_guard_outlives_agentd)
+{
+	char out[4096] = "", line[PATH_MAX + 512];
+	FILE *f;
+	int fd = -1, i;
+
+	ASSERT_EQ(0, held_setup());
+	ASSERT_EQ(0, mkfifo(DIR "/ro/go", 0666));
+	f = fopen(DIR "/ro/try.sh", "w");
+	ASSERT_NE(NULL, f);
+	fputs("read x < " DIR "/ro/go; /lib64/ld-linux-x86-64.so.2 "
+	      "/usr/bin/true; echo status $?\n", f);
+	fclose(f);
+	snprintf(line, sizeof(line), "%s/asbctl --socket " SOCK " run "
+		 "--sandbox %s -- %s /bin/sh " DIR "/ro/try.sh > " DIR
+		 "/out 2>&1 &", bindir, HELD(variant), variant->as);
+	ASSERT_EQ(0, asb_sh(line, NULL, 0));
+	/* the sandbox waits on the FIFO: it has a reader */
+	for (i = 0; i < 200 && fd < 0; i++) {
+		fd = open(DIR "/ro/go", O_WRONLY | O_NONBLOCK);
+		if (fd < 0)
+			usleep(50000);
+	}
+	ASSERT_LE(0, fd);
+	kill(self->agentd, SIGKILL);
+	waitpid(self->agentd, NULL, 0);
+	self->agentd = 0;
+	ASSERT_EQ(3, write(fd, "go\n", 3));
+	close(fd);
+	for (i = 0; i < 200 && !strstr(out, "status"); i++) {
+		usleep(50000);
+		f = fopen(DIR "/out", "r");
+		if (f) {
+			out[fread(out, 1, sizeof(out) - 1, f)] = 0;
+			fclose(f);
+		}
+	}
+	EXPECT_NE(NULL, strstr(out, "status 137")) TH_LOG("%s", out);
+}
+
 TEST_HARNESS_MAIN
