@@ -166,6 +166,8 @@ static const char *action_name(int a)
 		return "mount";
 	case ASB_ACT_EXEC_INTERP:
 		return "exec-interp";
+	case ASB_ACT_TASK:
+		return "process";
 	default:
 		return "?";
 	}
@@ -277,6 +279,20 @@ static int on_event(void *ctx, const struct asb_event *ev)
 	case ASB_ACT_EXEC_INTERP:
 		snprintf(obj, sizeof(obj), "%.*s", ASB_UNIX_PATH_MAX, ev->path);
 		break;
+	case ASB_ACT_TASK: {
+		static const char *const what[] = {
+			[ASB_TASK_SIGNAL] = "signal", [ASB_TASK_PTRACE] = "ptrace",
+			[ASB_TASK_SCHED] = "schedule",
+		};
+		__u32 tgid;
+
+		memcpy(&tgid, ev->addr, sizeof(tgid));
+		snprintf(obj, sizeof(obj), "%s %u to pid %u (%.*s)",
+			 ev->sock_type < 3 ? what[ev->sock_type] : "?",
+			 ev->protocol, tgid, ASB_COMM_LEN, ev->path);
+		r.source = "bpf-lsm";
+		break;
+	}
 	default:
 		snprintf(obj, sizeof(obj), "%s%.*s",
 			 ev->flags & ASB_EVF_ABSTRACT && ev->path[0] != '@' ?
@@ -798,7 +814,8 @@ int main(int argc, char **argv)
 	ret = asb_execguard_open(&d.eg,
 				 asb_sockfilter_map_fd(d.sbs.sf, "asb_member"),
 				 asb_sockfilter_map_fd(d.sbs.sf, "asb_levels"),
-				 asb_sockfilter_map_fd(d.sbs.sf, "asb_events"));
+				 asb_sockfilter_map_fd(d.sbs.sf, "asb_events"),
+				 PIN_DIR);
 	if (ret < 0)
 		logmsg("exec guard: %s: sandboxes cannot be created",
 		       strerror(-ret));

@@ -1176,6 +1176,81 @@ int BPF_PROG(asb_path_rename, const struct path *old_dir,
 		     new_dentry, ASB_ACT_FILE_RENAME);
 }
 
+/* ---- hooks: processes outside the sandbox ---- */
+
+/*
+ * A sandbox acts on its own processes only: a signal, ptrace or a private
+ * file of /proc/PID (environ, mem, maps, fd), a priority, a scheduling
+ * policy, an I/O priority or the memory placement of a process of another
+ * sandbox or of none is refused, whatever /proc shows; processes put in
+ * with `asbctl attach`, which share the host's PID namespace, included.
+ */
+static __always_inline int own_task(struct task_struct *p, __u16 what,
+				    __u16 arg)
+{
+	__u32 sbid, tgid, *sb;
+	struct asb_event *ev;
+	bool same;
+
+	if (!member(&sbid))
+		return 0;
+	bpf_rcu_read_lock();
+	sb = member_of(BTF_PTR(p->cgroups->dfl_cgrp, struct cgroup),
+		       levels_mask());
+	same = sb && *sb == sbid;
+	bpf_rcu_read_unlock();
+	if (same)
+		return 0;
+	ev = ev_new(sbid, ASB_ACT_TASK, ASB_RULE_NONE, true);
+	if (ev) {
+		tgid = p->tgid;
+		__builtin_memcpy(ev->addr, &tgid, sizeof(tgid));
+		ev->sock_type = what;
+		ev->protocol = arg;
+		bpf_probe_read_kernel_str(ev->path, ASB_COMM_LEN, p->comm);
+		ev_send(ev);
+	}
+	return -EPERM;
+}
+
+SEC("lsm/task_kill")
+int BPF_PROG(asb_task_kill, struct task_struct *p, struct kernel_siginfo *info,
+	     int sig, const struct cred *cred, int ret)
+{
+	return ret ?: own_task(p, ASB_TASK_SIGNAL, (__u16)sig);
+}
+
+SEC("lsm/ptrace_access_check")
+int BPF_PROG(asb_ptrace_access_check, struct task_struct *child,
+	     unsigned int mode, int ret)
+{
+	return ret ?: own_task(child, ASB_TASK_PTRACE, (__u16)mode);
+}
+
+SEC("lsm/task_setnice")
+int BPF_PROG(asb_task_setnice, struct task_struct *p, int nice, int ret)
+{
+	return ret ?: own_task(p, ASB_TASK_SCHED, 0);
+}
+
+SEC("lsm/task_setioprio")
+int BPF_PROG(asb_task_setioprio, struct task_struct *p, int ioprio, int ret)
+{
+	return ret ?: own_task(p, ASB_TASK_SCHED, 0);
+}
+
+SEC("lsm/task_setscheduler")
+int BPF_PROG(asb_task_setscheduler, struct task_struct *p, int ret)
+{
+	return ret ?: own_task(p, ASB_TASK_SCHED, 0);
+}
+
+SEC("lsm/task_movememory")
+int BPF_PROG(asb_task_movememory, struct task_struct *p, int ret)
+{
+	return ret ?: own_task(p, ASB_TASK_SCHED, 0);
+}
+
 /* ---- hooks: mounts ---- */
 
 static __always_inline int no_mount(void)

@@ -206,6 +206,22 @@ TEST_F(esc, code_from_writable_subtree_refused)
 		TH_LOG("%s", out);
 }
 
+/* Is agentd running the portable backend (asbctl status' first line)? */
+static bool portable(void)
+{
+	char cmd[PATH_MAX + 64], line[256] = "";
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "%s/asbctl --socket " SOCK " status", bindir);
+	p = popen(cmd, "r");
+	if (!p)
+		return false;
+	if (!fgets(line, sizeof(line), p))
+		line[0] = 0;
+	pclose(p);
+	return strstr(line, "portable") != NULL;
+}
+
 /* ---- files: writing metadata is writing the file ---- */
 
 /* A terminal on stdio stays the caller's: no fchmod of the caller's pty. */
@@ -489,16 +505,9 @@ TEST_F(esc, listen_without_bind_gets_no_connection)
  */
 TEST_F(esc, abstract_unix_name_not_taken)
 {
-	char out[4096], cmd[PATH_MAX + 64] = "", line[256] = "";
-	FILE *p;
+	char out[4096];
 
-	snprintf(cmd, sizeof(cmd), "%s/asbctl --socket " SOCK " status", bindir);
-	p = popen(cmd, "r");
-	ASSERT_NE(NULL, p);
-	if (!fgets(line, sizeof(line), p))
-		line[0] = 0;
-	pclose(p);
-	if (strstr(line, "portable"))
+	if (portable())
 		SKIP(return, "portable backend: no hook sees a unix bind "
 		     "(docs/threat-model.md); the VM lane runs this on BPF-LSM");
 	ASSERT_EQ(0, run_in("esc", "/usr/bin/python3 -c '\n"
@@ -554,6 +563,47 @@ TEST_F(one, denial_flood_stays_in_its_sandbox)
 }
 
 /* ---- the control plane ---- */
+
+/*
+ * A process put in the sandbox with asbctl attach shares the host's PID
+ * namespace: it still signals, traces, reads /proc/PID of, or reschedules
+ * no process outside.
+ */
+TEST_F(esc, attached_process_leaves_outside_alone)
+{
+	char out[4096] = "", line[PATH_MAX + 1024];
+	FILE *f;
+
+	if (portable())
+		SKIP(return, "portable backend: an attached process gets the "
+		     "cgroup's socket rules only (docs/threat-model.md); the VM "
+		     "lane runs this on BPF-LSM");
+	ASSERT_EQ(0, mkfifo(DIR "/ro/go", 0666));
+	snprintf(line, sizeof(line),
+		 "sleep 60 & v=$!; (read x < " DIR "/ro/go; %s "
+		 "/bin/sh -c \"kill -STOP $v && echo stopped; "
+		 "cat /proc/$v/environ > /dev/null && echo read; "
+		 "renice -n 5 -p $v > /dev/null && echo reniced; echo end\") "
+		 "> " DIR "/out 2>&1 & a=$!; %s/asbctl --socket " SOCK
+		 " attach --sandbox %s $a && echo go > " DIR "/ro/go; wait $a; "
+		 "grep State /proc/$v/status; kill $v", variant->as, bindir,
+		 variant->sb);
+	ASSERT_EQ(0, asb_sh(line, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "stopped")) TH_LOG("%s", out);
+	f = fopen(DIR "/out", "r");
+	ASSERT_NE(NULL, f);
+	out[fread(out, 1, sizeof(out) - 1, f)] = 0;
+	fclose(f);
+	EXPECT_NE(NULL, strstr(out, "end")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "stopped")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "read\n")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "reniced")) TH_LOG("%s", out);
+	/* as nobody, the permissions refuse first: nothing to record */
+	if (!*variant->as)
+		EXPECT_TRUE(ASB_AUDIT_HAS(DIR "/audit.jsonl",
+					  "\"action\":\"process\"",
+					  "signal 19 to pid"));
+}
 
 /* agentd's control socket, by its path or a link made in fs.write */
 TEST_F(esc, control_socket_out_of_reach)

@@ -51,7 +51,18 @@ enum asb_sock_action {
 	ASB_ACT_LISTEN6,
 	/* BPF-LSM backend: bind() of an abstract unix name, refused */
 	ASB_ACT_UNIX_BIND,
-	ASB_ACT_MAX = ASB_ACT_UNIX_BIND,
+	/* BPF-LSM backend: a process outside the sandbox signalled, traced
+	 * or rescheduled (addr: its tgid, path: its comm, sock_type: what,
+	 * protocol: the signal or ptrace mode) */
+	ASB_ACT_TASK,
+	ASB_ACT_MAX = ASB_ACT_TASK,
+};
+
+/* asb_event.sock_type of ASB_ACT_TASK */
+enum asb_task_what {
+	ASB_TASK_SIGNAL,
+	ASB_TASK_PTRACE,
+	ASB_TASK_SCHED,		/* nice, I/O priority, scheduler, memory */
 };
 
 /* asb_event.verdict */
