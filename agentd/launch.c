@@ -232,21 +232,23 @@ static bool own_mount(const struct asb_image_rule *r, const char *path)
 /* Is one of @a and @b (absolute, canonical) at or below the other? */
 static bool nested(const char *a, const char *b);
 
-/* The fs.write rule of @o strictly above @path, or NULL. */
+/* The outermost fs.write path of @o strictly above @path, or NULL. */
 static const char *write_above(const struct asb_launch_opts *o,
 			       const char *path)
 {
 	const struct asb_image_rule *r = asb_image_rules(o->img) +
 					 o->sb->first_rule;
+	const char *top = NULL;
 
 	for (uint32_t j = 0; j < o->sb->n_rules; j++) {
 		const char *w = asb_image_str(o->img, r[j].path);
 
 		if (r[j].kind == ASB_RULE_FS_WRITE && w &&
-		    strlen(w) < strlen(path) && nested(w, path))
-			return w;
+		    strlen(w) < strlen(path) && nested(w, path) &&
+		    (!top || strlen(w) < strlen(top)))
+			top = w;
 	}
-	return NULL;
+	return top;
 }
 
 /*
