@@ -489,10 +489,10 @@ static int open_for(const struct held *h)
 		return err;
 	old = creat ? umask(h->umask) : 0;
 	/* approve.write is read-only in the sandbox's view: agentd's own */
-	here = h->ro ? here_of(h) : dup(h->fd >= 0 ? h->fd : h->pfd);
+	here = h->ro ? here_of(h) : h->fd >= 0 ? h->fd : h->pfd;
 	if (here < 0) {
 		fd = -1;
-		errno = h->ro ? -here : errno;
+		errno = -here;
 	} else if (h->fd >= 0) {
 		snprintf(p, sizeof(p), "/proc/self/fd/%d", here);
 		fd = open(p, (h->flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW)) |
@@ -502,7 +502,7 @@ static int open_for(const struct held *h)
 			    O_NOCTTY | O_NONBLOCK, h->mode);
 	}
 	err = errno;
-	if (here >= 0)
+	if (h->ro && here >= 0)
 		close(here);
 	if (fd >= 0 && !(h->flags & O_NONBLOCK) &&
 	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
