@@ -262,14 +262,6 @@ static void read_comm(pid_t pid, char *comm)
 		snprintf(comm, 17, "%.*s", (int)strcspn(buf, "\n"), buf);
 }
 
-/* A program as the exec guard recorded it (kernel dev_t), as a stat. */
-static void exe_of_val(const struct asb_exe_val *v, struct stat *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->st_dev = makedev(v->dev >> 20, v->dev & 0xfffff);
-	st->st_ino = v->ino;
-}
-
 /* Whether @st is the asb-secret binary installed next to agentd. */
 static bool is_client(const struct asb_broker *b, const struct stat *st)
 {
@@ -293,25 +285,17 @@ int asb_peer_check(const struct asb_broker *b, struct asb_peer *p,
 	struct asb_exe_val v;
 	int ret = ASB_BR_OK;
 	struct stat st;
-	char exe[PATH_MAX] = "";
+	char exe[PATH_MAX];
 	bool known;
 
 	p->id_pid = p->pid;
-	if (sandbox_of_pid(b, p->pid, p->cgid, &s)) {
+	if (sandbox_of_pid(b, p->pid, p->cgid, &s) ||
+	    proc_exe(p->pid, exe, sizeof(exe), &st)) {
 		ret = ASB_BR_PEER_GONE;
 		goto recheck;
 	}
 	if (!s) {
 		ret = ASB_BR_NOT_SANDBOXED;
-		goto recheck;
-	}
-	/* the program it runs: the kernel's record of its last exec, or,
-	 * for a process of unknown past (attached), /proc/PID/exe */
-	known = !asb_execguard_exe(b->sbs->eg, p->pid, false, &v);
-	if (known) {
-		exe_of_val(&v, &st);
-	} else if (proc_exe(p->pid, exe, sizeof(exe), &st)) {
-		ret = ASB_BR_PEER_GONE;
 		goto recheck;
 	}
 	if ((flags & ASB_PEER_CALLER) && is_client(b, &st)) {
@@ -320,14 +304,17 @@ int asb_peer_check(const struct asb_broker *b, struct asb_peer *p,
 			ret = ASB_BR_WRONG_EXE;	/* no known past */
 			goto recheck;
 		}
-		exe_of_val(&v, &p->exe_st);
+		snprintf(p->exe, sizeof(p->exe), "(before asb-secret: inode %u:%u:%llu)",
+			 v.dev >> 20, v.dev & 0xfffff, (unsigned long long)v.ino);
+		memset(&p->exe_st, 0, sizeof(p->exe_st));
+		p->exe_st.st_dev = makedev(v.dev >> 20, v.dev & 0xfffff);
+		p->exe_st.st_ino = v.ino;
 		p->ino_only = v.flags & ASB_EXE_OVERLAY;
 		known = true;
 	} else {
-		/* the path is read for the record, after the reply */
 		snprintf(p->exe, sizeof(p->exe), "%s", exe);
 		p->exe_st = st;
-		p->ino_only = known && (v.flags & ASB_EXE_OVERLAY);
+		known = !asb_execguard_exe(b->sbs->eg, p->pid, false, &v);
 	}
 	if (flags & ASB_PEER_ENV) {
 		/* attached with asbctl attach, not started in the sandbox:
@@ -352,7 +339,7 @@ static bool exe_matches(const struct asb_peer *p, const char *exe)
 {
 	struct stat st;
 
-	if (p->exe[0] && !strcmp(p->exe, exe))
+	if (!strcmp(p->exe, exe))
 		return true;
 	/* a symlinked path in the policy: same file? (by inode number alone
 	 * where the kernel saw it through overlayfs, as bpf/exec.bpf.c) */
@@ -391,39 +378,17 @@ static uint64_t now_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/*
- * The program for the record: its path if the peer is still the process
- * the pidfd holds, else (and for asb-secret's caller) its inode.
- */
-static void exe_for_record(const struct asb_peer *p, char *exe, size_t len)
-{
-	struct stat st;
-
-	if (!p->via_client && p->pid > 0 && p->pidfd >= 0 &&
-	    !proc_exe(p->pid, exe, len, &st) && pidfd_alive(p->pidfd))
-		return;
-	if (!p->exe_st.st_ino) {
-		snprintf(exe, len, "?");
-		return;
-	}
-	snprintf(exe, len, "(%sinode %u:%u:%llu)",
-		 p->via_client ? "before asb-secret: " : "",
-		 major(p->exe_st.st_dev), minor(p->exe_st.st_dev),
-		 (unsigned long long)p->exe_st.st_ino);
-}
-
 static void audit(struct asb_broker *b, const struct asb_peer *p,
 		  const char *action, const char *object,
 		  const struct asb_image_secret *sec, int reason)
 {
 	char verdict[80], rule[ASB_PATH_MAX + 16] = "", comm[17];
-	char exe[PATH_MAX];
 	struct asb_audit_rec r = {
 		.time_ns = now_ns(),
 		.sandbox = p->s ? p->s->name : "-",
 		.pid = p->id_pid ? p->id_pid : p->pid,
 		.comm = comm,
-		.exe = p->exe[0] ? p->exe : exe,
+		.exe = p->exe[0] ? p->exe : "?",
 		.action = action,
 		.object = object,
 		.verdict = verdict,
@@ -431,10 +396,8 @@ static void audit(struct asb_broker *b, const struct asb_peer *p,
 		.source = "broker",
 	};
 
-	/* read after the reply: only the record needs them */
+	/* read after the reply: only the record needs it */
 	read_comm(p->pid, comm);
-	if (!p->exe[0])
-		exe_for_record(p, exe, sizeof(exe));
 	if (reason == ASB_BR_OK) {
 		b->grants++;
 		snprintf(verdict, sizeof(verdict), "grant");

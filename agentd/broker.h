@@ -60,8 +60,7 @@ struct asb_peer {
 					 * was before it ran asb-secret */
 	bool ino_only;			/* exe_st's dev is overlayfs's */
 	pid_t id_pid;			/* the process whose identity counts */
-	char exe[PATH_MAX];		/* /proc/id_pid/exe, or "": the exec
-					 * guard's record (exe_st) was used */
+	char exe[PATH_MAX];		/* /proc/id_pid/exe */
 	struct stat exe_st;
 	struct asb_sandbox *s;		/* NULL: in no sandbox */
 };
