@@ -579,15 +579,21 @@ TEST_F(esc, attached_process_leaves_outside_alone)
 		     "cgroup's socket rules only (docs/threat-model.md); the VM "
 		     "lane runs this on BPF-LSM");
 	ASSERT_EQ(0, mkfifo(DIR "/ro/go", 0666));
+	/* a running sandbox to attach to; the attacker waits on the FIFO
+	 * until it is in (and is let go if the attach fails) */
 	snprintf(line, sizeof(line),
+		 "sleep 30 | %s/asbctl --socket " SOCK " run --sandbox %s -- "
+		 "/bin/cat > /dev/null 2>&1 & s=$!; "
 		 "sleep 60 & v=$!; (read x < " DIR "/ro/go; %s "
 		 "/bin/sh -c \"kill -STOP $v && echo stopped; "
 		 "cat /proc/$v/environ > /dev/null && echo read; "
 		 "renice -n 5 -p $v > /dev/null && echo reniced; echo end\") "
-		 "> " DIR "/out 2>&1 & a=$!; %s/asbctl --socket " SOCK
-		 " attach --sandbox %s $a && echo go > " DIR "/ro/go; wait $a; "
-		 "grep State /proc/$v/status; kill $v", variant->as, bindir,
-		 variant->sb);
+		 "> " DIR "/out 2>&1 & a=$!; i=0; "
+		 "until %s/asbctl --socket " SOCK " attach --sandbox %s $a "
+		 "2>/dev/null; do i=$((i+1)); [ $i -gt 100 ] && break; "
+		 "sleep 0.1; done; echo go > " DIR "/ro/go; wait $a; "
+		 "grep State /proc/$v/status; kill $v $s", bindir, variant->sb,
+		 variant->as, bindir, variant->sb);
 	ASSERT_EQ(0, asb_sh(line, out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_EQ(NULL, strstr(out, "stopped")) TH_LOG("%s", out);
 	f = fopen(DIR "/out", "r");
