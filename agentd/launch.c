@@ -39,6 +39,7 @@ extern char **environ;
 enum stage {
 	ST_MOUNT = 1,
 	ST_HELD,
+	ST_HELD_EXEC,
 	ST_CGROUP,
 	ST_CAPS,
 	ST_PDEATHSIG,
@@ -52,6 +53,7 @@ enum stage {
 static const char *const stage_name[] = {
 	[ST_MOUNT] = "mount namespace",
 	[ST_HELD] = "an approve.write path must be its own real path (no symlink on the way) and, inside fs.write, exist: it is kept read-only",
+	[ST_HELD_EXEC] = "an approve.exec path must not be inside fs.write (a symlink on the way included), nor a #! script: an interpreter the sandbox runs reads a script without asking (name the interpreter in approve.exec)",
 	[ST_CGROUP] = "join cgroup",
 	[ST_CAPS] = "drop capabilities and switch ids",
 	[ST_PDEATHSIG] = "parent death signal",
@@ -232,23 +234,36 @@ static bool own_mount(const struct asb_image_rule *r, const char *path)
 /* Is one of @a and @b (absolute, canonical) at or below the other? */
 static bool nested(const char *a, const char *b);
 
-/* The outermost fs.write path of @o strictly above @path, or NULL. */
-static const char *write_above(const struct asb_launch_opts *o,
-			       const char *path)
+/*
+ * The outermost fs.write path of @o above @path (a real path), at it too
+ * if @at, itself as a real path in @top (PATH_MAX): the mounts and
+ * Landlock follow a symlink in a rule's path, so the comparison must too.
+ * NULL if none.
+ */
+static const char *write_over(const struct asb_launch_opts *o,
+			      const char *path, bool at, char *top)
 {
 	const struct asb_image_rule *r = asb_image_rules(o->img) +
 					 o->sb->first_rule;
-	const char *top = NULL;
+	char real[PATH_MAX];
+	bool found = false;
 
 	for (uint32_t j = 0; j < o->sb->n_rules; j++) {
 		const char *w = asb_image_str(o->img, r[j].path);
+		size_t n;
 
-		if (r[j].kind == ASB_RULE_FS_WRITE && w &&
-		    strlen(w) < strlen(path) && nested(w, path) &&
-		    (!top || strlen(w) < strlen(top)))
-			top = w;
+		if (r[j].kind != ASB_RULE_FS_WRITE || !w)
+			continue;
+		if (!realpath(w, real))
+			snprintf(real, sizeof(real), "%s", w);
+		n = strlen(real);
+		if ((n < strlen(path) || (at && n == strlen(path))) &&
+		    nested(real, path) && (!found || n < strlen(top))) {
+			memcpy(top, real, n + 1);
+			found = true;
+		}
 	}
-	return top;
+	return found ? top : NULL;
 }
 
 /*
@@ -261,7 +276,7 @@ static bool held_unsound(const struct asb_launch_opts *o)
 {
 	const struct asb_image_rule *r = asb_image_rules(o->img) +
 					 o->sb->first_rule;
-	char real[PATH_MAX];
+	char real[PATH_MAX], top[PATH_MAX];
 
 	for (uint32_t i = 0; i < o->sb->n_rules; i++) {
 		const char *p = asb_image_str(o->img, r[i].path);
@@ -269,8 +284,42 @@ static bool held_unsound(const struct asb_launch_opts *o)
 		if (r[i].kind != ASB_RULE_ASK_WRITE || !p)
 			continue;
 		if (realpath(p, real) ? strcmp(real, p) != 0 :
-		    errno != ENOENT || write_above(o, p))
+		    errno != ENOENT || write_over(o, p, false, top))
 			return true;
+	}
+	return false;
+}
+
+/*
+ * approve.exec paths that cannot be held: one the sandbox may write at (it
+ * could put a program of its own there, or move the held one away and run
+ * it unasked; the compiler refuses the plain case, this one sees symlinks),
+ * and a "#!" script: exec runs its interpreter, which the sandbox may run
+ * on the script's text without any exec of the script. Refused.
+ */
+static bool held_exec_unsound(const struct asb_launch_opts *o)
+{
+	const struct asb_image_rule *r = asb_image_rules(o->img) +
+					 o->sb->first_rule;
+	char real[PATH_MAX], top[PATH_MAX], head[2];
+	const char *p;
+	int fd;
+
+	for (uint32_t i = 0; i < o->sb->n_rules; i++) {
+		p = asb_image_str(o->img, r[i].path);
+		if (r[i].kind != ASB_RULE_ASK_EXEC || !p)
+			continue;
+		if (!realpath(p, real))
+			continue;	/* nothing there to run */
+		if (write_over(o, real, true, top))
+			return true;
+		fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+		if (fd >= 0 && read(fd, head, 2) == 2 && !memcmp(head, "#!", 2)) {
+			close(fd);
+			return true;
+		}
+		if (fd >= 0)
+			close(fd);
 	}
 	return false;
 }
@@ -285,12 +334,12 @@ static int pin_ancestors(const struct asb_launch_opts *o)
 {
 	const struct asb_image_rule *r = asb_image_rules(o->img) +
 					 o->sb->first_rule;
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], top[PATH_MAX];
 
 	for (uint32_t i = 0; i < o->sb->n_rules; i++) {
 		const char *p = asb_image_str(o->img, r[i].path);
 		const char *w = p && r[i].kind == ASB_RULE_ASK_WRITE ?
-				write_above(o, p) : NULL;
+				write_over(o, p, false, top) : NULL;
 
 		if (!w || strlen(p) >= sizeof(dir))
 			continue;
@@ -570,6 +619,8 @@ static __attribute__((noreturn)) void child_run(const struct child_args *a)
 	/* before the cgroup: BPF-LSM refuses mounts to a sandbox's tasks */
 	if (o->sb && held_unsound(o))
 		child_fail(a->errfd, ST_HELD, EINVAL);
+	if (o->sb && held_exec_unsound(o))
+		child_fail(a->errfd, ST_HELD_EXEC, EINVAL);
 	if (o->sb && setup_mounts(o) < 0)
 		child_fail(a->errfd, ST_MOUNT, errno);
 	if (o->sb && !o->kernel_fs && a->ruleset_fd >= 0 &&

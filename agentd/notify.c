@@ -720,53 +720,121 @@ static void decide(struct asb_notifier *nt, struct asb_sandbox *s,
 /* ---- exec ---- */
 
 /*
- * The interpreter a "#!" script @fd names, resolved in @tid's root: an
- * O_PATH fd, or -1 when @fd is no such script.
+ * "#!" scripts, as fs/binfmt_script.c reads them: the first BINPRM_BUF_SIZE
+ * bytes, zero-padded; the interpreter's name and its optional argument.
+ * The kernel follows up to SCRIPT_DEPTH interpreters that are scripts too.
  */
-static int script_interp(pid_t tid, int fd)
-{
-	char p[64], buf[256], *interp;
-	int rfd, root, ifd;
-	ssize_t n;
-	bool abs;
+#define SCRIPT_BUF	256
+#define SCRIPT_DEPTH	5
 
-	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
-	rfd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (rfd < 0)
-		return -1;
-	n = read(rfd, buf, sizeof(buf) - 1);
-	close(rfd);
-	if (n < 3 || buf[0] != '#' || buf[1] != '!')
-		return -1;
-	buf[n] = 0;
-	interp = buf + 2 + strspn(buf + 2, " \t");
-	interp[strcspn(interp, " \t\n")] = 0;
-	if (interp[0] != '/')
-		return -1;
-	root = base_dir(tid, AT_FDCWD, "/", &abs);
-	if (root < 0)
-		return -1;
-	ifd = resolve_at(root, interp, true, 0);
-	close(root);
-	return ifd < 0 ? -1 : ifd;
+struct script_chain {
+	int depth;				/* 0: not a script */
+	char line[SCRIPT_DEPTH][SCRIPT_BUF];
+	const char *name[SCRIPT_DEPTH];		/* level d's interpreter */
+	const char *arg[SCRIPT_DEPTH];		/* and its argument, or NULL */
+	int fd[SCRIPT_DEPTH];			/* O_PATH, in the target's view */
+};
+
+static bool spacetab(char c)
+{
+	return c == ' ' || c == '\t';
 }
 
-/* A "#!" script: the interpreter's (dev, ino) and the kernel's filename. */
-static void exec_script(struct held *h, int fd, pid_t tid, int dirfd,
-			const char *path)
+static char *next_non_spacetab(char *p, char *last)
 {
-	struct stat st;
-	int ifd = script_interp(tid, fd);
-	ssize_t n;
+	for (; p <= last; p++)
+		if (!spacetab(*p))
+			return p;
+	return NULL;
+}
 
-	if (ifd < 0)
-		return;
-	if (!fstat(ifd, &st)) {
-		h->ev.interp_dev = asb_kdev(st.st_dev);
-		h->ev.interp_ino = st.st_ino;
+static char *next_terminator(char *p, char *last)
+{
+	for (; p <= last; p++)
+		if (spacetab(*p) || !*p)
+			return p;
+	return NULL;
+}
+
+/* load_script()'s parse of @buf (SCRIPT_BUF bytes, zero-padded). */
+static bool shebang(char *buf, const char **name, const char **arg)
+{
+	char *last = buf + SCRIPT_BUF - 1, *end, *nm, *sep;
+
+	if (buf[0] != '#' || buf[1] != '!')
+		return false;
+	end = memchr(buf, '\n', SCRIPT_BUF);
+	if (!end) {
+		end = next_non_spacetab(buf + 2, last);
+		if (!end || !next_terminator(end, last))
+			return false;	/* the name may be cut: ENOEXEC */
+		end = last;
 	}
-	close(ifd);
-	/* the filename exactly as fs/exec.c builds it */
+	while (spacetab(end[-1]))
+		end--;
+	nm = next_non_spacetab(buf + 2, end);
+	if (!nm || nm == end)
+		return false;
+	sep = next_terminator(nm, end);
+	*arg = sep && *sep ? next_non_spacetab(sep, end) : NULL;
+	*end = 0;
+	if (*arg)
+		*sep = 0;
+	*name = nm;
+	return true;
+}
+
+/*
+ * The "#!" chain from the file @fd (O_PATH) as @tid's exec will follow it:
+ * each interpreter resolved in @tid's view (relative to its cwd if not
+ * absolute, as open_exec() does). Levels whose interpreter cannot be found
+ * end the chain: the exec fails, or the exec guard kills what runs.
+ */
+static void script_chain(pid_t tid, int fd, struct script_chain *c)
+{
+	char p[64];
+	int cur = fd, rfd, base;
+	bool abs;
+
+	c->depth = 0;
+	while (c->depth < SCRIPT_DEPTH) {
+		char *buf = c->line[c->depth];
+		int d = c->depth;
+
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", cur);
+		rfd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (rfd < 0)
+			return;
+		memset(buf, 0, SCRIPT_BUF);
+		if (read(rfd, buf, SCRIPT_BUF) < 2 ||
+		    !shebang(buf, &c->name[d], &c->arg[d])) {
+			close(rfd);
+			return;
+		}
+		close(rfd);
+		base = base_dir(tid, AT_FDCWD, c->name[d], &abs);
+		c->fd[d] = base < 0 ? -1 : resolve_at(base, c->name[d], abs, 0);
+		if (base >= 0)
+			close(base);
+		if (c->fd[d] < 0)
+			return;
+		cur = c->fd[d];
+		c->depth++;
+	}
+}
+
+static void script_chain_free(struct script_chain *c)
+{
+	for (int d = 0; d < c->depth; d++)
+		close(c->fd[d]);
+	c->depth = 0;
+}
+
+/* The filename exactly as fs/exec.c builds it; false if too long. */
+static bool exec_filename(struct held *h, int dirfd, const char *path)
+{
+	int n;
+
 	if (path[0] == '/' || dirfd == AT_FDCWD)
 		n = snprintf(h->ev.name, sizeof(h->ev.name), "%s", path);
 	else if (!path[0])
@@ -775,8 +843,52 @@ static void exec_script(struct held *h, int fd, pid_t tid, int dirfd,
 		n = snprintf(h->ev.name, sizeof(h->ev.name), "/dev/fd/%d/%s",
 			     dirfd, path);
 	if (n < 0 || (size_t)n >= sizeof(h->ev.name))
-		h->ev.interp_ino = 0;	/* too long to compare: no match */
+		return false;
 	h->ev.name_len = (__u32)n;
+	return true;
+}
+
+static __u64 fnv(__u64 hash, const void *p, size_t len, size_t *total)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		hash = (hash ^ b[i]) * ASB_FNV64_PRIME;
+	*total += len;
+	return hash;
+}
+
+/*
+ * The argv the new image gets, into h->ev for the exec guard: the caller's
+ * (an empty one becomes { "" }); for a script, load_script()'s at each
+ * level: the interpreter, its argument, the filename (then the previous
+ * interpreter), in place of argv[0]. False if over ASB_ARGV_MAX.
+ */
+static bool exec_argv(struct held *h, const struct script_chain *c)
+{
+	__u64 hash = ASB_FNV64_OFFSET;
+	size_t total = 0, first = h->argc ? strlen(h->argv) + 1 : 0;
+
+	if (!c->depth) {
+		if (h->argc)
+			hash = fnv(hash, h->argv, h->argv_len, &total);
+		else
+			hash = fnv(hash, "", 1, &total);
+	} else {
+		for (int d = c->depth - 1; d >= 0; d--) {
+			hash = fnv(hash, c->name[d], strlen(c->name[d]) + 1, &total);
+			if (c->arg[d])
+				hash = fnv(hash, c->arg[d], strlen(c->arg[d]) + 1,
+					   &total);
+		}
+		hash = fnv(hash, h->ev.name, h->ev.name_len + 1, &total);
+		hash = fnv(hash, h->argv + first, h->argv_len - first, &total);
+	}
+	if (total > ASB_ARGV_MAX)
+		return false;
+	h->ev.argv_hash = hash;
+	h->ev.argv_len = (__u32)total;
+	return true;
 }
 
 /*
@@ -805,30 +917,20 @@ static const struct asb_image_rule *exec_rule(const struct asb_sandbox *s,
 }
 
 /*
- * The approve.exec rule a "#!" chain from @fd reaches (the kernel follows
- * up to BINPRM_MAX_RECURSION interpreters), and the interpreter it names
- * in @via; NULL when none asks.
+ * The approve.exec rule the interpreters of @c reach, and the interpreter
+ * it names in @via; NULL when none asks.
  */
-static const struct asb_image_rule *interp_rule(const struct asb_sandbox *s,
-						pid_t tid, int fd, char *via,
-						size_t len)
+static const struct asb_image_rule *chain_rule(const struct asb_sandbox *s,
+					       const struct script_chain *c,
+					       char *via, size_t len)
 {
 	const struct asb_image_rule *m = NULL;
 	struct stat st;
-	int cur = fd, next;
 
-	for (int depth = 0; !m && depth < 5; depth++) {
-		next = script_interp(tid, cur);
-		if (cur != fd)
-			close(cur);
-		cur = next;
-		if (cur < 0 || fstat(cur, &st) < 0 || !S_ISREG(st.st_mode) ||
-		    fd_path(cur, via, len))
-			break;
-		m = exec_rule(s, via, &st);
-	}
-	if (cur >= 0 && cur != fd)
-		close(cur);
+	for (int d = 0; !m && d < c->depth; d++)
+		if (!fstat(c->fd[d], &st) && S_ISREG(st.st_mode) &&
+		    !fd_path(c->fd[d], via, len))
+			m = exec_rule(s, via, &st);
 	return m;
 }
 
@@ -852,16 +954,15 @@ static const char *env_program(const struct asb_sandbox *s,
 
 /*
  * The whole argv of @tid's exec at @argv, kept in h->argv (ASB_ARGV_MAX
- * bytes, each string with its NUL, as the kernel copies them to the new
- * image), with its FNV-1a hash in h->ev for the exec guard's check.
+ * bytes, each string with its NUL, as the kernel copies them).
  * -E2BIG past ASB_ARGV_MAX, -EFAULT when unreadable.
  */
 static char argv_buf[ASB_ARGV_MAX];
 
 static int read_argv(struct held *h, __u64 argv)
 {
-	__u64 hash = ASB_FNV64_OFFSET, ap;
 	size_t used = 0;
+	__u64 ap;
 
 	h->argv = argv_buf;
 	h->argc = 0;
@@ -888,9 +989,6 @@ static int read_argv(struct held *h, __u64 argv)
 			nul = memchr(h->argv + used, 0, (size_t)n);
 			if (nul)
 				n = (int)(nul - (h->argv + used)) + 1;
-			for (int j = 0; j < n; j++)
-				hash = (hash ^ (unsigned char)h->argv[used + j]) *
-				       ASB_FNV64_PRIME;
 			used += (size_t)n;
 			ap += (__u64)n;
 			if (nul)
@@ -899,8 +997,6 @@ static int read_argv(struct held *h, __u64 argv)
 		h->argc++;
 	}
 	h->argv_len = used;
-	h->ev.argv_hash = hash;
-	h->ev.argv_len = (__u32)used;
 	return 0;
 }
 
@@ -942,6 +1038,7 @@ static void on_exec(struct asb_notifier *nt, struct asb_sandbox *s,
 	char path[PATH_MAX], canon[PATH_MAX] = "", via[PATH_MAX] = "";
 	char object[ASB_ASK_OBJECT_MAX] = "", prog[PATH_MAX + 32];
 	const struct asb_image_rule *rule = NULL;
+	struct script_chain chain = { .depth = 0 };
 	struct stat st;
 	int fd = -1, base;
 	bool abs, argv_ok;
@@ -975,16 +1072,24 @@ static void on_exec(struct asb_notifier *nt, struct asb_sandbox *s,
 	}
 	if (fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode) &&
 	    !fd_path(fd, canon, sizeof(canon))) {
+		struct stat ist;
+
 		h->ev.dev = asb_kdev(st.st_dev);
 		h->ev.ino = st.st_ino;
-		exec_script(h, fd, h->tid, dirfd, path);
+		script_chain(h->tid, fd, &chain);
+		/* a script: what runs is its last interpreter, given the
+		 * filename; a name too long to compare matches nothing */
+		if (chain.depth && exec_filename(h, dirfd, path) &&
+		    !fstat(chain.fd[chain.depth - 1], &ist)) {
+			h->ev.interp_dev = asb_kdev(ist.st_dev);
+			h->ev.interp_ino = ist.st_ino;
+		}
 		/* asb.ko asks for approve.exec in the kernel: not here too;
 		 * a script whose interpreter asks asks too */
 		if (!asb_lsm_kernel_ask(nt->sbs->lsm)) {
 			rule = exec_rule(s, canon, &st);
 			if (!rule)
-				rule = interp_rule(s, h->tid, fd, via,
-						   sizeof(via));
+				rule = chain_rule(s, &chain, via, sizeof(via));
 			if (!rule)
 				via[0] = 0;
 		}
@@ -992,6 +1097,9 @@ static void on_exec(struct asb_notifier *nt, struct asb_sandbox *s,
 	}
 	if (fd >= 0)
 		close(fd);
+	/* the argv the new image gets, checked by the exec guard */
+	argv_ok = argv_ok && exec_argv(h, &chain);
+	script_chain_free(&chain);
 	/* what the operator sees is what runs: the file itself, its whole
 	 * argv or a marked cut with the digest the kernel checks, the cwd */
 	snprintf(prog, sizeof(prog), "%s%s%s%s",
@@ -1005,8 +1113,6 @@ static void on_exec(struct asb_notifier *nt, struct asb_sandbox *s,
 		held_free(h);
 		return;
 	}
-	if (h->ev.interp_ino)	/* a script: the kernel rewrites its argv */
-		h->ev.argv_len = 0;
 	h->ev.sandbox = s->id;
 	decide(nt, s, h, rule, object, canon);
 }

@@ -382,13 +382,13 @@ int BPF_PROG(asb_exec_check, struct task_struct *p, pid_t old_pid,
 	if (!v)
 		return 0;
 	ok = same_file(v->ino, v->dev, bprm);
+	/* a script: its last interpreter runs, given the checked filename */
+	if (!ok && same_file(v->interp_ino, v->interp_dev, bprm))
+		ok = same_name(v, bprm->filename);
 	/* the arguments shown are the arguments run (another thread may
 	 * have rewritten them after agentd read them) */
 	if (ok && v->argv_len)
 		ok = argv_matches(p, v->argv_hash, v->argv_len);
-	/* a script: the interpreter runs, named by the approved string */
-	if (!ok && same_file(v->interp_ino, v->interp_dev, bprm))
-		ok = same_name(v, bprm->filename);
 	inode = bprm->file->f_inode;
 	ino = inode->i_ino;
 	dev = kdev(inode);

@@ -249,9 +249,10 @@ struct asb_exec_val {
 	__u32 name_len;		/* script: strlen(name) */
 	__u32 sandbox;
 	__u64 argv_hash;	/* FNV-1a 64 of the argument strings, each with
-				 * its NUL, as the new image gets them */
-	__u32 argv_len;		/* their bytes; 0: not checked (a script,
-				 * whose argv the kernel rewrites) */
+				 * its NUL, as the new image gets them (for a
+				 * script, as load_script() rewrites them) */
+	__u32 argv_len;		/* their bytes; 0: not checked (unreadable,
+				 * and nothing asked) */
 	__u32 pad;
 	char name[ASB_EXEC_NAME_MAX];
 };
