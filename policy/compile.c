@@ -99,6 +99,23 @@ struct ctx {
 	char **values;			/* strdup'ed values, freed at the end */
 	size_t nvalues, capvalues;
 	char *agentd[4];		/* socket, state_dir, audit_log, vault */
+	struct interp_dir *idirs;	/* fs.exec paths read for interpreters */
+	size_t nidirs, capidirs;
+	const char **interps;		/* their interpreters, real paths */
+	size_t ninterps, capinterps;
+	char last_raw[ASB_PATH_MAX];	/* the last PT_INTERP read, and */
+	const char *last_real;		/* its real path (NULL: none) */
+};
+
+/*
+ * An fs.exec directory (or file) whose programs' ELF interpreters were
+ * read: once per compile, however many sandboxes name it or its aliases
+ * (/bin and /usr/bin). Its interpreters are interps[first, first + n).
+ */
+struct interp_dir {
+	dev_t dev;
+	ino_t ino;
+	size_t first, n;
 };
 
 static const char *const agentd_keys[] = {
@@ -1058,61 +1075,112 @@ static bool has_rule(const struct sbx *s, int kind, const char *path,
 	return false;
 }
 
-static void add_implied(struct ctx *c, struct sbx *s, const char *path,
-			unsigned int line, __u32 flags)
+/* An implied fs.exec rule for the real path @p (kept by the caller). */
+static void add_implied_real(struct sbx *s, const char *p, unsigned int line,
+			     __u32 flags)
 {
 	struct asb_image_rule r = { .kind = ASB_RULE_FS_EXEC,
 				    .flags = ASB_RULE_F_IMPLIED | flags };
-	char *p = realpath(path, NULL);
 
-	/* the file itself, not a link to it (/lib64 -> usr/lib64 ...) */
-	if (!p || has_rule(s, ASB_RULE_FS_EXEC, p, flags)) {
-		free(p);
+	if (has_rule(s, ASB_RULE_FS_EXEC, p, flags))
 		return;
-	}
-	GROW(c->values, c->nvalues, c->capvalues);
-	c->values[c->nvalues++] = p;
 	r.path_len = strlen(p);
 	add_rule(s, &r, p, line);
 	s->rules[s->nrules - 1].own = false;
 }
 
+/* The real path of @path, kept until the end of the compile, or NULL. */
+static const char *keep_real(struct ctx *c, const char *path)
+{
+	char *p = realpath(path, NULL);
+
+	if (!p)
+		return NULL;
+	GROW(c->values, c->nvalues, c->capvalues);
+	c->values[c->nvalues++] = p;
+	return p;
+}
+
+static void add_implied(struct ctx *c, struct sbx *s, const char *path,
+			unsigned int line, __u32 flags)
+{
+	/* the file itself, not a link to it (/lib64 -> usr/lib64 ...) */
+	const char *p = keep_real(c, path);
+
+	if (p)
+		add_implied_real(s, p, line, flags);
+}
+
 /* Directories hold at most this many programs whose interpreter is read. */
 #define IMPLY_DIR_MAX	8192
 
-static void imply_interps(struct ctx *c, struct sbx *s, const char *path,
-			  unsigned int line)
+/* @raw, a PT_INTERP of a program of @d, as a real path in @d's list. */
+static void interp_add(struct ctx *c, struct interp_dir *d, const char *raw)
+{
+	if (strcmp(raw, c->last_raw)) {
+		snprintf(c->last_raw, sizeof(c->last_raw), "%s", raw);
+		c->last_real = keep_real(c, raw);
+	}
+	if (!c->last_real)
+		return;
+	for (size_t j = d->first; j < d->first + d->n; j++)
+		if (!strcmp(c->interps[j], c->last_real))
+			return;
+	GROW(c->interps, c->ninterps, c->capinterps);
+	c->interps[c->ninterps++] = c->last_real;
+	d->n++;
+}
+
+/* The interpreters of the programs at @path, read once per compile. */
+static const struct interp_dir *interp_dir(struct ctx *c, const char *path)
 {
 	char interp[ASB_PATH_MAX];
+	struct interp_dir *d;
 	struct dirent *de;
 	unsigned int n = 0;
 	struct stat st;
 	DIR *dir;
 
 	if (stat(path, &st) < 0)
-		return;
+		return NULL;
+	for (size_t i = 0; i < c->nidirs; i++)
+		if (c->idirs[i].dev == st.st_dev && c->idirs[i].ino == st.st_ino)
+			return &c->idirs[i];
+	GROW(c->idirs, c->nidirs, c->capidirs);
+	d = &c->idirs[c->nidirs++];
+	*d = (struct interp_dir){ .dev = st.st_dev, .ino = st.st_ino,
+				  .first = c->ninterps };
 	if (!S_ISDIR(st.st_mode)) {
 		if (elf_interp(AT_FDCWD, path, interp, sizeof(interp)))
-			add_implied(c, s, interp, line, ASB_RULE_F_INTERP);
-		return;
+			interp_add(c, d, interp);
+		return d;
 	}
 	dir = opendir(path);
 	while (dir && (de = readdir(dir)) && n++ < IMPLY_DIR_MAX)
 		if ((de->d_type == DT_REG || de->d_type == DT_UNKNOWN) &&
 		    elf_interp(dirfd(dir), de->d_name, interp, sizeof(interp)))
-			add_implied(c, s, interp, line, ASB_RULE_F_INTERP);
+			interp_add(c, d, interp);
 	if (dir)
 		closedir(dir);
+	return d;
 }
 
 static void imply(struct ctx *c, struct sbx *s)
 {
 	size_t n = s->nrules;
 
-	for (size_t i = 0; i < n; i++)
-		if (s->rules[i].r.kind == ASB_RULE_FS_EXEC &&
-		    !(s->rules[i].r.flags & ASB_RULE_F_IMPLIED))
-			imply_interps(c, s, s->rules[i].path, s->rules[i].r.line);
+	for (size_t i = 0; i < n; i++) {
+		const struct crule *r = &s->rules[i];
+		const struct interp_dir *d;
+
+		if (r->r.kind != ASB_RULE_FS_EXEC ||
+		    (r->r.flags & ASB_RULE_F_IMPLIED))
+			continue;
+		d = interp_dir(c, r->path);
+		for (size_t j = 0; d && j < d->n; j++)
+			add_implied_real(s, c->interps[d->first + j],
+					 s->rules[i].r.line, ASB_RULE_F_INTERP);
+	}
 	for (size_t i = 0; imply_helper && i < s->nsecrets; i++)
 		if (s->secrets[i].s.env[0])
 			add_implied(c, s, imply_helper, s->secrets[i].s.line, 0);
@@ -1563,6 +1631,8 @@ static void ctx_free(struct ctx *c)
 	free(c->sbx);
 	free(c->values);
 	free(c->diags);
+	free(c->idirs);
+	free(c->interps);
 }
 
 static dictionary *ini_load(const char *text, size_t len)
