@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <sodium.h>
 
 #include "execguard.h"
 #include "lsm.h"
@@ -44,11 +45,23 @@ static const char *const connect_pair[] = {
 };
 #define N_PAIR	(sizeof(connect_pair) / sizeof(connect_pair[0]))
 
+/*
+ * A restarted agentd of the same build adopts the programs an earlier one
+ * attached (their links pinned under PIN_DIR/lsm) instead of loading them
+ * again: the verifier's pass over every program costs seconds on a slow
+ * machine. "Same" is the digest asb_build holds: the object's bytes, its
+ * read-only settings, which programs load, and the identity (map ids) of
+ * every map the programs share with agentd. Anything else loads afresh.
+ */
+#define BUILD_PIN	"asb_build"
+#define PROG_PIN	"prog."		/* + a pair program's name */
+
 struct asb_lsm {
 	struct lsm_bpf *skel;
-	struct bpf_link *links[MAX_LINKS];
+	int links[MAX_LINKS];		/* link fds; pinned: they stay */
 	int n_links;
-	struct bpf_link *pair[N_PAIR];	/* while attached */
+	int pair_prog[N_PAIR];		/* the connect pair's programs */
+	int pair[N_PAIR];		/* their links while attached, or -1 */
 	__u32 *askers;		/* sandboxes with approve.connect */
 	size_t n_askers;
 	char pin[PATH_MAX];	/* PIN_DIR/lsm or "" */
@@ -145,32 +158,40 @@ static bool in_pair(const struct bpf_program *prog)
 	return false;
 }
 
-static int attach_one(struct asb_lsm *lsm, struct bpf_program *prog,
-		      struct bpf_link **out)
+/* Attach program @fd as an LSM program; the link's fd in @out, pinned. */
+static int attach_one(struct asb_lsm *lsm, int fd, const char *name, int *out)
 {
-	struct bpf_link *link;
 	char path[PATH_MAX];
-	int err;
+	int link, err;
 
-	link = bpf_program__attach_lsm(prog);
-	if (!link)
-		return -errno ? -errno : -EINVAL;
+	link = bpf_link_create(fd, 0, BPF_LSM_MAC, NULL);
+	if (link < 0)
+		return link;
 	*out = link;
 	if (!lsm->pin[0])
 		return 0;
-	err = pin_path(path, sizeof(path), lsm->pin, bpf_program__name(prog));
+	err = pin_path(path, sizeof(path), lsm->pin, name);
 	if (err)
 		return err;
 	/* ours is attached: the old link (an earlier agentd's) may go */
 	if (unlink(path) && errno != ENOENT)
 		return -errno;
-	if (bpf_link__pin(link, path))
-		return -errno ? -errno : -EINVAL;
+	if (bpf_obj_pin(link, path))
+		return -errno;
 	return 0;
 }
 
-/* Attach every program but the connect pair; with pins, replace the old
- * links after. */
+/* An earlier agentd's pair goes: its sandboxes' asks are refused until
+ * they are set up again. */
+static void unpin_pair(struct asb_lsm *lsm)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < N_PAIR && lsm->pin[0]; i++)
+		if (!pin_path(path, sizeof(path), lsm->pin, connect_pair[i]))
+			unlink(path);
+}
+
 static int attach_all(struct asb_lsm *lsm)
 {
 	struct bpf_program *prog;
@@ -182,35 +203,55 @@ static int attach_all(struct asb_lsm *lsm)
 			continue;
 		if (lsm->n_links >= MAX_LINKS)
 			return -E2BIG;
-		err = attach_one(lsm, prog, &lsm->links[lsm->n_links]);
+		err = attach_one(lsm, bpf_program__fd(prog),
+				 bpf_program__name(prog),
+				 &lsm->links[lsm->n_links]);
 		if (err)
 			return err;
 		lsm->n_links++;
 	}
-	/* an earlier agentd's pair goes: its sandboxes' asks are refused
-	 * until they are set up again */
-	for (size_t i = 0; i < N_PAIR && lsm->pin[0]; i++)
-		if (!pin_path(path, sizeof(path), lsm->pin, connect_pair[i]))
+	for (size_t i = 0; i < N_PAIR; i++) {
+		prog = bpf_object__find_program_by_name(lsm->skel->obj,
+							connect_pair[i]);
+		if (!prog || !bpf_program__autoload(prog))
+			continue;
+		lsm->pair_prog[i] = fcntl(bpf_program__fd(prog),
+					  F_DUPFD_CLOEXEC, 3);
+		if (lsm->pair_prog[i] < 0)
+			return -errno;
+		/* pinned as programs, for an agentd that adopts these */
+		if (lsm->pin[0] &&
+		    (pin_path(path, sizeof(path), lsm->pin, PROG_PIN) ||
+		     strlen(path) + strlen(connect_pair[i]) >= sizeof(path)))
+			return -ENAMETOOLONG;
+		if (lsm->pin[0]) {
+			strcat(path, connect_pair[i]);
 			unlink(path);
+			if (bpf_obj_pin(lsm->pair_prog[i], path))
+				return -errno;
+		}
+	}
+	unpin_pair(lsm);
 	return 0;
 }
 
 static void pair_detach(struct asb_lsm *lsm)
 {
+	char path[PATH_MAX];
+
 	for (size_t i = N_PAIR; i-- > 0;) {
-		if (!lsm->pair[i])
+		if (lsm->pair[i] < 0)
 			continue;
-		if (lsm->pin[0])
-			bpf_link__unpin(lsm->pair[i]);
-		bpf_link__destroy(lsm->pair[i]);
-		lsm->pair[i] = NULL;
+		if (lsm->pin[0] &&
+		    !pin_path(path, sizeof(path), lsm->pin, connect_pair[i]))
+			unlink(path);
+		close(lsm->pair[i]);
+		lsm->pair[i] = -1;
 	}
 }
 
-/* Attach or detach the connect pair for the sandboxes in lsm->askers. */
 static int pair_update(struct asb_lsm *lsm)
 {
-	struct bpf_program *prog;
 	int err;
 
 	if (!lsm->n_askers) {
@@ -218,11 +259,11 @@ static int pair_update(struct asb_lsm *lsm)
 		return 0;
 	}
 	for (size_t i = 0; i < N_PAIR; i++) {
-		if (lsm->pair[i])
+		if (lsm->pair[i] >= 0)
 			continue;
-		prog = bpf_object__find_program_by_name(lsm->skel->obj,
-							connect_pair[i]);
-		err = prog ? attach_one(lsm, prog, &lsm->pair[i]) : -ENOENT;
+		err = lsm->pair_prog[i] < 0 ? -ENOENT :
+		      attach_one(lsm, lsm->pair_prog[i], connect_pair[i],
+				 &lsm->pair[i]);
 		if (err) {
 			pair_detach(lsm);
 			return err;
@@ -231,7 +272,6 @@ static int pair_update(struct asb_lsm *lsm)
 	return 0;
 }
 
-/* Whether @sbid has an approve.connect rule, and the pair to match. */
 static int set_asker(struct asb_lsm *lsm, __u32 sbid, bool asks)
 {
 	size_t i;
@@ -306,9 +346,136 @@ static int pin_new(struct asb_lsm *lsm)
 	return 0;
 }
 
+#define N_SHARED	(sizeof(shared) / sizeof(shared[0]))
+#define N_PINNED	(sizeof(pinned) / sizeof(pinned[0]))
+
+/* The id of map @name (whose fd agentd set), into the digest @st. */
+static int hash_map_id(crypto_generichash_state *st,
+		       const struct bpf_object *obj, const char *name)
+{
+	const struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+	struct bpf_map_info info = { 0 };
+	__u32 n = sizeof(info);
+	int fd = m ? bpf_map__fd(m) : -1;
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &n))
+		return -ENOENT;
+	crypto_generichash_update(st, (const void *)&info.id, sizeof(info.id));
+	return 0;
+}
+
+/* The digest of what this agentd would load (BUILD_PIN above). */
+static int build_id(struct asb_lsm *lsm, unsigned char id[32])
+{
+	crypto_generichash_state st;
+	struct bpf_program *prog;
+	const void *elf;
+	size_t len;
+
+	elf = lsm_bpf__elf_bytes(&len);
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, elf, len);
+	crypto_generichash_update(&st, (const void *)lsm->skel->rodata,
+				  sizeof(*lsm->skel->rodata));
+	bpf_object__for_each_program(prog, lsm->skel->obj) {
+		unsigned char on = bpf_program__autoload(prog);
+
+		crypto_generichash_update(&st, (const void *)bpf_program__name(prog),
+					  strlen(bpf_program__name(prog)) + 1);
+		crypto_generichash_update(&st, &on, 1);
+	}
+	for (size_t i = 0; i < N_SHARED + N_PINNED + 1; i++)
+		if (hash_map_id(&st, lsm->skel->obj,
+				i < N_SHARED ? shared[i] :
+				i < N_SHARED + N_PINNED ? pinned[i - N_SHARED] :
+				"asb_exec"))
+			return -ENOENT;
+	crypto_generichash_final(&st, id, 32);
+	return 0;
+}
+
+/* Adopt the programs an earlier agentd of this build attached. */
+static int adopt(struct asb_lsm *lsm, const unsigned char id[32])
+{
+	unsigned char was[32];
+	struct bpf_program *prog;
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int fd, err;
+
+	if (pin_path(path, sizeof(path), lsm->pin, BUILD_PIN))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	err = bpf_map_lookup_elem(fd, &zero, was) ? -errno : 0;
+	close(fd);
+	if (err || sodium_memcmp(was, id, sizeof(was)))
+		return err ? err : -ESTALE;
+	bpf_object__for_each_program(prog, lsm->skel->obj) {
+		int *slot = NULL;
+		size_t i;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		for (i = 0; i < N_PAIR; i++)
+			if (!strcmp(bpf_program__name(prog), connect_pair[i]))
+				slot = &lsm->pair_prog[i];
+		if (!slot && lsm->n_links >= MAX_LINKS)
+			return -E2BIG;
+		if (pin_path(path, sizeof(path), lsm->pin, slot ? PROG_PIN : "") ||
+		    strlen(path) + strlen(bpf_program__name(prog)) >= sizeof(path))
+			return -ENAMETOOLONG;
+		strcat(path, bpf_program__name(prog));
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			return -errno;
+		if (slot)
+			*slot = fd;
+		else
+			lsm->links[lsm->n_links++] = fd;
+	}
+	unpin_pair(lsm);
+	return 0;
+}
+
+/* After a fresh load: the digest, pinned, for the next agentd. */
+static void pin_build(struct asb_lsm *lsm, const char *path)
+{
+	unsigned char id[32];
+	__u32 zero = 0;
+	int fd;
+
+	if (build_id(lsm, id))
+		return;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "asb_build", sizeof(zero),
+			    sizeof(id), 1, NULL);
+	if (fd < 0)
+		return;
+	if (!bpf_map_update_elem(fd, &zero, id, BPF_ANY))
+		bpf_obj_pin(fd, path);
+	close(fd);
+}
+
+static void drop_fds(struct asb_lsm *lsm)
+{
+	for (int i = 0; i < lsm->n_links; i++)
+		close(lsm->links[i]);	/* pinned: stays */
+	lsm->n_links = 0;
+	for (size_t i = 0; i < N_PAIR; i++) {
+		if (lsm->pair[i] >= 0)
+			close(lsm->pair[i]);
+		if (lsm->pair_prog[i] >= 0)
+			close(lsm->pair_prog[i]);
+		lsm->pair[i] = lsm->pair_prog[i] = -1;
+	}
+}
+
 int asb_lsm_open(struct asb_lsm **out, struct asb_sockfilter *sf,
 		 struct asb_execguard *eg, const char *pin_dir)
 {
+	char build[PATH_MAX] = "";
+	unsigned char id[32];
 	struct asb_lsm *lsm;
 	int err;
 
@@ -316,8 +483,12 @@ int asb_lsm_open(struct asb_lsm **out, struct asb_sockfilter *sf,
 	lsm = calloc(1, sizeof(*lsm));
 	if (!lsm)
 		return -ENOMEM;
+	for (size_t i = 0; i < N_PAIR; i++)
+		lsm->pair[i] = lsm->pair_prog[i] = -1;
 	if (pin_dir) {
 		err = pin_path(lsm->pin, sizeof(lsm->pin), pin_dir, "lsm");
+		if (!err)
+			err = pin_path(build, sizeof(build), lsm->pin, BUILD_PIN);
 		if (err)
 			goto fail_free;
 		if (mkdir(pin_dir, 0700) && errno != EEXIST) {
@@ -356,6 +527,13 @@ int asb_lsm_open(struct asb_lsm **out, struct asb_sockfilter *sf,
 		err = reuse_pinned(lsm);
 		if (err)
 			goto fail;
+		if (!build_id(lsm, id) && !adopt(lsm, id)) {
+			*out = lsm;
+			return 0;
+		}
+		drop_fds(lsm);
+		/* what follows replaces them: no adoption of a mix */
+		unlink(build);
 	}
 	load_log_len = 0;
 	load_log[0] = 0;
@@ -375,6 +553,8 @@ int asb_lsm_open(struct asb_lsm **out, struct asb_sockfilter *sf,
 	err = attach_all(lsm);
 	if (err)
 		goto fail;
+	if (lsm->pin[0])
+		pin_build(lsm, build);
 	*out = lsm;
 	return 0;
 fail:
@@ -389,10 +569,7 @@ void asb_lsm_close(struct asb_lsm *lsm)
 {
 	if (!lsm)
 		return;
-	for (int i = 0; i < lsm->n_links; i++)
-		bpf_link__destroy(lsm->links[i]);	/* pinned: stays */
-	for (size_t i = 0; i < N_PAIR; i++)
-		bpf_link__destroy(lsm->pair[i]);
+	drop_fds(lsm);
 	lsm_bpf__destroy(lsm->skel);
 	free(lsm->askers);
 	free(lsm);
