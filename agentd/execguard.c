@@ -49,10 +49,39 @@ static int pin_links(struct exec_bpf *skel, const char *pin_dir)
 	return 0;
 }
 
+/*
+ * The expectations map (asb_exec) is pinned as @pin_dir/exec/asb_exec and
+ * reused by the next agentd when its layout is this build's: an exec let
+ * go on just before a restart is still checked, and the BPF-LSM programs,
+ * which share it, stay those of an earlier agentd of the same build
+ * (lsm.c adopts them only if every map they share is the same one).
+ */
+static int reuse_exec_map(struct exec_bpf *skel, const char *path)
+{
+	const struct bpf_map *m = skel->maps.asb_exec;
+	struct bpf_map_info info = { 0 };
+	__u32 n = sizeof(info);
+	int fd = bpf_obj_get(path), err = 0;
+
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &n) ||
+	    info.type != bpf_map__type(m) ||
+	    info.key_size != bpf_map__key_size(m) ||
+	    info.value_size != bpf_map__value_size(m) ||
+	    info.max_entries != bpf_map__max_entries(m))
+		unlink(path);	/* another layout: a new map */
+	else if (bpf_map__reuse_fd(skel->maps.asb_exec, fd))
+		err = -errno ? -errno : -EINVAL;
+	close(fd);
+	return err;
+}
+
 int asb_execguard_open(struct asb_execguard **out, int member_fd,
 		       int levels_fd, int events_fd, const char *pin_dir)
 {
 	struct asb_execguard *eg = calloc(1, sizeof(*eg));
+	char map[PATH_MAX];
 	int err;
 
 	*out = NULL;
@@ -64,13 +93,23 @@ int asb_execguard_open(struct asb_execguard **out, int member_fd,
 		free(eg);
 		return err;
 	}
-	if (bpf_map__reuse_fd(eg->skel->maps.asb_member, member_fd) ||
-	    bpf_map__reuse_fd(eg->skel->maps.asb_levels, levels_fd) ||
-	    bpf_map__reuse_fd(eg->skel->maps.asb_events, events_fd) ||
-	    exec_bpf__load(eg->skel) || exec_bpf__attach(eg->skel))
+	map[0] = 0;
+	if (pin_dir && snprintf(map, sizeof(map), "%s/exec/asb_exec", pin_dir) >=
+		       (int)sizeof(map))
+		err = -ENAMETOOLONG;
+	else if (bpf_map__reuse_fd(eg->skel->maps.asb_member, member_fd) ||
+		 bpf_map__reuse_fd(eg->skel->maps.asb_levels, levels_fd) ||
+		 bpf_map__reuse_fd(eg->skel->maps.asb_events, events_fd))
 		err = errno ? -errno : -EINVAL;
 	else
-		err = pin_dir ? pin_links(eg->skel, pin_dir) : 0;
+		err = map[0] ? reuse_exec_map(eg->skel, map) : 0;
+	if (!err && (exec_bpf__load(eg->skel) || exec_bpf__attach(eg->skel)))
+		err = errno ? -errno : -EINVAL;
+	if (!err && pin_dir)
+		err = pin_links(eg->skel, pin_dir);
+	if (!err && map[0] && access(map, F_OK) &&
+	    bpf_map__pin(eg->skel->maps.asb_exec, map))
+		err = -errno ? -errno : -EINVAL;
 	if (err) {
 		exec_bpf__destroy(eg->skel);
 		free(eg);
