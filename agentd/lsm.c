@@ -54,7 +54,7 @@ static const char *const connect_pair[] = {
  * every map the programs share with agentd. Anything else loads afresh.
  */
 #define BUILD_PIN	"asb_build"
-#define PROG_PIN	"prog."		/* + a pair program's name */
+#define PROG_PIN	"prog_"		/* + a pair program's name (bpffs: no dots) */
 
 struct asb_lsm {
 	struct lsm_bpf *skel;
