@@ -415,6 +415,7 @@ static void status(FILE *out)
 		fprintf(out, "  BPF-LSM: file rules on %d inodes; Landlock kept as a second layer; asks: %s\n",
 			asb_lsm_count(d.sbs.lsm), asb_lsm_kernel_ask(d.sbs.lsm) ?
 			"asb.ko kfunc" : "seccomp (agentd-launched), else deny");
+	asb_limits_print(&d.sbs.lim, out);
 	fprintf(out, "policy: %s\n  %s\n",
 		d.policy_path ?: ASB_DEFAULT_POLICY_NAME, d.policy_status);
 	fprintf(out, "audit: %s\n  dropped events: %llu, write errors: %llu\n",
@@ -782,6 +783,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.sbs.cgroup_root = d.cgroup_root;
+	asb_limits_init(&d.sbs.lim, d.cgroup_root);
 	d.sbs.state_dir = d.state_dir;
 	asb_sandbox_init(&d.sbs);
 	ret = asb_sockfilter_open(&d.sbs.sf, PIN_DIR);

@@ -709,7 +709,9 @@ static __attribute__((noreturn)) void spawner(struct asb_broker *b,
 					      struct exec_plan *x)
 {
 	const char *hide[2] = { b->ctl_socket, NULL };
-	struct asb_launch_opts lo = { .cgroup_fd = p->s->cg_fd, .hide = hide };
+	struct asb_launch_opts lo = { .cgroup_fd = p->s->cg_fd,
+				      .cgroup_path = p->s->cgroup,
+				      .hide = hide };
 	sigset_t none;
 	int status = ASB_LAUNCH_EXIT_SETUP;
 

@@ -28,6 +28,7 @@
 
 #include "landlock.h"
 #include "launch.h"
+#include "cglimits.h"
 #include "seccomp.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -206,6 +207,7 @@ int asb_recv_fd(int sock)
 struct child_args {
 	const struct asb_launch_opts *o;
 	int cgfd;
+	int v1fd[ASB_CTRL_N];	/* v1 cgroups of limits.*, or -1 */
 	int ruleset_fd;
 	int errfd;
 	int sock;		/* -1: no ask filter */
@@ -626,6 +628,10 @@ static __attribute__((noreturn)) void child_run(const struct child_args *a)
 	if (o->sb && !o->kernel_fs && a->ruleset_fd >= 0 &&
 	    asb_landlock_add_proc(a->ruleset_fd, o->img, o->sb) < 0)
 		child_fail(a->errfd, ST_LANDLOCK, errno);
+	/* v1 limits first: the v2 cgroup's rules come with no limit gap */
+	for (int c = 0; c < ASB_CTRL_N; c++)
+		if (a->v1fd[c] >= 0 && join_cgroup(a->v1fd[c]) < 0)
+			child_fail(a->errfd, ST_CGROUP, errno);
 	if (a->cgfd >= 0 && join_cgroup(a->cgfd) < 0)
 		child_fail(a->errfd, ST_CGROUP, errno);
 	if (cloexec_all() < 0)
@@ -669,7 +675,8 @@ static int spawn(const struct asb_launch_opts *o, pid_t *pidp, int *status,
 		 const sigset_t *child_mask)
 {
 	struct child_args a = { .o = o, .cgfd = -1, .ruleset_fd = -1,
-				.errfd = -1, .sock = -1 };
+				.errfd = -1, .sock = -1,
+				.v1fd = { -1, -1, -1 } };
 	int ep[2] = { -1, -1 }, sv[2] = { -1, -1 }, own_cgfd = -1;
 	int alive[2] = { -1, -1 };
 	struct child_err ce;
@@ -709,6 +716,15 @@ static int spawn(const struct asb_launch_opts *o, pid_t *pidp, int *status,
 			goto fail;
 		}
 		a.cgfd = own_cgfd;
+	}
+	if (o->cgroup_path) {
+		int ret = asb_limits_open_v1(o->cgroup_path, a.v1fd);
+
+		if (ret < 0) {
+			err = -ret;
+			report_line(o, "v1 cgroups of limits", strerror(err));
+			goto fail;
+		}
 	}
 	if (pipe2(ep, O_CLOEXEC) < 0 || pipe2(alive, O_CLOEXEC | O_NONBLOCK) < 0 ||
 	    (o->notify_cb &&
@@ -773,6 +789,8 @@ static int spawn(const struct asb_launch_opts *o, pid_t *pidp, int *status,
 	close_if(&alive[1]);
 	close_if(&own_cgfd);
 	close_if(&a.ruleset_fd);
+	for (int c = 0; c < ASB_CTRL_N; c++)
+		close_if(&a.v1fd[c]);
 	*pidp = pid;
 	return 0;
 
@@ -785,6 +803,8 @@ fail:
 	close_if(&sv[1]);
 	close_if(&own_cgfd);
 	close_if(&a.ruleset_fd);
+	for (int c = 0; c < ASB_CTRL_N; c++)
+		close_if(&a.v1fd[c]);
 	if (status)
 		*status = code;
 	errno = err ? err : EIO;

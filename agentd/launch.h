@@ -11,7 +11,8 @@
  *      is never left running unsupervised),
  *   2. makes its mounts: / read-only but the fs.write and approve.write
  *      subtrees, /proc of its PID namespace, @hide covered by /dev/null,
- *   3. joins the sandbox cgroup (writes its pid to cgroup.procs),
+ *   3. joins the sandbox cgroup (writes its pid to cgroup.procs), after
+ *      the v1 cgroups that hold its limits on a hybrid host,
  *   4. marks every fd above 2 close-on-exec (nothing from the launcher
  *      leaks into the sandbox; the status pipe closes at exec),
  *   5. drops every capability but sys.caps from its bounding, ambient,
@@ -47,7 +48,9 @@ struct asb_launch_opts {
 	char *const *argv;		/* argv[0] is looked up in PATH */
 	char *const *envp;		/* NULL: the caller's environ */
 	int cgroup_fd;			/* cgroup directory to join, or -1 */
-	const char *cgroup_path;	/* used when cgroup_fd < 0; NULL: none */
+	const char *cgroup_path;	/* its path (opened when cgroup_fd < 0;
+					 * its name finds the v1 cgroups of
+					 * limits.*, cglimits.h); NULL: none */
 	bool kernel_fs;			/* the BPF-LSM backend enforces the
 					 * file rules: no Landlock (img and sb
 					 * still give seccomp and asks) */

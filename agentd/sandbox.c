@@ -72,6 +72,9 @@ int asb_sandbox_create(struct asb_sandboxes *all, const struct asb_image *img,
 		goto fail;
 	}
 	s->cgid = st.st_ino;
+	ret = asb_limits_apply(&all->lim, s->cgroup, s->sb, err, errlen);
+	if (ret)
+		goto fail;
 	snprintf(path, sizeof(path), "%s/cgroup.events", s->cgroup);
 	s->events_fd = open(path, O_RDONLY | O_CLOEXEC);
 	/* interpreters before membership: ld.so never runs as a program */
@@ -113,6 +116,7 @@ int asb_sandbox_create(struct asb_sandboxes *all, const struct asb_image *img,
 	*out = s;
 	return 0;
 fail:
+	asb_limits_remove(&all->lim, s->cgroup);
 	asb_sandbox_destroy(NULL, s);
 	return ret;
 }
@@ -137,8 +141,8 @@ void asb_sandbox_destroy(struct asb_sandboxes *all, struct asb_sandbox *s)
 		close(s->events_fd);
 	if (s->cg_fd >= 0)
 		close(s->cg_fd);
-	if (s->cgroup[0])
-		rmdir(s->cgroup);
+	if (s->cgroup[0] && rmdir(s->cgroup) == 0 && all)
+		asb_limits_remove(&all->lim, s->cgroup);
 	if (s->image_path[0])
 		unlink(s->image_path);
 	while (s->rt) {
@@ -292,8 +296,10 @@ int asb_sandbox_init(struct asb_sandboxes *all)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", all->cgroup_root,
 			 de->d_name);
-		if (rmdir(path) == 0)
+		if (rmdir(path) == 0) {
+			asb_limits_remove(&all->lim, path);
 			continue;
+		}
 		id = strtoul(dash + 1, NULL, 10);
 		if (id > all->next_id && id < ASB_SBID_MAX)
 			all->next_id = id;
@@ -330,7 +336,10 @@ struct asb_sandbox *asb_sandbox_by_name(struct asb_sandboxes *all,
 int asb_sandbox_attach_pid(struct asb_sandbox *s, pid_t pid)
 {
 	char buf[32];
-	int fd, n, ret = 0;
+	int fd, n, ret = asb_limits_join_v1(s->cgroup, pid);
+
+	if (ret)
+		return ret;
 
 	fd = openat(s->cg_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
 	if (fd < 0)

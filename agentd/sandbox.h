@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "cglimits.h"
 #include "policy.h"
 
 struct asb_sockfilter;
@@ -69,6 +70,7 @@ struct asb_sandboxes {
 	struct asb_sockfilter *sf;
 	struct asb_lsm *lsm;	/* BPF-LSM backend, or NULL */
 	struct asb_execguard *eg;	/* exec and exit in the kernel */
+	struct asb_limits lim;		/* controllers for limits.* */
 };
 
 /* CLOCK_MONOTONIC in milliseconds: agentd's lingering, waits, deadlines. */

@@ -79,6 +79,7 @@ struct sbx {
 	__u64 caps;			/* sys.caps */
 	__u32 flags, flags_set;		/* ASB_SB_* values and which are set */
 	int timeout;			/* -1: unset */
+	long long limit[3];		/* limits.*: -1 unset, 0 none */
 	__u32 audit_line;
 	__u32 io_uring_line;		/* where sys.allow names io_uring */
 	int state;			/* flatten: 0 new, 1 visiting, 2 done */
@@ -420,6 +421,61 @@ static bool parse_u32(const char *s, unsigned long max, unsigned long *v)
 	errno = 0;
 	*v = strtoul(s, &end, 10);
 	return !errno && !*end && *v <= max && (s[0] != '0' || !s[1]);
+}
+
+enum { LIMIT_PIDS, LIMIT_MEMORY, LIMIT_CPU };
+
+/*
+ * limits.pids = N (tasks), limits.memory = N[K|M|G] (bytes, RAM and swap),
+ * limits.cpu = N% (of one CPU); "max" lifts a limit the sandbox extends.
+ */
+static void parse_limit(struct ctx *c, unsigned int line, struct sbx *s,
+			const char *key, const char *v)
+{
+	static const struct {
+		const char *key, *form;
+		unsigned long long lo, hi;
+	} lim[] = {
+		[LIMIT_PIDS] = { "limits.pids", "a number of tasks (8-4194304)",
+				 8, ASB_LIMIT_PIDS_MAX },
+		[LIMIT_MEMORY] = { "limits.memory", "a size (16M-1T: N, NK, NM or NG)",
+				   16ull << 20, 1ull << 40 },
+		[LIMIT_CPU] = { "limits.cpu", "a share of one CPU (1%-102400%)",
+				1, ASB_LIMIT_CPU_MAX },
+	};
+	unsigned long long n, mul = 1;
+	char *end;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (!strcmp(key, lim[i].key))
+			break;
+	if (i == 3) {
+		error(c, line, "unknown key '%s' in [sandbox.%s] (expected limits.pids, limits.memory or limits.cpu)",
+		      key, s->name);
+		return;
+	}
+	if (!strcmp(v, "max")) {
+		s->limit[i] = 0;
+		return;
+	}
+	errno = 0;
+	n = isdigit((unsigned char)*v) ? strtoull(v, &end, 10) : 0;
+	if (!n || errno)
+		mul = 0;
+	else if (i == LIMIT_CPU)
+		mul = strcmp(end, "%") ? 0 : 1;
+	else if (i == LIMIT_MEMORY && *end && !end[1])
+		mul = strchr("Kk", *end) ? 1ull << 10 :
+		      strchr("Mm", *end) ? 1ull << 20 :
+		      strchr("Gg", *end) ? 1ull << 30 : 0;
+	else if (*end)
+		mul = 0;
+	if (!mul || n > lim[i].hi / mul || n * mul < lim[i].lo) {
+		error(c, line, "%s: '%s' is not %s or max", key, v, lim[i].form);
+		return;
+	}
+	s->limit[i] = (long long)(n * mul);
 }
 
 /* "ADDR/PREFIX:PORT", "ADDR/PREFIX:LO-HI", "[V6]/PREFIX:PORT", host forms
@@ -802,7 +858,8 @@ static void sandbox_key(struct ctx *c, struct sbx *s, const char *key,
 	/* Scalars. */
 	second = strtok_r(NULL, " \t", &save);
 	if (!strcmp(key, "extends") || !strcmp(key, "approve.timeout") ||
-	    !strcmp(key, "approve.default") || !strcmp(key, "audit")) {
+	    !strcmp(key, "approve.default") || !strcmp(key, "audit") ||
+	    !strncmp(key, "limits.", 7)) {
 		if (second) {
 			error(c, line, "%s takes one value", key);
 			return;
@@ -830,6 +887,8 @@ static void sandbox_key(struct ctx *c, struct sbx *s, const char *key,
 		else
 			set_flag(s, ASB_SB_AUDIT_ALL, !strcmp(first, "all"));
 		s->audit_line = line;
+	} else if (!strncmp(key, "limits.", 7)) {
+		parse_limit(c, line, s, key, first);
 	} else {
 		error(c, line, "unknown key '%s' in [sandbox.%s]", key, s->name);
 	}
@@ -873,7 +932,8 @@ static void classify_sections(struct ctx *c)
 		sc->kind = SECT_SANDBOX;
 		sc->sbx = c->nsbx;
 		GROW(c->sbx, c->nsbx, cap);
-		c->sbx[c->nsbx] = (struct sbx){ .line = sc->line, .timeout = -1 };
+		c->sbx[c->nsbx] = (struct sbx){ .line = sc->line, .timeout = -1,
+						.limit = { -1, -1, -1 } };
 		for (size_t j = 0; name[j]; j++)
 			c->sbx[c->nsbx].name[j] = tolower((unsigned char)name[j]);
 		c->nsbx++;
@@ -1010,6 +1070,9 @@ static void flatten(struct ctx *c, struct sbx *s, struct sbx **stack,
 	s->flags |= b->flags & ASB_SB_DENY_RAW;
 	if (s->timeout < 0)
 		s->timeout = b->timeout;
+	for (int i = 0; i < 3; i++)
+		if (s->limit[i] < 0)
+			s->limit[i] = b->limit[i];
 	if (!s->audit_line)
 		s->audit_line = b->audit_line;
 	if (!s->io_uring_line)
@@ -1551,6 +1614,9 @@ static void emit(struct ctx *c, struct asb_image *img)
 				 ASB_ASK_TIMEOUT_DEFAULT;
 		o->deny_families = s->families;
 		o->caps = s->caps;
+		o->pids_max = s->limit[LIMIT_PIDS] > 0 ? s->limit[LIMIT_PIDS] : 0;
+		o->mem_max = s->limit[LIMIT_MEMORY] > 0 ? s->limit[LIMIT_MEMORY] : 0;
+		o->cpu_pct = s->limit[LIMIT_CPU] > 0 ? s->limit[LIMIT_CPU] : 0;
 		o->file = file;
 		o->line = s->line;
 		o->audit_file = s->audit_line ? file : 0;

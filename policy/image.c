@@ -132,6 +132,10 @@ int asb_image_verify(const void *buf, size_t len, char *why, size_t whylen)
 		if (sb[i].caps >> (ASB_CAP_MAX + 1))
 			return bad(why, whylen, "sandbox %s: unknown capability",
 				   sb[i].name);
+		if (sb[i].pids_max > ASB_LIMIT_PIDS_MAX ||
+		    sb[i].cpu_pct > ASB_LIMIT_CPU_MAX)
+			return bad(why, whylen, "sandbox %s: limit out of range",
+				   sb[i].name);
 	}
 	r = (const void *)((const char *)buf + h->rule_off);
 	for (i = 0; i < h->n_rules; i++) {
@@ -449,6 +453,35 @@ static const char *implied_why(const struct asb_image_rule *r)
 	       "agentd's asb-secret, for an env: secret granted there";
 }
 
+/* "  limits.pids = 1024; limits.memory = 4G; limits.cpu = max" */
+static void print_limits(const struct asb_image_sandbox *sb, FILE *out)
+{
+	unsigned long long m = sb->mem_max;
+	int k = 0;
+
+	if (!sb->pids_max && !sb->mem_max && !sb->cpu_pct)
+		return;
+	fputs("  limits.pids = ", out);
+	if (sb->pids_max)
+		fprintf(out, "%u", sb->pids_max);
+	else
+		fputs("max", out);
+	fputs("; limits.memory = ", out);
+	while (k < 3 && m && !(m & 1023)) {
+		m >>= 10;
+		k++;
+	}
+	if (sb->mem_max)
+		fprintf(out, "%llu%.*s", m, k ? 1 : 0, " KMG" + k);
+	else
+		fputs("max", out);
+	fputs("; limits.cpu = ", out);
+	if (sb->cpu_pct)
+		fprintf(out, "%u%%\n", sb->cpu_pct);
+	else
+		fputs("max\n", out);
+}
+
 void asb_image_print(const struct asb_image *img, FILE *out, bool json)
 {
 	const struct asb_image_hdr *h = img->hdr;
@@ -488,13 +521,16 @@ void asb_image_print(const struct asb_image *img, FILE *out, bool json)
 					fprintf(out, "%s\"%s\"", n++ ? "," : "",
 						asb_cap_name(c));
 			fprintf(out, "]");
-			fprintf(out, ",\"sys_allow\":[%s%s%s],\"rules\":[",
+			fprintf(out, ",\"sys_allow\":[%s%s%s]",
 				sb->flags & ASB_SB_ALLOW_IO_URING ? "\"io_uring\"" : "",
 				sb->flags & ASB_SB_ALLOW_USERNS ?
 					(sb->flags & ASB_SB_ALLOW_IO_URING ? ",\"userns\"" : "\"userns\"") : "",
 				sb->flags & ASB_SB_ALLOW_PTRACE ?
 					(sb->flags & (ASB_SB_ALLOW_IO_URING | ASB_SB_ALLOW_USERNS) ?
 					 ",\"ptrace\"" : "\"ptrace\"") : "");
+			fprintf(out, ",\"limits\":{\"pids\":%u,\"memory\":%llu,"
+				"\"cpu\":%u},\"rules\":[", sb->pids_max,
+				(unsigned long long)sb->mem_max, sb->cpu_pct);
 		} else {
 			fprintf(out, "\n[sandbox.%s]  # %s:%u\n", sb->name, file,
 				sb->line);
@@ -517,6 +553,7 @@ void asb_image_print(const struct asb_image *img, FILE *out, bool json)
 					sb->flags & ASB_SB_ALLOW_IO_URING ? " io_uring" : "",
 					sb->flags & ASB_SB_ALLOW_USERNS ? " userns" : "",
 					sb->flags & ASB_SB_ALLOW_PTRACE ? " ptrace" : "");
+			print_limits(sb, out);
 		}
 		for (uint32_t j = 0; j < sb->n_rules; j++) {
 			const struct asb_image_rule *r = &rules[sb->first_rule + j];

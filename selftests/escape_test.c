@@ -378,6 +378,73 @@ TEST_F(esc, no_capabilities)
 			    sizeof(out)));
 }
 
+/* ---- resources: a sandbox spends only its own ---- */
+
+/*
+ * A fork bomb gets limits.pids tasks and no more, cannot raise its limit
+ * or leave its cgroups (read-only), and agentd answers throughout.
+ */
+TEST_F(esc, fork_bomb_stays_in_its_sandbox)
+{
+	char out[8192], cmd[PATH_MAX + 64];
+
+	ASSERT_EQ(0, run_in("esc", "( i=0; while [ $i -lt 400 ]; do "
+			    "/bin/sleep 20 & i=$((i+1)); done ) 2>/dev/null; "
+			    /* builtins only from here: no task is left */
+			    "set -- /proc/[0-9]*; echo procs $#; "
+			    "for f in /sys/fs/cgroup/pids/asb/*/pids.max "
+			    "/sys/fs/cgroup/asb/*/pids.max "
+			    "/sys/fs/cgroup/unified/asb/*/pids.max; do "
+			    "echo max 2>/dev/null >$f && echo raised; done; "
+			    "for f in /sys/fs/cgroup/*/cgroup.procs "
+			    "/sys/fs/cgroup/cgroup.procs; do "
+			    "echo $$ 2>/dev/null >$f && echo moved; done; "
+			    "echo end", out, sizeof(out))) TH_LOG("%s", out);
+	/* limits.pids = 128: the init, the shell, the sleeps it got */
+	EXPECT_NE(NULL, strstr(out, "procs ")) TH_LOG("%s", out);
+	if (strstr(out, "procs ")) {
+		EXPECT_LE(atoi(strstr(out, "procs ") + 6), 128) TH_LOG("%s", out);
+		EXPECT_GE(atoi(strstr(out, "procs ") + 6), 100) TH_LOG("%s", out);
+	}
+	EXPECT_EQ(NULL, strstr(out, "raised")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "moved")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "end")) TH_LOG("%s", out);
+	snprintf(cmd, sizeof(cmd), "%s/asbctl --socket " SOCK " status", bindir);
+	EXPECT_EQ(0, asb_sh(cmd, out, sizeof(out))) TH_LOG("%s", out);
+}
+
+/* A program past limits.memory (RAM, no swap beyond it) is killed in its
+ * sandbox; one below it runs. */
+TEST_F(esc, memory_hog_killed_in_its_sandbox)
+{
+	char out[4096];
+
+	ASSERT_EQ(0, run_in("esc", "/usr/bin/python3 -c 'b = b\"x\" * (64 << 20); "
+			    "print(\"small\", len(b) >> 20)'; "
+			    "/usr/bin/python3 -c 'b = b\"x\" * (1 << 30); "
+			    "print(\"big\", len(b) >> 20)'; echo rc $?",
+			    out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "small 64")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "big")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "rc 137")) TH_LOG("%s", out);
+}
+
+/* limits.cpu = 10%: a second of spinning gets about a tenth of a second. */
+TEST_F(one, cpu_held_to_its_share)
+{
+	char out[4096];
+
+	ASSERT_EQ(0, run_as("slow", "", "/usr/bin/python3 -c '"
+			    "import os, time\n"
+			    "t = time.monotonic()\n"
+			    "while time.monotonic() - t < 1: pass\n"
+			    "c = os.times()\n"
+			    "print(\"ms\", int((c.user + c.system) * 1000))'",
+			    out, sizeof(out))) TH_LOG("%s", out);
+	ASSERT_NE(NULL, strstr(out, "ms ")) TH_LOG("%s", out);
+	EXPECT_LT(atoi(strstr(out, "ms ") + 3), 500) TH_LOG("%s", out);
+}
+
 /* ---- processes outside: not there at all ---- */
 
 TEST_F(esc, outside_processes_invisible)

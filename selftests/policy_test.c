@@ -162,6 +162,22 @@ BAD(audit_bad, SB "audit = some\n",
     "t.ini:2: audit: 'some' is not deny or all\n");
 BAD(scalar_two_values, SB "audit = all deny\n",
     "t.ini:2: audit takes one value\n");
+BAD(limit_unknown, SB "limits.files = 10\n",
+    "t.ini:2: unknown key 'limits.files' in [sandbox.a] (expected limits.pids, limits.memory or limits.cpu)\n");
+BAD(limit_pids_small, SB "limits.pids = 7\n",
+    "t.ini:2: limits.pids: '7' is not a number of tasks (8-4194304) or max\n");
+BAD(limit_pids_word, SB "limits.pids = lots\n",
+    "t.ini:2: limits.pids: 'lots' is not a number of tasks (8-4194304) or max\n");
+BAD(limit_memory_unit, SB "limits.memory = 2T\n",
+    "t.ini:2: limits.memory: '2T' is not a size (16M-1T: N, NK, NM or NG) or max\n");
+BAD(limit_memory_small, SB "limits.memory = 1M\n",
+    "t.ini:2: limits.memory: '1M' is not a size (16M-1T: N, NK, NM or NG) or max\n");
+BAD(limit_memory_overflow, SB "limits.memory = 99999999999999999999G\n",
+    "t.ini:2: limits.memory: '99999999999999999999G' is not a size (16M-1T: N, NK, NM or NG) or max\n");
+BAD(limit_cpu_no_percent, SB "limits.cpu = 50\n",
+    "t.ini:2: limits.cpu: '50' is not a share of one CPU (1%-102400%) or max\n");
+BAD(limit_two_values, SB "limits.cpu = 50% 60%\n",
+    "t.ini:2: limits.cpu takes one value\n");
 BAD(extends_unknown, SB "extends = nope\n",
     "t.ini:2: extends: no sandbox named 'nope'\n");
 BAD(extends_self, SB "extends = a\n",
@@ -410,6 +426,34 @@ TEST(extends_inherits)
 	ASSERT_NE(NULL, r);
 	EXPECT_EQ(2, r->line);		/* the base's line */
 	EXPECT_STREQ("t.ini", asb_image_str(&img, r->file));
+	asb_image_free(&img);
+}
+
+/* limits.*: inherited, overridden, lifted with "max" */
+TEST(limits)
+{
+	const struct asb_image_sandbox *sb;
+	struct asb_image img;
+	char *diag;
+
+	ASSERT_EQ(0, compile_text(
+		"[sandbox.base]\nlimits.pids = 512\nlimits.memory = 2G\n"
+		"limits.cpu = 150%\n"
+		"[sandbox.kid]\nextends = base\nlimits.memory = 65536K\n"
+		"limits.cpu = max\n",
+		&img, &diag, NULL));
+	EXPECT_STREQ("", diag);
+	free(diag);
+	sb = asb_image_find_sandbox(&img, "base");
+	ASSERT_NE(NULL, sb);
+	EXPECT_EQ(512, sb->pids_max);
+	EXPECT_EQ(2ull << 30, sb->mem_max);
+	EXPECT_EQ(150, sb->cpu_pct);
+	sb = asb_image_find_sandbox(&img, "kid");
+	ASSERT_NE(NULL, sb);
+	EXPECT_EQ(512, sb->pids_max);
+	EXPECT_EQ(64ull << 20, sb->mem_max);
+	EXPECT_EQ(0, sb->cpu_pct);
 	asb_image_free(&img);
 }
 

@@ -24,7 +24,7 @@
 #endif
 
 #define ASB_IMAGE_MAGIC		0x49425341u	/* "ASBI" */
-#define ASB_IMAGE_VERSION	2
+#define ASB_IMAGE_VERSION	3
 
 #define ASB_NAME_MAX		32	/* sandbox name, with NUL */
 #define ASB_SECRET_NAME_MAX	64	/* secret name, with NUL */
@@ -103,7 +103,13 @@ struct asb_image_sandbox {
 	__u32 audit_line;
 	__u64 caps;		/* sys.caps: bit n = capability n that a
 				 * root sandbox keeps (all others dropped) */
+	__u64 mem_max;		/* limits.memory: bytes; 0: none */
+	__u32 pids_max;		/* limits.pids: tasks; 0: none */
+	__u32 cpu_pct;		/* limits.cpu: percent of one CPU; 0: none */
 };
+
+#define ASB_LIMIT_PIDS_MAX	4194304		/* PID_MAX_LIMIT */
+#define ASB_LIMIT_CPU_MAX	102400		/* 1024 CPUs */
 
 #define ASB_CAP_MAX		40	/* CAP_CHECKPOINT_RESTORE */
 
