@@ -148,6 +148,9 @@ static const char *action_name(int a)
 	case ASB_ACT_LISTEN4:
 	case ASB_ACT_LISTEN6:
 		return "listen";
+	case ASB_ACT_RECV4:
+	case ASB_ACT_RECV6:
+		return "recv";
 	case ASB_ACT_UNIX_BIND:
 		return "bind";
 	case ASB_ACT_SOCKET:
@@ -236,6 +239,7 @@ static int on_event(void *ctx, const struct asb_event *ev)
 	case ASB_ACT_SENDMSG4:
 	case ASB_ACT_BIND4:
 	case ASB_ACT_LISTEN4:
+	case ASB_ACT_RECV4:
 		inet_ntop(AF_INET, ev->addr, a, sizeof(a));
 		snprintf(obj, sizeof(obj), "%s:%u", a, ev->port);
 		break;
@@ -243,6 +247,7 @@ static int on_event(void *ctx, const struct asb_event *ev)
 	case ASB_ACT_SENDMSG6:
 	case ASB_ACT_BIND6:
 	case ASB_ACT_LISTEN6:
+	case ASB_ACT_RECV6:
 		inet_ntop(AF_INET6, ev->addr, a, sizeof(a));
 		snprintf(obj, sizeof(obj), "[%s]:%u", a, ev->port);
 		break;

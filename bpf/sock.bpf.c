@@ -135,6 +135,7 @@ static __always_inline void log_line(const struct asb_event *ev,
 	case ASB_ACT_SENDMSG4:
 	case ASB_ACT_BIND4:
 	case ASB_ACT_LISTEN4:
+	case ASB_ACT_RECV4:
 		bpf_printk("asb: %s sb=%d pid=%u %s %pI4:%u rule=%d", verdict,
 			   (int)ev->sandbox, ev->pid, act, ev->addr, ev->port,
 			   rule);
@@ -143,6 +144,7 @@ static __always_inline void log_line(const struct asb_event *ev,
 	case ASB_ACT_SENDMSG6:
 	case ASB_ACT_BIND6:
 	case ASB_ACT_LISTEN6:
+	case ASB_ACT_RECV6:
 		bpf_printk("asb: %s sb=%d pid=%u %s [%pI6]:%u rule=%d", verdict,
 			   (int)ev->sandbox, ev->pid, act, ev->addr, ev->port,
 			   rule);
@@ -406,28 +408,54 @@ int asb_bind6(struct bpf_sock_addr *ctx)
 			   ASB_RULE_NET_BIND);
 }
 
+/* @sk's local address and port (into the event) granted by a net.bind
+ * rule */
+static __always_inline int bound_by_rule(struct asb_event *ev,
+					 const struct asb_sb_conf *conf,
+					 struct bpf_sock *sk)
+{
+	struct asb_net6_key key = {
+		.prefixlen = ASB_NET_KEY_BITS + 128,
+		.set = conf->set,
+		.kind = ASB_RULE_NET_BIND,
+	};
+	__u32 w[4];
+
+	ev->port = (__u16)sk->src_port;
+	if (sk->family == AF_INET) {
+		w[0] = sk->src_ip4;
+		__builtin_memcpy(ev->addr, w, 4);
+		return decide4(ev, conf->set, ASB_RULE_NET_BIND, w[0],
+			       ev->port);
+	}
+	w[0] = sk->src_ip6[0];
+	w[1] = sk->src_ip6[1];
+	w[2] = sk->src_ip6[2];
+	w[3] = sk->src_ip6[3];
+	__builtin_memcpy(ev->addr, w, 16);
+	/* bound to ::ffff:a.b.c.d: the IPv4 rules decided the bind */
+	if (!w[0] && !w[1] && w[2] == bpf_htonl(0xffff))
+		return decide4(ev, conf->set, ASB_RULE_NET_BIND, w[3],
+			       ev->port);
+	__builtin_memcpy(key.addr, w, 16);
+	return match_ports(ev, bpf_map_lookup_elem(&asb_net6, &key), ev->port);
+}
+
 /*
  * TCP listeners. listen() on a socket never bound takes an ephemeral port
  * past the bind hooks (no cgroup hook runs at listen, and the portable
  * backend has no LSM one): a listener whose address and port no net.bind
  * rule grants gets no connection. The kernel filters a listener's segments
  * (SYNs, handshake ACKs, cookies) through its cgroup's ingress programs:
- * they are dropped here. Established connections pass at the first test.
+ * they are dropped here.
  */
-SEC("cgroup_skb/ingress")
-int asb_ingress(struct __sk_buff *skb)
+static __always_inline int listener(struct __sk_buff *skb,
+				    struct bpf_sock *sk)
 {
 	const struct asb_sb_conf *conf;
-	struct bpf_sock *sk = skb->sk;
 	struct asb_event *ev;
-	__u32 sbid = ASB_SB_NONE, w[4];
-	int verdict;
+	__u32 sbid = ASB_SB_NONE;
 
-	if (!sk)
-		return ALLOW;
-	sk = bpf_sk_fullsock(sk);
-	if (!sk || sk->state != BPF_TCP_LISTEN)
-		return ALLOW;
 	ev = ev_begin(sk->family == AF_INET ? ASB_ACT_LISTEN4 :
 					      ASB_ACT_LISTEN6);
 	if (!ev)
@@ -435,7 +463,6 @@ int asb_ingress(struct __sk_buff *skb)
 	ev->family = sk->family;
 	ev->sock_type = sk->type;
 	ev->protocol = sk->protocol;
-	ev->port = (__u16)sk->src_port;
 	if (!member_skb(skb, &sbid))
 		return ALLOW;	/* attached above a sandbox: not ours */
 	ev->sandbox = sbid;
@@ -443,36 +470,107 @@ int asb_ingress(struct __sk_buff *skb)
 	if (!conf)
 		return record(ev, "listen", NULL, DENY, false);
 	ev->rule = conf->default_rule;
-	if (sk->family == AF_INET) {
-		w[0] = sk->src_ip4;
-		__builtin_memcpy(ev->addr, w, 4);
-		verdict = decide4(ev, conf->set, ASB_RULE_NET_BIND, w[0],
+	if (bound_by_rule(ev, conf, sk) == ALLOW)
+		return ALLOW;
+	return record(ev, "listen", conf, DENY, false);
+}
+
+struct udp_ports {
+	__be16 source;
+	__be16 dest;
+};
+
+/*
+ * UDP. A socket that no net.bind rule binds (an ephemeral port, taken by
+ * its first send) receives only from the addresses and ports it may send
+ * to: net.connect and approve.connect (the answer to an approved send).
+ * Anything else, from anyone on the network or the host, is dropped here,
+ * before it is queued. The packet starts at its IP header; an IPv6 one
+ * whose next header is not UDP (extension headers) is dropped too.
+ */
+static __always_inline int datagram(struct __sk_buff *skb,
+				    struct bpf_sock *sk)
+{
+	const struct asb_sb_conf *conf;
+	struct asb_event *ev;
+	struct udp_ports up;
+	__u32 sbid = ASB_SB_NONE;
+	bool v4 = skb->protocol == bpf_htons(0x0800);	/* ETH_P_IP */
+	int verdict;
+
+	ev = ev_begin(v4 ? ASB_ACT_RECV4 : ASB_ACT_RECV6);
+	if (!ev)
+		return DENY;
+	ev->family = sk->family;
+	ev->sock_type = sk->type;
+	ev->protocol = sk->protocol;
+	if (!member_skb(skb, &sbid))
+		return ALLOW;	/* attached above a sandbox: not ours */
+	ev->sandbox = sbid;
+	conf = bpf_map_lookup_elem(&asb_sandbox, &sbid);
+	if (!conf)
+		return record(ev, "recv", NULL, DENY, false);
+	ev->rule = conf->default_rule;
+	if (bound_by_rule(ev, conf, sk) == ALLOW)
+		return ALLOW;
+	ev->rule = conf->default_rule;
+	ev->flags = 0;
+	if (v4) {
+		struct iphdr ip;
+		__u32 saddr;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)) ||
+		    (ip.protocol != IPPROTO_UDP &&
+		     ip.protocol != IPPROTO_UDPLITE) ||
+		    bpf_skb_load_bytes(skb, ip.ihl * 4, &up, sizeof(up)))
+			return record(ev, "recv", conf, DENY, false);
+		saddr = ip.saddr;
+		__builtin_memcpy(ev->addr, &saddr, 4);
+		ev->port = bpf_ntohs(up.source);
+		verdict = decide4(ev, conf->set, ASB_RULE_NET_CONNECT, saddr,
 				  ev->port);
 	} else {
 		struct asb_net6_key key = {
 			.prefixlen = ASB_NET_KEY_BITS + 128,
 			.set = conf->set,
-			.kind = ASB_RULE_NET_BIND,
+			.kind = ASB_RULE_NET_CONNECT,
 		};
+		struct ipv6hdr ip6;
 
-		w[0] = sk->src_ip6[0];
-		w[1] = sk->src_ip6[1];
-		w[2] = sk->src_ip6[2];
-		w[3] = sk->src_ip6[3];
-		__builtin_memcpy(ev->addr, w, 16);
-		__builtin_memcpy(key.addr, w, 16);
-		/* bound to ::ffff:a.b.c.d: the IPv4 rules decided the bind */
-		if (!w[0] && !w[1] && w[2] == bpf_htonl(0xffff))
-			verdict = decide4(ev, conf->set, ASB_RULE_NET_BIND,
-					  w[3], ev->port);
-		else
-			verdict = match_ports(ev, bpf_map_lookup_elem(&asb_net6,
-								      &key),
-					      ev->port);
+		if (skb->protocol != bpf_htons(0x86dd) ||	/* ETH_P_IPV6 */
+		    bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)) ||
+		    (ip6.nexthdr != IPPROTO_UDP &&
+		     ip6.nexthdr != IPPROTO_UDPLITE) ||
+		    bpf_skb_load_bytes(skb, sizeof(ip6), &up, sizeof(up)))
+			return record(ev, "recv", conf, DENY, false);
+		__builtin_memcpy(ev->addr, &ip6.saddr, 16);
+		__builtin_memcpy(key.addr, &ip6.saddr, 16);
+		ev->port = bpf_ntohs(up.source);
+		verdict = match_ports(ev, bpf_map_lookup_elem(&asb_net6, &key),
+				      ev->port);
 	}
 	if (verdict == ALLOW)
 		return ALLOW;
-	return record(ev, "listen", conf, DENY, false);
+	ev->flags = 0;
+	return record(ev, "recv", conf, DENY, false);
+}
+
+/* Established TCP connections pass at the first test. */
+SEC("cgroup_skb/ingress")
+int asb_ingress(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	if (!sk)
+		return ALLOW;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return ALLOW;
+	if (sk->state == BPF_TCP_LISTEN)
+		return listener(skb, sk);
+	if (sk->protocol == IPPROTO_UDP || sk->protocol == IPPROTO_UDPLITE)
+		return datagram(skb, sk);
+	return ALLOW;
 }
 
 /*

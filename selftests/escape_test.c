@@ -400,11 +400,15 @@ TEST_F(esc, fork_bomb_stays_in_its_sandbox)
 			    "/sys/fs/cgroup/cgroup.procs; do "
 			    "echo $$ 2>/dev/null >$f && echo moved; done; "
 			    "echo end", out, sizeof(out))) TH_LOG("%s", out);
-	/* limits.pids = 128: the init, the shell, the sleeps it got */
+	/*
+	 * limits.pids = 128: the init, the shell, the sleeps it got before a
+	 * fork failed (on cgroup v2 the kernel memory of each task is
+	 * charged to limits.memory too, which may stop it a little earlier)
+	 */
 	EXPECT_NE(NULL, strstr(out, "procs ")) TH_LOG("%s", out);
 	if (strstr(out, "procs ")) {
 		EXPECT_LE(atoi(strstr(out, "procs ") + 6), 128) TH_LOG("%s", out);
-		EXPECT_GE(atoi(strstr(out, "procs ") + 6), 100) TH_LOG("%s", out);
+		EXPECT_GE(atoi(strstr(out, "procs ") + 6), 50) TH_LOG("%s", out);
 	}
 	EXPECT_EQ(NULL, strstr(out, "raised")) TH_LOG("%s", out);
 	EXPECT_EQ(NULL, strstr(out, "moved")) TH_LOG("%s", out);
@@ -563,6 +567,89 @@ TEST_F(esc, listen_without_bind_gets_no_connection)
 	sleep(1);	/* records come after the fact */
 	EXPECT_TRUE(ASB_AUDIT_HAS(DIR "/audit.jsonl", "\"action\":\"listen\"",
 				  "\"verdict\":\"deny\""));
+}
+
+/* A UDP socket on 127.0.0.1:@port, or -1 */
+static int udp_at(int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(port),
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct timeval tv = { .tv_sec = 30 };
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void udp_send(int fd, const char *msg, const struct sockaddr_in *to)
+{
+	sendto(fd, msg, strlen(msg), 0, (const struct sockaddr *)to,
+	       sizeof(*to));
+}
+
+/*
+ * A UDP socket got its port by sending to a granted address: it hears
+ * back from that address only, not from anyone else on the host who
+ * learnt the port. A socket bound by a net.bind rule (a server) hears
+ * from anyone.
+ */
+TEST_F(esc, udp_hears_only_from_granted_sources)
+{
+	struct sockaddr_in peer;
+	socklen_t plen = sizeof(peer);
+	char out[4096], buf[64];
+	int granted, stranger;
+	pid_t helper;
+
+	granted = udp_at(9);		/* net.connect = 127.0.0.1/32:9 */
+	stranger = udp_at(18093);
+	ASSERT_LE(0, granted);
+	ASSERT_LE(0, stranger);
+	helper = fork();
+	ASSERT_LE(0, helper);
+	if (helper == 0) {
+		struct sockaddr_in server;
+
+		if (recvfrom(granted, buf, sizeof(buf), 0,
+			     (struct sockaddr *)&peer, &plen) < 0)
+			_exit(1);
+		usleep(200000);
+		udp_send(stranger, "from-stranger", &peer);
+		usleep(200000);
+		udp_send(granted, "from-granted", &peer);
+		server = peer;
+		server.sin_port = htons(18091);
+		udp_send(stranger, "to-server", &server);
+		_exit(0);
+	}
+	ASSERT_EQ(0, run_in("esc", "/usr/bin/python3 -c '\n"
+			    "import socket\n"
+			    "srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+			    "srv.bind((\"127.0.0.1\", 18091)); srv.settimeout(5)\n"
+			    "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+			    "s.settimeout(5); s.sendto(b\"hi\", (\"127.0.0.1\", 9))\n"
+			    "try:\n"
+			    "    while s.recv(64) != b\"from-granted\": print(\"stranger heard\")\n"
+			    "    print(\"granted heard\")\n"
+			    "except OSError: print(\"nothing\")\n"
+			    "try: srv.recv(64); print(\"server heard\")\n"
+			    "except OSError: print(\"server deaf\")\n'",
+			    out, sizeof(out))) TH_LOG("%s", out);
+	waitpid(helper, NULL, 0);
+	close(granted);
+	close(stranger);
+	EXPECT_NE(NULL, strstr(out, "granted heard")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "stranger heard")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "server heard")) TH_LOG("%s", out);
+	sleep(1);
+	EXPECT_TRUE(ASB_AUDIT_HAS(DIR "/audit.jsonl", "\"action\":\"recv\"",
+				  "\"object\":\"127.0.0.1:18093\""));
 }
 
 /*

@@ -55,7 +55,13 @@ enum asb_sock_action {
 	 * or rescheduled (addr: its tgid, path: its comm, sock_type: what,
 	 * protocol: the signal or ptrace mode) */
 	ASB_ACT_TASK,
-	ASB_ACT_MAX = ASB_ACT_TASK,
+	/* every backend (bpf/sock.bpf.c): a datagram to a UDP socket that no
+	 * net.bind rule grants, from a source no net.connect or
+	 * approve.connect rule names, dropped (addr, port: the source; no
+	 * task: pid 0) */
+	ASB_ACT_RECV4,
+	ASB_ACT_RECV6,
+	ASB_ACT_MAX = ASB_ACT_RECV6,
 };
 
 /* asb_event.sock_type of ASB_ACT_TASK */
