@@ -28,8 +28,10 @@ def attempt(action, obj, fn):
         rows.append((action, obj, "DENIED (killed before its first instruction)"))
     except OSError as e:
         name = errno.errorcode.get(e.errno, str(e.errno))
+        if e.strerror and e.strerror.startswith("stopped"):
+            name += ", " + e.strerror
         denied = e.errno in (errno.EACCES, errno.EPERM, errno.EROFS,
-                             errno.ESRCH)
+                             errno.ESRCH, errno.EAGAIN)
         rows.append((action, obj, ("DENIED (%s)" if denied else "failed (%s)") % name))
 
 
@@ -67,6 +69,24 @@ def unshare(flags):
         raise OSError(ctypes.get_errno(), "unshare")
 
 
+def fork_bomb():
+    """Fork until the kernel says no; the children wait to be killed."""
+    kids = []
+    try:
+        while len(kids) < 5000:
+            pid = os.fork()
+            if pid == 0:
+                signal.pause()
+                os._exit(0)
+            kids.append(pid)
+    except OSError as e:
+        raise OSError(e.errno, "stopped after %d" % len(kids))
+    finally:
+        for pid in kids:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+
+
 def raw_socket():
     socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).close()
 
@@ -87,6 +107,7 @@ attempt("connect", "/run/asb-demo.sock", lambda: connect_unix("/run/asb-demo.soc
 attempt("socket", "raw icmp", raw_socket)
 attempt("signal", "agentd (pid %d)" % AGENTD, lambda: os.kill(AGENTD, signal.SIGSTOP))
 attempt("unshare", "a network namespace", lambda: unshare(0x40000000))
+attempt("fork", "5000 processes (limits.pids = 1024)", fork_bomb)
 
 for action, obj, result in rows:
     print("%-8s %-44s %s" % (action, obj, result))
