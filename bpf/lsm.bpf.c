@@ -730,8 +730,9 @@ static __always_inline void ev_file(struct asb_event *ev, struct dentry *d)
  * Decide an access that needs @need on (@mnt, @d); on deny send an event
  * naming @name_d (the object; @d may be its parent directory).
  */
-static int check_path(__u32 sbid, struct vfsmount *mnt, struct dentry *d,
-		      struct dentry *name_d, __u32 need, __u32 action)
+static __always_inline int check_path(__u32 sbid, struct vfsmount *mnt,
+				      struct dentry *d, struct dentry *name_d,
+				      __u32 need, __u32 action)
 {
 	struct asb_event *ev;
 	__u32 rule, got;
@@ -1032,6 +1033,23 @@ int BPF_PROG(asb_bprm_check, struct linux_binprm *bprm, int ret)
 }
 
 /* Creating, removing: fs.write on the directory. */
+/*
+ * inotify, fanotify and dnotify watches: only where the sandbox may read
+ * (a watch shows the names and the accesses of what is below it).
+ */
+SEC("lsm/path_notify")
+int BPF_PROG(asb_path_notify, const struct path *path, __u64 mask,
+	     unsigned int obj_type, int ret)
+{
+	struct dentry *d = path_dentry(path);
+	__u32 sbid;
+
+	if (ret || !member(&sbid) || unchecked(d))
+		return ret;
+	return check_path(sbid, path_mnt(path), d, d, ASB_FS_READ,
+			  ASB_ACT_FILE_READ);
+}
+
 static __always_inline int dir_write(const struct path *dir, struct dentry *d,
 				     __u32 action)
 {

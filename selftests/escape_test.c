@@ -678,6 +678,27 @@ TEST_F(esc, abstract_unix_name_not_taken)
 				  "\"action\":\"bind\""));
 }
 
+/* A watch shows names and accesses below it: only where it may read. */
+TEST_F(esc, no_watch_where_it_may_not_read)
+{
+	char out[4096];
+
+	if (portable())
+		SKIP(return, "portable backend: Landlock does not check inotify "
+		     "(docs/threat-model.md); the VM lane runs this on BPF-LSM");
+	ASSERT_EQ(0, run_in("esc", "/usr/bin/python3 -c '\n"
+			    "import ctypes, os\n"
+			    "libc = ctypes.CDLL(None, use_errno=True)\n"
+			    "fd = libc.inotify_init1(0)\n"
+			    "for d in (b\"" DIR "/ro\", b\"" DIR "/hidden\", b\"/root\"):\n"
+			    "    wd = libc.inotify_add_watch(fd, d, 0xfff)\n"
+			    "    print(d.decode(), wd if wd >= 0 else -ctypes.get_errno())\n'",
+			    out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, DIR "/ro 1\n")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, DIR "/hidden -13\n")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "/root -13\n")) TH_LOG("%s", out);
+}
+
 /*
  * A flood of denials costs the flooding sandbox its own records (counted
  * in one "suppressed" record a second), not another sandbox's.
