@@ -52,7 +52,7 @@
  * adopt programs of an older build that let approve.connect through.
  */
 #define LOCK_FILE "/run/asb-agentd.lock"
-#define PIN_DIR "/sys/fs/bpf/asb-v5"
+#define PIN_DIR "/sys/fs/bpf/asb-v6"
 
 static struct {
 	const char *policy_path;	/* NULL: embedded default */
@@ -151,6 +151,8 @@ static const char *action_name(int a)
 	case ASB_ACT_RECV4:
 	case ASB_ACT_RECV6:
 		return "recv";
+	case ASB_ACT_SOCKOPT:
+		return "setsockopt";
 	case ASB_ACT_UNIX_BIND:
 		return "bind";
 	case ASB_ACT_SOCKET:
@@ -250,6 +252,12 @@ static int on_event(void *ctx, const struct asb_event *ev)
 	case ASB_ACT_RECV6:
 		inet_ntop(AF_INET6, ev->addr, a, sizeof(a));
 		snprintf(obj, sizeof(obj), "[%s]:%u", a, ev->port);
+		break;
+	case ASB_ACT_SOCKOPT:
+		snprintf(obj, sizeof(obj), "%s",
+			 ev->sock_type == 0 /* SOL_IP */ ?
+			 (ev->protocol == 11 ? "IP_RECVERR" : "IP_RECVERR_RFC4884") :
+			 (ev->protocol == 25 ? "IPV6_RECVERR" : "IPV6_RECVERR_RFC4884"));
 		break;
 	case ASB_ACT_SOCKET:
 		snprintf(obj, sizeof(obj), "%s",

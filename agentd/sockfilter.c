@@ -67,6 +67,8 @@ static const struct {
 	{ "asb_sock_create", BPF_PROG_TYPE_CGROUP_SOCK,
 	  BPF_CGROUP_INET_SOCK_CREATE },
 	{ "asb_ingress", BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_INGRESS },
+	{ "asb_setsockopt", BPF_PROG_TYPE_CGROUP_SOCKOPT,
+	  BPF_CGROUP_SETSOCKOPT },
 };
 
 #define N_PROGS ((int)(sizeof(progs) / sizeof(progs[0])))

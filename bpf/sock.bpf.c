@@ -689,6 +689,48 @@ int asb_unix_sendmsg(struct bpf_sock_addr *ctx)
  * sends (ping sockets, SCTP) bypass the connect/sendmsg hooks, so
  * net.connect could not be enforced on them.
  */
+/*
+ * The error queue. ICMP errors are queued to a socket with IP_RECVERR
+ * (IPV6_RECVERR) without passing the ingress program, each carrying the
+ * bytes its sender chose from any address: a way in past the UDP filter.
+ * Refused, and recorded.
+ */
+#define SOL_IP			0
+#define SOL_IPV6		41
+#define IP_RECVERR		11
+#define IP_RECVERR_RFC4884	26
+#define IPV6_RECVERR		25
+#define IPV6_RECVERR_RFC4884	31
+
+SEC("cgroup/setsockopt")
+int asb_setsockopt(struct bpf_sockopt *ctx)
+{
+	int level = ctx->level, name = ctx->optname;
+	const struct asb_sb_conf *conf;
+	struct asb_event *ev;
+	__u32 sbid = ASB_SB_NONE;
+
+	if (!(level == SOL_IP && (name == IP_RECVERR ||
+				  name == IP_RECVERR_RFC4884)) &&
+	    !(level == SOL_IPV6 && (name == IPV6_RECVERR ||
+				    name == IPV6_RECVERR_RFC4884))) {
+		/* past a page the kernel uses the caller's buffer as is */
+		if (ctx->optlen > 4096)
+			ctx->optlen = 0;
+		return ALLOW;
+	}
+	ev = ev_begin(ASB_ACT_SOCKOPT);
+	if (!ev)
+		return DENY;
+	ev->sock_type = level;
+	ev->protocol = name;
+	conf = find_sandbox(&sbid);
+	ev->sandbox = sbid;
+	if (conf)
+		ev->rule = conf->default_rule;
+	return finish(ev, "setsockopt", conf, DENY);
+}
+
 SEC("cgroup/sock_create")
 int asb_sock_create(struct bpf_sock *sk)
 {

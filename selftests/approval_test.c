@@ -527,7 +527,7 @@ TEST_F(appr, connect_approve_deny_timeout)
  * asb.ko's two approve.connect programs would run on every connect of the
  * host: agentd attaches them only while a sandbox has approve.connect.
  */
-#define CONNECT_PIN "/sys/fs/bpf/asb-v5/lsm/asb_socket_connect_ask"
+#define CONNECT_PIN "/sys/fs/bpf/asb-v6/lsm/asb_socket_connect_ask"
 
 TEST_F(appr, connect_programs_attached_only_while_needed)
 {

@@ -596,8 +596,9 @@ static void udp_send(int fd, const char *msg, const struct sockaddr_in *to)
 /*
  * A UDP socket got its port by sending to a granted address: it hears
  * back from that address only, not from anyone else on the host who
- * learnt the port. A socket bound by a net.bind rule (a server) hears
- * from anyone.
+ * learnt the port, nor through its error queue (IP_RECVERR: ICMP errors
+ * from anyone, with their sender's bytes). A socket bound by a net.bind
+ * rule (a server) hears from anyone.
  */
 TEST_F(esc, udp_hears_only_from_granted_sources)
 {
@@ -639,7 +640,12 @@ TEST_F(esc, udp_hears_only_from_granted_sources)
 			    "    print(\"granted heard\")\n"
 			    "except OSError: print(\"nothing\")\n"
 			    "try: srv.recv(64); print(\"server heard\")\n"
-			    "except OSError: print(\"server deaf\")\n'",
+			    "except OSError: print(\"server deaf\")\n"
+			    "s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)\n"
+			    "for lvl, opt in ((0, 11), (0, 26), (41, 25), (41, 31)):\n"
+			    "    t = socket.socket(socket.AF_INET if lvl == 0 else socket.AF_INET6, socket.SOCK_DGRAM)\n"
+			    "    try: t.setsockopt(lvl, opt, 1); print(\"recverr on\", opt)\n"
+			    "    except OSError as e: print(\"recverr refused\", e.errno)\n'",
 			    out, sizeof(out))) TH_LOG("%s", out);
 	waitpid(helper, NULL, 0);
 	close(granted);
@@ -647,6 +653,11 @@ TEST_F(esc, udp_hears_only_from_granted_sources)
 	EXPECT_NE(NULL, strstr(out, "granted heard")) TH_LOG("%s", out);
 	EXPECT_EQ(NULL, strstr(out, "stranger heard")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "server heard")) TH_LOG("%s", out);
+	/* ICMP errors reach the error queue past the ingress program */
+	EXPECT_EQ(NULL, strstr(out, "recverr on")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "recverr refused 1\nrecverr refused 1\n"
+			       "recverr refused 1\nrecverr refused 1\n"))
+		TH_LOG("%s", out);
 	sleep(1);
 	EXPECT_TRUE(ASB_AUDIT_HAS(DIR "/audit.jsonl", "\"action\":\"recv\"",
 				  "\"object\":\"127.0.0.1:18093\""));

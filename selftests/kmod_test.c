@@ -755,7 +755,7 @@ TEST(trace_events)
  * it: enforcement cannot be lifted by unloading asb.ko. Remove the pins
  * (what an operator does to lift enforcement) and wait until it is free.
  */
-#define LSM_PINS "/sys/fs/bpf/asb-v5/lsm"
+#define LSM_PINS "/sys/fs/bpf/asb-v6/lsm"
 
 static int unload_module(void)
 {

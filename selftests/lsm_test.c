@@ -456,7 +456,7 @@ TEST_F(lsm, kill_agentd_stays_confined)
 	kill(self->agentd, SIGKILL);
 	waitpid(self->agentd, &st, 0);
 	self->agentd = -1;
-	EXPECT_EQ(0, access("/sys/fs/bpf/asb-v5/lsm/asb_file_open", F_OK));
+	EXPECT_EQ(0, access("/sys/fs/bpf/asb-v6/lsm/asb_file_open", F_OK));
 	/* the holder is still in the sandbox: a child of it is confined */
 	EXPECT_EQ(0, sh("test -n \"$(cat /sys/fs/cgroup/unified/asb/lsm-*/cgroup.procs "
 			"/sys/fs/cgroup/asb/lsm-*/cgroup.procs 2>/dev/null)\""));

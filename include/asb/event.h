@@ -61,7 +61,10 @@ enum asb_sock_action {
 	 * task: pid 0) */
 	ASB_ACT_RECV4,
 	ASB_ACT_RECV6,
-	ASB_ACT_MAX = ASB_ACT_RECV6,
+	/* every backend (bpf/sock.bpf.c): setsockopt of IP_RECVERR or
+	 * IPV6_RECVERR (sock_type: the level, protocol: the option) */
+	ASB_ACT_SOCKOPT,
+	ASB_ACT_MAX = ASB_ACT_SOCKOPT,
 };
 
 /* asb_event.sock_type of ASB_ACT_TASK */
