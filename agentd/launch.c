@@ -215,24 +215,6 @@ struct child_args {
 	const sigset_t *mask;	/* NULL: leave the mask */
 };
 
-/*
- * A write rule whose path gets a mount of its own: a directory or a
- * regular file, writable for fs.write, read-only for approve.write (nested
- * in an fs.write subtree, it is still read-only). A device node (/dev/null,
- * /dev/tty) is written on a read-only mount all the same, and a writable
- * one would let the sandbox change the host's node (its mode, its owner,
- * its times).
- */
-static bool own_mount(const struct asb_image_rule *r, const char *path)
-{
-	struct stat st;
-
-	if ((r->kind != ASB_RULE_FS_WRITE && r->kind != ASB_RULE_ASK_WRITE) ||
-	    !path || stat(path, &st) < 0)
-		return false;
-	return S_ISDIR(st.st_mode) || S_ISREG(st.st_mode);
-}
-
 /* Is one of @a and @b (absolute, canonical) at or below the other? */
 static bool nested(const char *a, const char *b);
 
@@ -369,25 +351,116 @@ static bool nested(const char *a, const char *b)
 	return n == 1 || (la > lb ? a[n] : b[n]) == '/';
 }
 
+/* Is @path at or below @top (both absolute, canonical)? */
+static bool below(const char *path, const char *top)
+{
+	size_t n = strlen(top);
+
+	return !strncmp(path, top, n) &&
+	       (!path[n] || path[n] == '/' || n == 1);
+}
+
 /*
- * A writable subtree is mounted noexec, so that nothing the sandbox writes
- * can be executed or mapped PROT_EXEC (LD_PRELOAD, dlopen, a hand-made
- * loader): unless an exec rule grants something at, above or below it,
- * which the policy then says on purpose.
+ * Where code comes from besides the exec rules: the loader's directories,
+ * whose shared objects every dynamically linked program maps PROT_EXEC.
+ * What else the sandbox may read is data: exec'd, mapped as code or handed
+ * to the loader, it is refused by the noexec mount it is on.
  */
-static bool exec_granted(const struct asb_launch_opts *o, const char *path)
+static const char *const lib_dirs[] = {
+	"/lib", "/lib32", "/lib64", "/libx32", "/usr/lib", "/usr/lib32",
+	"/usr/lib64", "/usr/libx32", "/usr/local/lib",
+};
+
+/*
+ * A path of the sandbox's view with a mount of its own: code (an exec
+ * rule, a library directory: the one place where noexec is lifted), a
+ * fs.write subtree (writable), an approve.write path (read-only, even
+ * nested in fs.write). A directory or a regular file: a device node
+ * (/dev/null, /dev/tty) is written on a read-only mount all the same,
+ * and a writable one would let the sandbox change the host's node (its
+ * mode, its owner, its times).
+ */
+struct view_mount {
+	char *path;		/* real path */
+	int kind;		/* ASB_RULE_FS_EXEC, _FS_WRITE, _ASK_WRITE */
+	bool skip;		/* code inside code: no mount of its own */
+};
+
+struct view {
+	struct view_mount *m;
+	size_t n;
+};
+
+static int view_add(struct view *v, const char *path, int kind)
+{
+	struct stat st;
+	char *real;
+
+	if (!path || stat(path, &st) < 0 ||
+	    !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)))
+		return 0;
+	real = realpath(path, NULL);
+	if (!real)
+		return errno == ENOENT ? 0 : -1;
+	v->m[v->n++] = (struct view_mount){ .path = real, .kind = kind };
+	return 0;
+}
+
+/* Is @path at or below a code mount of @v? */
+static bool code_over(const struct view *v, const char *path)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->m[i].kind == ASB_RULE_FS_EXEC && !v->m[i].skip &&
+		    below(path, v->m[i].path))
+			return true;
+	return false;
+}
+
+static int outer_first(const void *a, const void *b)
+{
+	size_t la = strlen(((const struct view_mount *)a)->path);
+	size_t lb = strlen(((const struct view_mount *)b)->path);
+
+	return (la > lb) - (la < lb);
+}
+
+/*
+ * The paths of @o's view, outer first: what is nested has the last say.
+ * Code inside code needs no mount: a writable subtree under code keeps
+ * exec (the policy says so on purpose), so nothing between re-adds noexec.
+ */
+static int view_collect(const struct asb_launch_opts *o, struct view *v)
 {
 	const struct asb_image_rule *r = asb_image_rules(o->img) +
 					 o->sb->first_rule;
+	size_t nlib = sizeof(lib_dirs) / sizeof(lib_dirs[0]);
 
+	v->n = 0;
+	v->m = calloc(o->sb->n_rules + nlib, sizeof(*v->m));
+	if (!v->m)
+		return -1;
+	for (size_t i = 0; i < nlib; i++)
+		if (view_add(v, lib_dirs[i], ASB_RULE_FS_EXEC) < 0)
+			return -1;
 	for (uint32_t i = 0; i < o->sb->n_rules; i++) {
-		const char *p = asb_image_str(o->img, r[i].path);
+		const char *path = asb_image_str(o->img, r[i].path);
+		int kind = r[i].kind == ASB_RULE_ASK_EXEC ? ASB_RULE_FS_EXEC :
+			   r[i].kind;
 
-		if ((r[i].kind == ASB_RULE_FS_EXEC ||
-		     r[i].kind == ASB_RULE_ASK_EXEC) && p && nested(p, path))
-			return true;
+		if (kind != ASB_RULE_FS_EXEC && kind != ASB_RULE_FS_WRITE &&
+		    kind != ASB_RULE_ASK_WRITE)
+			continue;
+		if (view_add(v, path, kind) < 0)
+			return -1;
 	}
-	return false;
+	qsort(v->m, v->n, sizeof(*v->m), outer_first);
+	for (size_t i = 0; i < v->n; i++) {
+		struct view tail = { v->m, i };
+
+		v->m[i].skip = v->m[i].kind == ASB_RULE_FS_EXEC &&
+			       code_over(&tail, v->m[i].path);
+	}
+	return 0;
 }
 
 /* The standard streams that are terminals, reopened in the sandbox's own
@@ -426,19 +499,21 @@ static int reopen_ttys(void)
 
 /*
  * The sandbox's view of the file system, in its own mount namespace:
- * everything read-only but the fs.write subtrees (so that chmod, chown,
- * xattrs, times and inode flags of anything else fail with EROFS, whoever
- * the agent is), those nosuid and, unless an exec rule reaches them,
- * noexec; approve.write subtrees read-only too, even inside fs.write: what
- * is written there is opened by agentd once approved, and nothing else
+ * everything read-only (so that chmod, chown, xattrs, times and inode
+ * flags fail with EROFS, whoever the agent is) and noexec (nothing the
+ * sandbox may only read runs or maps as code, however it is started) but
+ * for the exec rules' paths and the loader's directories; the fs.write
+ * subtrees writable, nosuid and, unless code lies at or above them,
+ * noexec; approve.write paths read-only, even inside fs.write: what is
+ * written there is opened by agentd once approved, and nothing else
  * changes them; a /proc of its own PID namespace only, agentd's control
  * socket covered by /dev/null, and terminals on stdio reopened in this view.
  */
 static int setup_mounts(const struct asb_launch_opts *o)
 {
-	const struct asb_image_rule *r = asb_image_rules(o->img) +
-					 o->sb->first_rule;
-	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+	struct mount_attr hidden = { .attr_set = MOUNT_ATTR_RDONLY |
+						  MOUNT_ATTR_NOEXEC };
+	struct mount_attr code = { .attr_clr = MOUNT_ATTR_NOEXEC };
 	struct mount_attr rw = { .attr_clr = MOUNT_ATTR_RDONLY,
 				 .attr_set = MOUNT_ATTR_NOSUID };
 	struct mount_attr rw_noexec = { .attr_clr = MOUNT_ATTR_RDONLY,
@@ -449,9 +524,8 @@ static int setup_mounts(const struct asb_launch_opts *o)
 	struct mount_attr held_noexec = { .attr_set = MOUNT_ATTR_RDONLY |
 						       MOUNT_ATTR_NOSUID |
 						       MOUNT_ATTR_NOEXEC };
-	struct mount_attr *a;
-	size_t next;
-	uint32_t i;
+	struct view v;
+	size_t i;
 
 	/* private: a mount made on the host later never shows up here with
 	 * the host's flags (a writable file system under a read-only path) */
@@ -464,40 +538,30 @@ static int setup_mounts(const struct asb_launch_opts *o)
 		if (mount("/dev/null", o->hide[i], NULL, MS_BIND, NULL) < 0 &&
 		    errno != ENOENT)
 			return -1;
-	if (pin_ancestors(o) < 0)
+	if (pin_ancestors(o) < 0 || view_collect(o, &v) < 0)
 		return -1;
-	for (i = 0; i < o->sb->n_rules; i++) {
-		const char *path = asb_image_str(o->img, r[i].path);
-
-		if (!own_mount(&r[i], path))
-			continue;
-		if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0 &&
-		    errno != ENOENT)
+	for (i = 0; i < v.n; i++)
+		if (!v.m[i].skip &&
+		    mount(v.m[i].path, v.m[i].path, NULL, MS_BIND | MS_REC,
+			  NULL) < 0)
 			return -1;
-	}
-	if (syscall(__NR_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &ro,
-		    sizeof(ro)) < 0)
+	if (syscall(__NR_mount_setattr, AT_FDCWD, "/", AT_RECURSIVE, &hidden,
+		    sizeof(hidden)) < 0)
 		return -1;
-	/* outer subtrees first, so that what is nested in them has its own
-	 * say: an approve.write inside fs.write, or the other way round */
-	for (size_t len = 1; len <= PATH_MAX; len = next) {
-		next = PATH_MAX + 1;
-		for (i = 0; i < o->sb->n_rules; i++) {
-			const char *path = asb_image_str(o->img, r[i].path);
-			size_t n = path ? strlen(path) : 0;
+	for (i = 0; i < v.n; i++) {
+		struct mount_attr *a = &code;
+		struct view outer = { v.m, i };
+		bool exec = code_over(&outer, v.m[i].path);
 
-			if (n > len && n < next)
-				next = n;
-			if (n != len || !own_mount(&r[i], path))
-				continue;
-			a = exec_granted(o, path) ? &rw : &rw_noexec;
-			if (r[i].kind == ASB_RULE_ASK_WRITE)
-				a = exec_granted(o, path) ? &held : &held_noexec;
-			if (syscall(__NR_mount_setattr, AT_FDCWD, path,
-				    AT_RECURSIVE, a, sizeof(*a)) < 0 &&
-			    errno != ENOENT)
-				return -1;
-		}
+		if (v.m[i].skip)
+			continue;
+		if (v.m[i].kind == ASB_RULE_FS_WRITE)
+			a = exec ? &rw : &rw_noexec;
+		else if (v.m[i].kind == ASB_RULE_ASK_WRITE)
+			a = exec ? &held : &held_noexec;
+		if (syscall(__NR_mount_setattr, AT_FDCWD, v.m[i].path,
+			    AT_RECURSIVE, a, sizeof(*a)) < 0)
+			return -1;
 	}
 	return reopen_ttys();
 }

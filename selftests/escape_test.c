@@ -175,34 +175,52 @@ TEST_F(esc, loader_as_program_killed)
 }
 
 /*
- * Code the sandbox wrote does not run, neither executed nor mapped
- * (LD_PRELOAD, dlopen, mmap PROT_EXEC): its writable subtree is noexec.
- * The same library where the sandbox cannot write loads.
+ * Code runs from the exec rules' paths and the loader's directories only,
+ * neither executed nor mapped (LD_PRELOAD, dlopen, mmap PROT_EXEC, mmap
+ * then mprotect): what the sandbox wrote is on a noexec subtree, and so is
+ * what it may only read. A library of the loader's directories loads.
  */
-TEST_F(esc, code_from_writable_subtree_refused)
+TEST_F(esc, code_only_from_exec_rules_and_libraries)
 {
 	char out[8192];
 
 	ASSERT_EQ(0, system("cp /usr/lib/x86_64-linux-gnu/libm.so.6 " DIR
-			    "/ro/m.so"));
+			    "/ro/m.so && cp /usr/bin/id " DIR "/ro/id"));
 	ASSERT_EQ(0, run_in("esc", "cp " DIR "/ro/m.so " DIR "/rw/m.so && "
 			    "cp /usr/bin/id " DIR "/rw/id && chmod 755 " DIR
 			    "/rw/id; " DIR "/rw/id && echo ran-id; "
+			    DIR "/ro/id && echo ran-id; "
 			    "LD_PRELOAD=" DIR "/rw/m.so /bin/true 2>&1; "
 			    "/usr/bin/python3 -c '\n"
 			    "import ctypes, mmap, os\n"
-			    "for d in (\"ro\", \"rw\"):\n"
-			    "    p = \"" DIR "/\" + d + \"/m.so\"\n"
-			    "    try: ctypes.CDLL(p); print(\"loaded\", d)\n"
-			    "    except OSError: print(\"refused\", d)\n"
+			    "libc = ctypes.CDLL(None, use_errno=True)\n"
+			    "libc.mmap.restype = ctypes.c_void_p\n"
+			    "libc.mmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long)\n"
+			    "libc.mprotect.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)\n"
+			    "for p in (\"/usr/lib/x86_64-linux-gnu/libm.so.6\", \"" DIR "/ro/m.so\", \"" DIR "/rw/m.so\", \"" DIR "/ro/id\"):\n"
+			    "    try: ctypes.CDLL(p); print(\"loaded\", p)\n"
+			    "    except OSError: print(\"refused\", p)\n"
 			    "    fd = os.open(p, os.O_RDONLY)\n"
-			    "    try: mmap.mmap(fd, 4096, prot=mmap.PROT_READ | mmap.PROT_EXEC); print(\"mapped\", d)\n"
-			    "    except OSError as e: print(\"unmapped\", d, e.errno)\n'",
+			    "    try: mmap.mmap(fd, 4096, prot=mmap.PROT_READ | mmap.PROT_EXEC); print(\"mapped\", p)\n"
+			    "    except OSError as e: print(\"unmapped\", p, e.errno)\n"
+			    "    a = libc.mmap(None, 4096, mmap.PROT_READ, mmap.MAP_PRIVATE, fd, 0)\n"
+			    "    if libc.mprotect(a, 4096, mmap.PROT_READ | mmap.PROT_EXEC) == 0: print(\"made code\", p)\n"
+			    "    else: print(\"stays data\", p, ctypes.get_errno())\n'",
 			    out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_EQ(NULL, strstr(out, "ran-id")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "cannot be preloaded")) TH_LOG("%s", out);
-	EXPECT_NE(NULL, strstr(out, "loaded ro\nmapped ro\n")) TH_LOG("%s", out);
-	EXPECT_NE(NULL, strstr(out, "refused rw\nunmapped rw 1\n"))
+	EXPECT_NE(NULL, strstr(out, "loaded /usr/lib/x86_64-linux-gnu/libm.so.6\n"
+			       "mapped /usr/lib/x86_64-linux-gnu/libm.so.6\n"
+			       "made code /usr/lib/x86_64-linux-gnu/libm.so.6\n"))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "refused " DIR "/ro/m.so\nunmapped " DIR
+			       "/ro/m.so 1\nstays data " DIR "/ro/m.so 13\n"))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "refused " DIR "/rw/m.so\nunmapped " DIR
+			       "/rw/m.so 1\nstays data " DIR "/rw/m.so 13\n"))
+		TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "refused " DIR "/ro/id\nunmapped " DIR
+			       "/ro/id 1\nstays data " DIR "/ro/id 13\n"))
 		TH_LOG("%s", out);
 }
 
