@@ -556,16 +556,47 @@ static void handle_get(struct asb_broker *b, int conn, struct request *r)
 
 /* ---- EXEC: start the granted program with its env: secrets ---- */
 
-static bool env_blocked(const char *e)
-{
-	return !strncmp(e, "LD_", 3) || !strchr(e, '=');
-}
+/*
+ * What of the requester's environment the program with a secret gets:
+ * a reset, as sudo's env_reset, not a list of known-bad names. Libraries
+ * and interpreters read many variables that load code or data from a
+ * path the agent chose (LD_*, GCONV_PATH, LOCPATH, NLSPATH, PYTHONPATH,
+ * PERL5OPT, NODE_OPTIONS, BASH_ENV, GIT_*...); a message catalog the agent
+ * wrote, found through LANGUAGE=../../.., once turned the program's error
+ * message into a format string that printed its environment, the secret
+ * included. Only inert names pass; locale and time-zone names only when
+ * they name no file.
+ */
+static const char *const env_keep[] = {
+	"PATH", "HOME", "PWD", "USER", "LOGNAME", "TERM", "COLORTERM",
+	"NO_COLOR", "COLUMNS", "LINES",
+};
 
-static bool env_named(const char *e, const char *name)
+static const char *const env_keep_name[] = {
+	"LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "LC_TIME",
+	"LC_COLLATE", "LC_MONETARY", "LC_MESSAGES", "LC_PAPER", "LC_NAME",
+	"LC_ADDRESS", "LC_TELEPHONE", "LC_MEASUREMENT", "LC_IDENTIFICATION",
+	"TZ",
+};
+
+static bool env_is(const char *e, const char *name)
 {
 	size_t n = strlen(name);
 
 	return !strncmp(e, name, n) && e[n] == '=';
+}
+
+static bool env_blocked(const char *e)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(env_keep) / sizeof(env_keep[0]); i++)
+		if (env_is(e, env_keep[i]))
+			return false;
+	for (i = 0; i < sizeof(env_keep_name) / sizeof(env_keep_name[0]); i++)
+		if (env_is(e, env_keep_name[i]))
+			return strchr(e, '/') || strstr(e, "..");
+	return true;
 }
 
 struct exec_plan {
@@ -673,7 +704,7 @@ static int make_plan(struct asb_broker *b, const struct asb_peer *p,
 		bool mine = env_blocked(s);
 
 		for (unsigned int i = 0; i < ninj && !mine; i++)
-			mine = env_named(s, inj[i]->env);
+			mine = env_is(s, inj[i]->env);
 		if (!mine)
 			x->envp[x->first_inject++] = (char *)s;
 	}

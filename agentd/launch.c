@@ -2,8 +2,8 @@
 /*
  * Launch a program confined as a sandbox (portable backend). See launch.h.
  *
- * The child runs only async-signal-safe code between fork and exec (the
- * caller may be multi-threaded): raw syscalls, no stdio, no malloc.
+ * The caller is single-threaded (asbctl, the broker's spawner): the child
+ * reads the mount table and realpath()s the rules between fork and exec.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,11 +19,13 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/capability.h>
+#include <linux/magic.h>
 #include <linux/mount.h>
 
 #include "landlock.h"
@@ -204,6 +206,22 @@ int asb_recv_fd(int sock)
 	return fd;
 }
 
+/*
+ * The standard streams of a sandbox. A device (a terminal, /dev/null) is
+ * reopened in the sandbox's view (reopen_devs); the caller's pipe or
+ * socket passes as it is; anything else - a file, a directory, a named
+ * FIFO: the caller's `> out.log` or `< in` - names the caller's mount,
+ * where the view's read-only and noexec do not reach (mapped PROT_EXEC,
+ * or reopened through /proc/self/fd and dlopen'ed, fchmod'ed). That one
+ * reaches the sandbox as a pipe, and a process of the launcher copies
+ * between the two until the sandbox's end closes.
+ */
+struct relay {
+	int inner[3];		/* the sandbox's end of fd N's pipe, or -1 */
+	int outer[3];		/* the relay's end, or -1 */
+	pid_t pid[3];
+};
+
 struct child_args {
 	const struct asb_launch_opts *o;
 	int cgfd;
@@ -213,6 +231,7 @@ struct child_args {
 	int sock;		/* -1: no ask filter */
 	int alive;		/* read end; the launcher holds the write end */
 	const sigset_t *mask;	/* NULL: leave the mask */
+	struct relay *relay;
 };
 
 /* Is one of @a and @b (absolute, canonical) at or below the other? */
@@ -382,9 +401,13 @@ static const char *const lib_dirs[] = {
  */
 struct view_mount {
 	char *path;		/* real path */
-	int kind;		/* ASB_RULE_FS_EXEC, _FS_WRITE, _ASK_WRITE */
-	bool skip;		/* code inside code: no mount of its own */
+	int kind;		/* ASB_RULE_FS_EXEC, _FS_WRITE, _ASK_WRITE,
+				 * VIEW_LIB */
+	bool skip;		/* code inside code, or a library directory
+				 * inside fs.write: no mount of its own */
 };
+
+#define VIEW_LIB	(-1)	/* a library directory: code, not a grant */
 
 struct view {
 	struct view_mount *m;
@@ -406,11 +429,26 @@ static int view_add(struct view *v, const char *path, int kind)
 	return 0;
 }
 
-/* Is @path at or below a code mount of @v? */
-static bool code_over(const struct view *v, const char *path)
+/*
+ * Is @path at or below a code mount of @v: an exec rule's, or, with
+ * @libs, a library directory's? What the sandbox writes is code only
+ * under an exec rule: a library directory makes nothing writable exec.
+ */
+static bool code_over(const struct view *v, const char *path, bool libs)
 {
 	for (size_t i = 0; i < v->n; i++)
-		if (v->m[i].kind == ASB_RULE_FS_EXEC && !v->m[i].skip &&
+		if ((v->m[i].kind == ASB_RULE_FS_EXEC ||
+		     (libs && v->m[i].kind == VIEW_LIB)) && !v->m[i].skip &&
+		    below(path, v->m[i].path))
+			return true;
+	return false;
+}
+
+/* Is @path at or below a fs.write path of @v? */
+static bool in_write(const struct view *v, const char *path)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->m[i].kind == ASB_RULE_FS_WRITE &&
 		    below(path, v->m[i].path))
 			return true;
 	return false;
@@ -426,8 +464,10 @@ static int outer_first(const void *a, const void *b)
 
 /*
  * The paths of @o's view, outer first: what is nested has the last say.
- * Code inside code needs no mount: a writable subtree under code keeps
- * exec (the policy says so on purpose), so nothing between re-adds noexec.
+ * Code inside code needs no mount: a writable subtree under an exec rule
+ * keeps exec (the policy says so on purpose), so nothing between re-adds
+ * noexec. A library directory inside fs.write gets none either: it stays
+ * the writable subtree's, noexec.
  */
 static int view_collect(const struct asb_launch_opts *o, struct view *v)
 {
@@ -440,7 +480,7 @@ static int view_collect(const struct asb_launch_opts *o, struct view *v)
 	if (!v->m)
 		return -1;
 	for (size_t i = 0; i < nlib; i++)
-		if (view_add(v, lib_dirs[i], ASB_RULE_FS_EXEC) < 0)
+		if (view_add(v, lib_dirs[i], VIEW_LIB) < 0)
 			return -1;
 	for (uint32_t i = 0; i < o->sb->n_rules; i++) {
 		const char *path = asb_image_str(o->img, r[i].path);
@@ -457,24 +497,267 @@ static int view_collect(const struct asb_launch_opts *o, struct view *v)
 	for (size_t i = 0; i < v->n; i++) {
 		struct view tail = { v->m, i };
 
-		v->m[i].skip = v->m[i].kind == ASB_RULE_FS_EXEC &&
-			       code_over(&tail, v->m[i].path);
+		v->m[i].skip = (v->m[i].kind == ASB_RULE_FS_EXEC ||
+				v->m[i].kind == VIEW_LIB) &&
+			       code_over(&tail, v->m[i].path, true);
+		if (v->m[i].kind == VIEW_LIB && in_write(v, v->m[i].path))
+			v->m[i].skip = true;
 	}
 	return 0;
 }
 
-/* The standard streams that are terminals, reopened in the sandbox's own
- * view: the inherited ones are files of the caller's mounts, where the
- * read-only view does not reach (fchmod 0666 on the caller's pty). */
-static int reopen_ttys(void)
+static bool passes(int fd)
 {
-	char link[] = "/proc/self/fd/N", path[64];
+	struct statfs sf;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || S_ISCHR(st.st_mode) || S_ISSOCK(st.st_mode))
+		return true;
+	return S_ISFIFO(st.st_mode) && fstatfs(fd, &sf) == 0 &&
+	       sf.f_type == PIPEFS_MAGIC;
+}
+
+static void relay_close(struct relay *r)
+{
+	for (int i = 0; i < 3; i++) {
+		if (r->inner[i] >= 0)
+			close(r->inner[i]);
+		if (r->outer[i] >= 0)
+			close(r->outer[i]);
+		r->inner[i] = r->outer[i] = -1;
+	}
+}
+
+/* The pipes for the standard streams of a sandbox (@sb) that do not pass. */
+static int relay_open(struct relay *r, bool sb)
+{
+	struct stat out, err;
+	int p[2];
+
+	for (int i = 0; i < 3; i++) {
+		r->inner[i] = r->outer[i] = -1;
+		r->pid[i] = 0;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (!sb || passes(i))
+			continue;
+		/* 2>&1 stays one stream, in order */
+		if (i == 2 && r->inner[1] >= 0 && fstat(1, &out) == 0 &&
+		    fstat(2, &err) == 0 && out.st_dev == err.st_dev &&
+		    out.st_ino == err.st_ino) {
+			r->inner[2] = fcntl(r->inner[1], F_DUPFD_CLOEXEC, 3);
+			if (r->inner[2] < 0)
+				goto fail;
+			continue;
+		}
+		if (pipe2(p, O_CLOEXEC) < 0)
+			goto fail;
+		r->inner[i] = p[i == 0 ? 0 : 1];
+		r->outer[i] = p[i == 0 ? 1 : 0];
+	}
+	return 0;
+fail:
+	relay_close(r);
+	return -1;
+}
+
+/* In the sandbox's first process: the pipes become its streams. */
+static int relay_take(struct relay *r)
+{
+	for (int i = 0; i < 3; i++)
+		if (r->inner[i] >= 0 && dup2(r->inner[i], i) < 0)
+			return -1;
+	relay_close(r);
+	return 0;
+}
+
+static __attribute__((noreturn)) void relay_run(int from, int to)
+{
+	char buf[65536];
+	ssize_t n, w;
+
+	signal(SIGPIPE, SIG_IGN);
+	for (;;) {
+		n = read(from, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			_exit(0);
+		for (ssize_t off = 0; off < n; off += w) {
+			w = write(to, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				w = 0;
+			else if (w <= 0)
+				_exit(0);
+		}
+	}
+}
+
+/*
+ * Once the sandbox holds its ends: one copying process per pipe, holding
+ * its two descriptors only (another one kept open would keep a pipe from
+ * its end of file, or the launcher waiting).
+ */
+static void relay_start(struct relay *r)
+{
+	for (int i = 0; i < 3; i++) {
+		if (r->outer[i] < 0)
+			continue;
+		r->pid[i] = fork();
+		if (r->pid[i] == 0) {
+			int end = fcntl(r->outer[i], F_DUPFD, 5);
+
+			if (end < 0 || dup2(i, 3) < 0 || dup2(end, 4) < 0 ||
+			    syscall(__NR_close_range, 5U, ~0U, 0U) < 0)
+				_exit(1);
+			for (int fd = 0; fd < 3; fd++)
+				close(fd);
+			if (i)
+				relay_run(4, 3);
+			relay_run(3, 4);
+		}
+	}
+	relay_close(r);
+}
+
+/* After the sandbox: what it wrote last is in the caller's file. */
+static void relay_end(struct relay *r)
+{
+	relay_close(r);
+	for (int i = 0; i < 3; i++)
+		if (r->pid[i] > 0)
+			while (waitpid(r->pid[i], NULL, 0) < 0 && errno == EINTR)
+				;
+}
+
+/*
+ * The host's own read-only and noexec mounts (mountinfo's per-mount
+ * options), taken before the view changes anything: lifting RDONLY or
+ * NOEXEC for a rule's subtree must not lift the host's on a mount nested
+ * in it (a read-only bind under /tmp, a noexec tmpfs under /usr/lib).
+ */
+struct host_mount {
+	char *path;
+	uint64_t attr;		/* MOUNT_ATTR_RDONLY, _NOEXEC */
+};
+
+struct host_mounts {
+	struct host_mount *m;
+	size_t n;
+};
+
+/* mountinfo's octal escapes (\040 for a space), in place */
+static void unescape(char *s)
+{
+	char *d = s;
+
+	for (; *s; s++, d++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
+		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*d = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 |
+				    (s[3] - '0'));
+			s += 3;
+		} else {
+			*d = *s;
+		}
+	}
+	*d = 0;
+}
+
+static int host_mounts_read(struct host_mounts *h)
+{
+	char *line = NULL, *f[6], *save, *opt;
+	size_t cap = 0, room = 0;
+	FILE *in = fopen("/proc/self/mountinfo", "re");
+	int ret = 0;
+
+	h->m = NULL;
+	h->n = 0;
+	if (!in)
+		return -1;
+	while (getline(&line, &cap, in) > 0) {
+		uint64_t attr = 0;
+		int i = 0;
+
+		for (char *t = strtok_r(line, " ", &save); t && i < 6;
+		     t = strtok_r(NULL, " ", &save))
+			f[i++] = t;
+		if (i < 6) {
+			ret = -1;
+			break;
+		}
+		for (opt = strtok_r(f[5], ",", &save); opt;
+		     opt = strtok_r(NULL, ",", &save)) {
+			if (!strcmp(opt, "ro"))
+				attr |= MOUNT_ATTR_RDONLY;
+			else if (!strcmp(opt, "noexec"))
+				attr |= MOUNT_ATTR_NOEXEC;
+		}
+		if (!attr)
+			continue;
+		if (h->n == room) {
+			struct host_mount *m;
+
+			room = room ? 2 * room : 32;
+			m = realloc(h->m, room * sizeof(*m));
+			if (!m) {
+				ret = -1;
+				break;
+			}
+			h->m = m;
+		}
+		unescape(f[4]);
+		h->m[h->n].path = strdup(f[4]);
+		h->m[h->n].attr = attr;
+		if (!h->m[h->n++].path) {
+			ret = -1;
+			break;
+		}
+	}
+	free(line);
+	fclose(in);
+	return ret;
+}
+
+/*
+ * Put back the host's flags on its mounts at or below the view's code
+ * and fs.write paths, where the view lifted them. A mount no longer seen
+ * at its path (covered by another) is out of reach: nothing to restore.
+ */
+static int host_mounts_restore(const struct host_mounts *h,
+			       const struct view *v)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		struct mount_attr a = { .attr_set = h->m[i].attr };
+		bool lifted = false;
+
+		for (size_t j = 0; j < v->n && !lifted; j++)
+			lifted = !v->m[j].skip && below(h->m[i].path,
+							v->m[j].path);
+		if (!lifted)
+			continue;
+		if (syscall(__NR_mount_setattr, AT_FDCWD, h->m[i].path,
+			    AT_NO_AUTOMOUNT | AT_SYMLINK_NOFOLLOW, &a,
+			    sizeof(a)) < 0 && errno != ENOENT &&
+		    errno != EINVAL)
+			return -1;
+	}
+	return 0;
+}
+
+/* The standard streams that are devices, reopened in the sandbox's own
+ * view: the inherited ones are files of the caller's mounts, where the
+ * read-only view does not reach (fchmod 0666 on the caller's pty, or on
+ * the host's /dev/null). */
+static int reopen_devs(void)
+{
+	char link[] = "/proc/self/fd/N", path[PATH_MAX];
 	struct stat was, now;
 	ssize_t n;
 	int fd, nfd, fl;
 
 	for (fd = 0; fd <= 2; fd++) {
-		if (fstat(fd, &was) < 0 || !S_ISCHR(was.st_mode) || !isatty(fd))
+		if (fstat(fd, &was) < 0 || !S_ISCHR(was.st_mode))
 			continue;
 		link[sizeof(link) - 2] = (char)('0' + fd);
 		n = readlink(link, path, sizeof(path) - 1);
@@ -507,7 +790,7 @@ static int reopen_ttys(void)
  * noexec; approve.write paths read-only, even inside fs.write: what is
  * written there is opened by agentd once approved, and nothing else
  * changes them; a /proc of its own PID namespace only, agentd's control
- * socket covered by /dev/null, and terminals on stdio reopened in this view.
+ * socket covered by /dev/null, and devices on stdio reopened in this view.
  */
 static int setup_mounts(const struct asb_launch_opts *o)
 {
@@ -524,6 +807,7 @@ static int setup_mounts(const struct asb_launch_opts *o)
 	struct mount_attr held_noexec = { .attr_set = MOUNT_ATTR_RDONLY |
 						       MOUNT_ATTR_NOSUID |
 						       MOUNT_ATTR_NOEXEC };
+	struct host_mounts h;
 	struct view v;
 	size_t i;
 
@@ -538,7 +822,8 @@ static int setup_mounts(const struct asb_launch_opts *o)
 		if (mount("/dev/null", o->hide[i], NULL, MS_BIND, NULL) < 0 &&
 		    errno != ENOENT)
 			return -1;
-	if (pin_ancestors(o) < 0 || view_collect(o, &v) < 0)
+	if (host_mounts_read(&h) < 0 || pin_ancestors(o) < 0 ||
+	    view_collect(o, &v) < 0)
 		return -1;
 	for (i = 0; i < v.n; i++)
 		if (!v.m[i].skip &&
@@ -551,7 +836,7 @@ static int setup_mounts(const struct asb_launch_opts *o)
 	for (i = 0; i < v.n; i++) {
 		struct mount_attr *a = &code;
 		struct view outer = { v.m, i };
-		bool exec = code_over(&outer, v.m[i].path);
+		bool exec = code_over(&outer, v.m[i].path, false);
 
 		if (v.m[i].skip)
 			continue;
@@ -563,7 +848,9 @@ static int setup_mounts(const struct asb_launch_opts *o)
 			    AT_RECURSIVE, a, sizeof(*a)) < 0)
 			return -1;
 	}
-	return reopen_ttys();
+	if (host_mounts_restore(&h, &v) < 0)
+		return -1;
+	return reopen_devs();
 }
 
 /*
@@ -682,6 +969,8 @@ static __attribute__((noreturn)) void child_run(const struct child_args *a)
 	if (launcher_gone(a->alive))
 		_exit(ASB_LAUNCH_EXIT_SETUP);
 	close(a->alive);
+	if (a->relay && relay_take(a->relay) < 0)
+		child_fail(a->errfd, ST_FDS, errno);
 	/* before the cgroup: BPF-LSM refuses mounts to a sandbox's tasks */
 	if (o->sb && held_unsound(o))
 		child_fail(a->errfd, ST_HELD, EINVAL);
@@ -736,7 +1025,7 @@ static void reap(pid_t pid)
 }
 
 static int spawn(const struct asb_launch_opts *o, pid_t *pidp, int *status,
-		 const sigset_t *child_mask)
+		 const sigset_t *child_mask, struct relay *relay)
 {
 	struct child_args a = { .o = o, .cgfd = -1, .ruleset_fd = -1,
 				.errfd = -1, .sock = -1,
@@ -800,6 +1089,7 @@ static int spawn(const struct asb_launch_opts *o, pid_t *pidp, int *status,
 	a.sock = sv[1];
 	a.alive = alive[0];
 	a.mask = child_mask;
+	a.relay = relay;
 
 	/* a sandbox gets its own PID and mount namespaces (raw clone: fork) */
 	pid = (pid_t)syscall(SYS_clone, SIGCHLD | (o->sb ? CLONE_NEWPID |
@@ -810,6 +1100,7 @@ static int spawn(const struct asb_launch_opts *o, pid_t *pidp, int *status,
 	}
 	if (pid == 0)
 		child_run(&a);
+	relay_start(relay);
 
 	close_if(&ep[1]);
 	close_if(&sv[1]);
@@ -875,12 +1166,6 @@ fail:
 	return -1;
 }
 
-int asb_launch_spawn(const struct asb_launch_opts *o, pid_t *pid,
-		     int *status)
-{
-	return spawn(o, pid, status, NULL);
-}
-
 int asb_launch_exit_code(int wstatus)
 {
 	if (WIFEXITED(wstatus))
@@ -893,20 +1178,29 @@ int asb_launch_exit_code(int wstatus)
 int asb_launch(const struct asb_launch_opts *o, int *status)
 {
 	struct sigaction sa, old_sa[NFWD];
+	struct relay relay;
 	sigset_t set, old_mask;
 	int i, ws, r, err;
 	pid_t pid;
 
+	if (relay_open(&relay, o->sb) < 0) {
+		if (status)
+			*status = ASB_LAUNCH_EXIT_SETUP;
+		return -1;
+	}
 	sigemptyset(&set);
 	for (i = 0; i < NFWD; i++)
 		sigaddset(&set, fwd_sigs[i]);
-	if (sigprocmask(SIG_BLOCK, &set, &old_mask) < 0)
+	if (sigprocmask(SIG_BLOCK, &set, &old_mask) < 0) {
+		relay_end(&relay);
 		return -1;
+	}
 
 	fwd_pid = 0;
-	if (spawn(o, &pid, status, &old_mask) < 0) {
+	if (spawn(o, &pid, status, &old_mask, &relay) < 0) {
 		err = errno;
 		sigprocmask(SIG_SETMASK, &old_mask, NULL);
+		relay_end(&relay);
 		errno = err;
 		return -1;
 	}
@@ -930,6 +1224,7 @@ int asb_launch(const struct asb_launch_opts *o, int *status)
 	for (i = 0; i < NFWD; i++)
 		sigaction(fwd_sigs[i], &old_sa[i], NULL);
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	relay_end(&relay);
 
 	if (r < 0) {
 		if (status)

@@ -78,21 +78,16 @@ struct asb_launch_opts {
 };
 
 /*
- * Start the program; returns once it has exec'd (or failed to).
- * 0: *@pid is the running child. -1 with errno set: nothing runs (the
- * child, if any, is reaped); *@status (if not NULL) is 127 when exec said
- * ENOENT, 126 for another exec error, 125 when the setup failed.
- */
-int asb_launch_spawn(const struct asb_launch_opts *o, pid_t *pid,
-		     int *status);
-
-/*
- * asb_launch_spawn, then forward SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
- * SIGUSR2 and SIGWINCH to the child (except the ones the terminal already
- * sent to the whole foreground group, si_code SI_KERNEL) and wait for it.
+ * Start the program, forward SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
+ * SIGUSR2 and SIGWINCH to it (except the ones the terminal already sent to
+ * the whole foreground group, si_code SI_KERNEL) and wait for it. A
+ * sandbox's standard streams that are files of the caller's reach it as
+ * pipes, copied until it ends.
  * 0: *@status is its exit code, or 128 + the signal that killed it.
- * -1: as asb_launch_spawn. Uses process-wide signal handlers: one
- * asb_launch at a time per process (daemons use asb_launch_spawn).
+ * -1 with errno set: nothing runs (the child, if any, is reaped);
+ * *@status (if not NULL) is 127 when exec said ENOENT, 126 for another
+ * exec error, 125 when the setup failed. Uses process-wide signal
+ * handlers: one asb_launch at a time per process.
  */
 int asb_launch(const struct asb_launch_opts *o, int *status);
 

@@ -381,6 +381,12 @@ int BPF_PROG(asb_exec_check, struct task_struct *p, pid_t old_pid,
 	}
 	if (!v)
 		return 0;
+	/* agentd's entry outlived its process (it exited before agentd wrote
+	 * it) and the pid went to another: not the process it was meant for */
+	if (!in || v->sandbox != sbid) {
+		bpf_map_delete_elem(&asb_exec, &key);
+		return 0;
+	}
 	ok = same_file(v->ino, v->dev, bprm);
 	/* a script: its last interpreter runs, given the checked filename */
 	if (!ok && same_file(v->interp_ino, v->interp_dev, bprm))

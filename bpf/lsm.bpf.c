@@ -888,15 +888,16 @@ static __always_inline char *ask_by_path(__u32 sbid, const struct path *path,
 	return p.buf;
 }
 
-/* Without the module: the exec agentd approved for this very thread. */
-static __always_inline bool exec_approved(struct inode *inode)
+/* Without the module: the exec agentd approved for this very thread, of
+ * sandbox @sbid (an entry outlives a thread that exits first). */
+static __always_inline bool exec_approved(__u32 sbid, struct inode *inode)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct asb_exec_val *v = bpf_map_lookup_elem(&asb_exec, &tid);
 	__u64 ino = BPF_CORE_READ(inode, i_ino);
 	__u32 dev = BPF_CORE_READ(inode, i_sb, s_dev);
 
-	if (!v || !v->ino)
+	if (!v || !v->ino || v->sandbox != sbid)
 		return false;
 	return (v->ino == ino && v->dev == dev) ||
 	       (v->interp_ino == ino && v->interp_dev == dev);
@@ -1018,7 +1019,7 @@ int BPF_PROG(asb_bprm_check, struct linux_binprm *bprm, int ret)
 					    bprm);
 			if (!err)
 				return 0;
-		} else if (exec_approved(inode)) {
+		} else if (exec_approved(sbid, inode)) {
 			return 0;
 		}
 		deny_file_ev(sbid, ASB_ACT_FILE_EXEC, rule, file, true,

@@ -390,17 +390,6 @@ static int wait_exit(pid_t pid)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-static char *slurp(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n = fd < 0 ? 0 : read(fd, buf, len - 1);
-
-	buf[n > 0 ? n : 0] = 0;
-	if (fd >= 0)
-		close(fd);
-	return buf;
-}
-
 /* `asbctl pending` output, and its number of lines. */
 static int pending(char *buf, size_t len)
 {
@@ -465,7 +454,7 @@ static int ask_once(const char *sb, const char *how, const char *mode,
 	if (how && id)
 		answer(id, how);
 	st = wait_exit(p);
-	slurp(DIR "/out", out, len);
+	asb_slurp(DIR "/out", out, len);
 	return st;
 }
 
@@ -568,7 +557,7 @@ TEST_F(appr, write_approve_deny_timeout)
 	char out[4096], data[64];
 
 	EXPECT_EQ(0, ask_once("ask", "approve", "write", WHELD, out, sizeof(out))) TH_LOG("%s", out);
-	EXPECT_STREQ("data", slurp(WHELD, data, sizeof(data)));
+	EXPECT_STREQ("data", asb_slurp(WHELD, data, sizeof(data)));
 	unlink(WHELD);
 	EXPECT_EQ(1, ask_once("ask", "deny", "write", WHELD, out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "err=13")) TH_LOG("%s", out);
@@ -620,7 +609,7 @@ TEST_F(appr, held_subtree_changes_only_by_approved_open)
 	EXPECT_EQ(before.st_ino, after.st_ino);
 	EXPECT_EQ(before.st_mode, after.st_mode);
 	EXPECT_EQ(before.st_mtim.tv_sec, after.st_mtim.tv_sec);
-	EXPECT_STREQ("kept\n", slurp(WHELD, data, sizeof(data)));
+	EXPECT_STREQ("kept\n", asb_slurp(WHELD, data, sizeof(data)));
 	EXPECT_EQ(-1, getxattr(WHELD, "user.x", NULL, 0));
 	/* one that does not exist could be made by a rename: not started */
 	EXPECT_NE(0, ask_once("askmissing", NULL, "exec", "/usr/bin/true", out,
@@ -657,7 +646,7 @@ TEST_F(appr, always_adds_runtime_rule)
 		}
 		/* nothing else is asked: the second action goes through */
 		EXPECT_EQ(0, wait_exit(p));
-		slurp(DIR "/out", out, sizeof(out));
+		asb_slurp(DIR "/out", out, sizeof(out));
 		if (i == 0) {
 			EXPECT_NE(NULL, strstr(out, "run0=0\nrun1=0")) TH_LOG("%s", out);
 		} else {
@@ -684,7 +673,7 @@ TEST_F(appr, toctou_exec_path_swapped)
 	 * seccomp: the kernel ran EVIL, killed before its first instruction
 	 */
 	EXPECT_EQ(strstr(self->via, "asb.ko") ? 0 : 128 + SIGKILL, wait_exit(p))
-		TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
+		TH_LOG("%s", asb_slurp(DIR "/out", out, sizeof(out)));
 	EXPECT_NE(0, access(DIR "/ws/marker", F_OK));
 }
 
@@ -709,7 +698,7 @@ TEST_F(appr, toctou_exec_argv_rewritten)
 	 * killed before its first instruction
 	 */
 	EXPECT_EQ(strstr(self->via, "asb.ko") ? 0 : 128 + SIGKILL, wait_exit(p))
-		TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
+		TH_LOG("%s", asb_slurp(DIR "/out", out, sizeof(out)));
 }
 
 /*
@@ -737,13 +726,13 @@ TEST_F(appr, toctou_script_argv_rewritten)
 	usleep(600000);
 	EXPECT_EQ(0, answer(id, "approve"));
 	EXPECT_EQ(strstr(self->via, "asb.ko") ? 0 : 128 + SIGKILL, wait_exit(p))
-		TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
+		TH_LOG("%s", asb_slurp(DIR "/out", out, sizeof(out)));
 
 	p = RUN("askslow", DIR "/out", "script-argv-swap", "100000");
 	id = wait_pending(1);
 	ASSERT_NE(0, id);
 	EXPECT_EQ(0, answer(id, "approve"));
-	EXPECT_EQ(0, wait_exit(p)) TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
+	EXPECT_EQ(0, wait_exit(p)) TH_LOG("%s", asb_slurp(DIR "/out", out, sizeof(out)));
 }
 
 /*
@@ -776,7 +765,7 @@ TEST_F(appr, exec_prompt_shows_argv_and_cwd)
 	pid_t p = RUN("askslow", DIR "/out", "exec-show");
 	unsigned int id = wait_pending(1);
 
-	ASSERT_NE(0, id) TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
+	ASSERT_NE(0, id) TH_LOG("%s", asb_slurp(DIR "/out", out, sizeof(out)));
 	EXPECT_EQ(1, pending(buf, sizeof(buf))) TH_LOG("%s", buf);
 	/* where each argument ends, and what is no field of the line */
 	EXPECT_NE(NULL, strstr(buf, " exec " HELD " 'alpha beta' 'two\\x0alines' "
@@ -784,7 +773,7 @@ TEST_F(appr, exec_prompt_shows_argv_and_cwd)
 			       DIR "/ws) rule="))
 		TH_LOG("%s", buf);
 	EXPECT_EQ(0, answer(id, "approve"));
-	EXPECT_EQ(0, wait_exit(p)) TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
+	EXPECT_EQ(0, wait_exit(p)) TH_LOG("%s", asb_slurp(DIR "/out", out, sizeof(out)));
 	EXPECT_TRUE(AUDIT_HAS("\"verdict\":\"ask\"", "'alpha beta' 'two", self->via));
 }
 
@@ -823,7 +812,7 @@ TEST_F(appr, exec_prompt_cuts_long_argv)
 	pid_t p = RUN("askslow", DIR "/out", "exec-long", "50");
 	unsigned int id = wait_pending(1);
 
-	ASSERT_NE(0, id) TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
+	ASSERT_NE(0, id) TH_LOG("%s", asb_slurp(DIR "/out", out, sizeof(out)));
 	pending(buf, sizeof(buf));
 	snprintf(first, sizeof(first), " exec " HELD " %s ", argv + strlen(HELD) + 1);
 	EXPECT_NE(NULL, strstr(buf, first)) TH_LOG("%s", buf);
@@ -834,7 +823,7 @@ TEST_F(appr, exec_prompt_cuts_long_argv)
 	/* the last argument is not shown */
 	EXPECT_EQ(NULL, strstr(buf, "arg0049-")) TH_LOG("%s", buf);
 	EXPECT_EQ(0, answer(id, "approve"));
-	EXPECT_EQ(0, wait_exit(p)) TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
+	EXPECT_EQ(0, wait_exit(p)) TH_LOG("%s", asb_slurp(DIR "/out", out, sizeof(out)));
 }
 
 /* An argv that cannot be shown whole is never run: E2BIG, and the record
@@ -846,7 +835,7 @@ TEST_F(appr, exec_argv_too_long_is_refused)
 	pid_t p = RUN("askslow", DIR "/out", "exec-long", "700");	/* 70 KiB */
 
 	EXPECT_EQ(1, wait_exit(p));
-	slurp(DIR "/out", out, sizeof(out));
+	asb_slurp(DIR "/out", out, sizeof(out));
 	EXPECT_NE(NULL, strstr(out, "err=7")) TH_LOG("%s", out);
 	EXPECT_EQ(0, pending(buf, sizeof(buf))) TH_LOG("%s", buf);
 	EXPECT_TRUE(AUDIT_HAS("\"action\":\"exec\"", "\"verdict\":\"deny\"",
@@ -866,7 +855,7 @@ TEST_F(appr, toctou_connect_address_swapped)
 		/* held in socket_connect on the kernel's copy: 18181 it is */
 		int c;
 
-		EXPECT_EQ(0, wait_exit(p)) TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
+		EXPECT_EQ(0, wait_exit(p)) TH_LOG("%s", asb_slurp(DIR "/out", out, sizeof(out)));
 		fcntl(self->srv[1], F_SETFL, O_NONBLOCK);
 		c = accept(self->srv[1], NULL, NULL);
 		EXPECT_LE(0, c);
@@ -877,7 +866,7 @@ TEST_F(appr, toctou_connect_address_swapped)
 		return;
 	}
 	EXPECT_EQ(1, wait_exit(p));
-	EXPECT_NE(NULL, strstr(slurp(DIR "/out", out, sizeof(out)), "err=1\n")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(asb_slurp(DIR "/out", out, sizeof(out)), "err=1\n")) TH_LOG("%s", out);
 	EXPECT_TRUE(AUDIT_HAS("\"object\":\"127.0.0.1:18182\"", "\"verdict\":\"deny\"", "\"source\":\"bpf\""));
 }
 
@@ -890,9 +879,9 @@ TEST_F(appr, toctou_write_path_swapped)
 	ASSERT_NE(0, id);
 	usleep(600000);		/* the path now says ws/evil */
 	EXPECT_EQ(0, answer(id, "approve"));
-	EXPECT_EQ(0, wait_exit(p)) TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
+	EXPECT_EQ(0, wait_exit(p)) TH_LOG("%s", asb_slurp(DIR "/out", out, sizeof(out)));
 	/* the fd is the approved file, whatever the memory said later */
-	EXPECT_STREQ("swapped", slurp(WHELD, data, sizeof(data)));
+	EXPECT_STREQ("swapped", asb_slurp(WHELD, data, sizeof(data)));
 	EXPECT_NE(0, access(DIR "/ws/evil", F_OK));
 }
 
@@ -1067,7 +1056,7 @@ static char *agentd_creds(pid_t pid, char *buf, size_t len)
 	size_t off = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	slurp(path, raw, sizeof(raw));
+	asb_slurp(path, raw, sizeof(raw));
 	buf[0] = 0;
 	for (line = strtok_r(raw, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save))
@@ -1106,8 +1095,8 @@ TEST_F(appr, write_needs_the_agents_permissions)
 		snprintf(ask, sizeof(ask), "\"object\":\"%s\"", refused[i]);
 		EXPECT_FALSE(AUDIT_HAS(ask, "\"verdict\":\"ask\"")) TH_LOG("%s", refused[i]);
 	}
-	EXPECT_STREQ("x", slurp(PERM "/other", data, sizeof(data)));
-	EXPECT_STREQ("x", slurp(PERM "/agentds", data, sizeof(data)));
+	EXPECT_STREQ("x", asb_slurp(PERM "/other", data, sizeof(data)));
+	EXPECT_STREQ("x", asb_slurp(PERM "/agentds", data, sizeof(data)));
 	EXPECT_NE(0, access(PERM "/locked/new", F_OK));
 	EXPECT_NE(0, access(PERM "/locked/deep/new", F_OK));
 }
@@ -1137,10 +1126,10 @@ TEST_F(appr, approved_write_opened_with_agents_permissions)
 		ASSERT_EQ(0, chmod(i ? PERM "/dir" : paths[i], i ? 0700 : 0600));
 		EXPECT_EQ(0, answer(id, "approve"));
 		EXPECT_EQ(1, wait_exit(p));
-		EXPECT_NE(NULL, strstr(slurp(DIR "/out", out, sizeof(out)), "err=13"))
+		EXPECT_NE(NULL, strstr(asb_slurp(DIR "/out", out, sizeof(out)), "err=13"))
 			TH_LOG("%s: %s", paths[i], out);
 	}
-	EXPECT_STREQ("x", slurp(PERM "/mine", data, sizeof(data)));
+	EXPECT_STREQ("x", asb_slurp(PERM "/mine", data, sizeof(data)));
 	EXPECT_NE(0, access(PERM "/dir/new", F_OK));
 }
 
@@ -1184,11 +1173,11 @@ TEST_F(appr, approved_write_agents_own_and_group_files)
 		}
 		EXPECT_EQ(c[i].exit, c[i].exit ? exit_unasked(p) : wait_exit(p))
 			TH_LOG("%s", c[i].path);
-		slurp(DIR "/out", out, sizeof(out));
+		asb_slurp(DIR "/out", out, sizeof(out));
 		EXPECT_NE(NULL, strstr(out, c[i].exit ? "err=13" : "ok"))
 			TH_LOG("%s: %s", c[i].path, out);
 		if (!c[i].exit) {
-			EXPECT_STREQ("data", slurp(c[i].path, data, sizeof(data)))
+			EXPECT_STREQ("data", asb_slurp(c[i].path, data, sizeof(data)))
 				TH_LOG("%s", c[i].path);
 		}
 		EXPECT_STREQ(before, agentd_creds(self->agentd, after, sizeof(after)))
@@ -1233,10 +1222,10 @@ TEST_F(appr, attached_process_asks_or_is_denied)
 		ASSERT_NE(0, id);
 		EXPECT_EQ(0, answer(id, "approve"));
 		EXPECT_EQ(0, wait_exit(child))
-			TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
+			TH_LOG("%s", asb_slurp(DIR "/out", out, sizeof(out)));
 	} else {
 		EXPECT_EQ(1, wait_exit(child));
-		EXPECT_NE(NULL, strstr(slurp(DIR "/out", out, sizeof(out)), "err=1\n")) TH_LOG("%s", out);
+		EXPECT_NE(NULL, strstr(asb_slurp(DIR "/out", out, sizeof(out)), "err=1\n")) TH_LOG("%s", out);
 	}
 	close(go[1]);
 	kill(hold, SIGTERM);
@@ -1285,7 +1274,7 @@ TEST_F(appr, watch_through_a_pty)
 	EXPECT_NE(NULL, strstr(buf, "policy.ini:11")) TH_LOG("%s", buf);
 	ASSERT_NE(NULL, strstr(buf, "allow?"));
 	ASSERT_EQ(2, write(mfd, "y\n", 2));
-	EXPECT_EQ(0, wait_exit(p)) TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
+	EXPECT_EQ(0, wait_exit(p)) TH_LOG("%s", asb_slurp(DIR "/out", out, sizeof(out)));
 	/* the outcome, from agentd over the watch connection */
 	pty_read_until(mfd, buf, sizeof(buf), &off, "allowed write");
 	EXPECT_NE(NULL, strstr(buf, "allowed write " WHELD)) TH_LOG("%s", buf);
@@ -1364,7 +1353,7 @@ TEST_F(appr, watch_connection_answers)
 	ASSERT_LT(0, watch_recv(other, buf, sizeof(buf)));
 	EXPECT_EQ(0, strncmp(buf, want, strlen(want))) TH_LOG("%s", buf);
 	close(other);
-	EXPECT_EQ(0, wait_exit(p)) TH_LOG("%s", slurp(DIR "/out", out, sizeof(out)));
+	EXPECT_EQ(0, wait_exit(p)) TH_LOG("%s", asb_slurp(DIR "/out", out, sizeof(out)));
 	EXPECT_TRUE(AUDIT_HAS("\"verdict\":\"allow\"", "\"by\":\"uid:0\""));
 
 	/* another command on a watch connection: the watch ends */
@@ -1464,7 +1453,7 @@ TEST_F(appr, hundred_pending_from_four_sandboxes)
 	}
 	for (int i = 0; i < 4; i++) {
 		EXPECT_EQ(0, wait_exit(p[i]));
-		slurp(outs[i], res, sizeof(res));
+		asb_slurp(outs[i], res, sizeof(res));
 		for (char *l = res; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
 			int tid, r;
 
@@ -1495,7 +1484,7 @@ TEST_F(appr, pending_capped_per_sandbox)
 	ASSERT_NE(0, wait_pending(64));
 	for (int i = 0; i < 100 && denied < 8; i++) {
 		denied = 0;
-		slurp(DIR "/out0", res, sizeof(res));
+		asb_slurp(DIR "/out0", res, sizeof(res));
 		for (char *l = strstr(res, " -13"); l; l = strstr(l + 1, " -13"))
 			denied++;
 		usleep(50000);
@@ -1548,7 +1537,7 @@ TEST_F(appr, agentd_killed_fails_closed)
 	 * asb.ko: nobody answers, the kernel denies at its own timeout
 	 */
 	EXPECT_EQ(1, wait_exit(p));
-	EXPECT_NE(NULL, strstr(slurp(DIR "/out", out, sizeof(out)),
+	EXPECT_NE(NULL, strstr(asb_slurp(DIR "/out", out, sizeof(out)),
 			       kernel ? "err=1\n" : "err=38")) TH_LOG("%s", out);
 	EXPECT_NE(0, access(WHELD, F_OK));
 }

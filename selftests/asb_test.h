@@ -36,6 +36,30 @@ static inline void asb_bindir(char *buf, size_t len)
 	snprintf(buf, len, "%s/../bin", exe);
 }
 
+/* @path's first @len - 1 bytes into @buf, NUL-ended ("" if unreadable). */
+static inline char *asb_slurp(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? 0 : read(fd, buf, len - 1);
+
+	buf[n > 0 ? n : 0] = 0;
+	if (fd >= 0)
+		close(fd);
+	return buf;
+}
+
+/* @text as the whole of @path: 0 or -1. */
+static inline int asb_write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fputs(text, f) < 0 ? -1 : 0;
+	return fclose(f) ? -1 : ret;
+}
+
 /*
  * Run @cmd with sh, stdout and stderr into @out (may be NULL): its exit
  * status, or 128 + the signal that ended it.

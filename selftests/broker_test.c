@@ -75,16 +75,6 @@ static bool file_has(const char *path, const char *needle)
 	return found;
 }
 
-static void slurp_file(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	size_t n = f ? fread(buf, 1, len - 1, f) : 0;
-
-	buf[n] = 0;
-	if (f)
-		fclose(f);
-}
-
 FIXTURE(broker) {
 	pid_t agentd;
 };
@@ -234,12 +224,12 @@ TEST_F(broker, refuse_child_forked_before_the_exec)
 	for (int i = 0; i < 100 && access(DIR "/out/rc", F_OK); i++)
 		usleep(50000);
 	usleep(500000);
-	slurp_file(DIR "/out/leak", leak, sizeof(leak));
+	asb_slurp(DIR "/out/leak", leak, sizeof(leak));
 	EXPECT_EQ(NULL, strstr(leak, TOKEN)) TH_LOG("%s", leak);
 	/* asb-secret in the very child, whose parent is now the program */
-	slurp_file(DIR "/out/leak2", leak, sizeof(leak));
+	asb_slurp(DIR "/out/leak2", leak, sizeof(leak));
 	EXPECT_EQ(NULL, strstr(leak, TOKEN)) TH_LOG("%s", leak);
-	slurp_file(DIR "/out/rc", leak, sizeof(leak));
+	asb_slurp(DIR "/out/rc", leak, sizeof(leak));
 	EXPECT_EQ(ASB_BR_WRONG_EXE, atoi(leak)) TH_LOG("%s", leak);
 }
 

@@ -17,12 +17,16 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
+#include <bpf/bpf.h>
+
+#include "asb/event.h"
 #include "asb_test.h"
 
 #define DIR	"/tmp/asb-esc"
 #define SOCK	DIR "/agentd.sock"
 #define POLICY	"selftests/policies/escape.ini"
 #define TOKEN	"esc-TOKEN-7731-unique-Qv2"
+#define LIBM	"/usr/lib/x86_64-linux-gnu/libm.so.6"
 
 static char bindir[PATH_MAX];
 
@@ -97,6 +101,7 @@ static pid_t escape_start(struct __test_metadata *_metadata)
 			    "echo data > " DIR "/ro/file && "
 			    "echo secret > " DIR "/hidden/file && "
 			    "cp selftests/escape_probe.py " DIR "/ro/probe.py && "
+			    "cp selftests/code_probe.py " DIR "/ro/code.py && "
 			    "cp " POLICY " " DIR "/escape.ini"));
 	agentd = asb_start_agentd(bindir, DIR "/agentd.log", SOCK, args);
 	ASSERT_EQ(0, access(SOCK, F_OK));
@@ -175,6 +180,47 @@ TEST_F(esc, loader_as_program_killed)
 }
 
 /*
+ * The exec guard's entry for a thread agentd let exec (an approved or a
+ * diverted exec) can outlive it: the thread exits before agentd writes
+ * it. Another process that gets the pid is not the one it was meant for:
+ * it once was killed at its next exec, wherever it ran.
+ */
+TEST_F(one, stale_exec_entry_kills_nobody)
+{
+	struct asb_exec_val v = { .ino = 1, .dev = 1, .sandbox = 1 };
+	char buf[32];
+	pid_t a, c = -1;
+	int map, fd, ws = 0;
+
+	map = bpf_obj_get("/sys/fs/bpf/asb-v6/exec/asb_exec");
+	ASSERT_LE(0, map);
+	a = fork();
+	if (a == 0)
+		_exit(0);
+	ASSERT_EQ(a, waitpid(a, NULL, 0));
+	ASSERT_EQ(0, bpf_map_update_elem(map, &(__u32){ (__u32)a }, &v, BPF_ANY));
+	for (int tries = 0; tries < 20 && c != a; tries++) {
+		if (c > 0)
+			waitpid(c, NULL, 0);
+		fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY);
+		ASSERT_LE(0, fd);
+		snprintf(buf, sizeof(buf), "%d", a - 1);
+		ASSERT_LT(0, write(fd, buf, strlen(buf)));
+		close(fd);
+		c = fork();
+		if (c == 0) {
+			execl("/bin/true", "true", NULL);
+			_exit(127);
+		}
+	}
+	ASSERT_EQ(a, c);
+	ASSERT_EQ(c, waitpid(c, &ws, 0));
+	bpf_map_delete_elem(map, &(__u32){ (__u32)a });
+	close(map);
+	EXPECT_TRUE(WIFEXITED(ws) && WEXITSTATUS(ws) == 0) TH_LOG("status %#x", ws);
+}
+
+/*
  * Code runs from the exec rules' paths and the loader's directories only,
  * neither executed nor mapped (LD_PRELOAD, dlopen, mmap PROT_EXEC, mmap
  * then mprotect): what the sandbox wrote is on a noexec subtree, and so is
@@ -184,34 +230,20 @@ TEST_F(esc, code_only_from_exec_rules_and_libraries)
 {
 	char out[8192];
 
-	ASSERT_EQ(0, system("cp /usr/lib/x86_64-linux-gnu/libm.so.6 " DIR
+	ASSERT_EQ(0, system("cp " LIBM " " DIR
 			    "/ro/m.so && cp /usr/bin/id " DIR "/ro/id"));
 	ASSERT_EQ(0, run_in("esc", "cp " DIR "/ro/m.so " DIR "/rw/m.so && "
 			    "cp /usr/bin/id " DIR "/rw/id && chmod 755 " DIR
 			    "/rw/id; " DIR "/rw/id && echo ran-id; "
 			    DIR "/ro/id && echo ran-id; "
 			    "LD_PRELOAD=" DIR "/rw/m.so /bin/true 2>&1; "
-			    "/usr/bin/python3 -c '\n"
-			    "import ctypes, mmap, os\n"
-			    "libc = ctypes.CDLL(None, use_errno=True)\n"
-			    "libc.mmap.restype = ctypes.c_void_p\n"
-			    "libc.mmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long)\n"
-			    "libc.mprotect.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)\n"
-			    "for p in (\"/usr/lib/x86_64-linux-gnu/libm.so.6\", \"" DIR "/ro/m.so\", \"" DIR "/rw/m.so\", \"" DIR "/ro/id\"):\n"
-			    "    try: ctypes.CDLL(p); print(\"loaded\", p)\n"
-			    "    except OSError: print(\"refused\", p)\n"
-			    "    fd = os.open(p, os.O_RDONLY)\n"
-			    "    try: mmap.mmap(fd, 4096, prot=mmap.PROT_READ | mmap.PROT_EXEC); print(\"mapped\", p)\n"
-			    "    except OSError as e: print(\"unmapped\", p, e.errno)\n"
-			    "    a = libc.mmap(None, 4096, mmap.PROT_READ, mmap.MAP_PRIVATE, fd, 0)\n"
-			    "    if libc.mprotect(a, 4096, mmap.PROT_READ | mmap.PROT_EXEC) == 0: print(\"made code\", p)\n"
-			    "    else: print(\"stays data\", p, ctypes.get_errno())\n'",
+			    "/usr/bin/python3 " DIR "/ro/code.py " LIBM " "
+			    DIR "/ro/m.so " DIR "/rw/m.so " DIR "/ro/id",
 			    out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_EQ(NULL, strstr(out, "ran-id")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "cannot be preloaded")) TH_LOG("%s", out);
-	EXPECT_NE(NULL, strstr(out, "loaded /usr/lib/x86_64-linux-gnu/libm.so.6\n"
-			       "mapped /usr/lib/x86_64-linux-gnu/libm.so.6\n"
-			       "made code /usr/lib/x86_64-linux-gnu/libm.so.6\n"))
+	EXPECT_NE(NULL, strstr(out, "loaded " LIBM "\nmapped " LIBM
+			       "\nmade code " LIBM "\n"))
 		TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "refused " DIR "/ro/m.so\nunmapped " DIR
 			       "/ro/m.so 1\nstays data " DIR "/ro/m.so 13\n"))
@@ -222,6 +254,85 @@ TEST_F(esc, code_only_from_exec_rules_and_libraries)
 	EXPECT_NE(NULL, strstr(out, "refused " DIR "/ro/id\nunmapped " DIR
 			       "/ro/id 1\nstays data " DIR "/ro/id 13\n"))
 		TH_LOG("%s", out);
+}
+
+/*
+ * The caller's `> out` and `< in`: a file descriptor of the caller's mount,
+ * where the view's noexec does not reach. What the agent wrote to its
+ * stdout, reopened through /proc/self/fd, was dlopen'ed; a file on stdin
+ * was mapped PROT_EXEC as it was. Such streams reach the sandbox as pipes,
+ * relayed whole both ways.
+ */
+TEST_F(esc, stdio_files_reach_the_sandbox_as_pipes)
+{
+	char out[8192], line[PATH_MAX + 1024], probe[4096] = "";
+	struct stat lib;
+
+	ASSERT_EQ(0, stat(LIBM, &lib));
+	ASSERT_EQ(0, system("cp " LIBM " " DIR "/ro/m.so && : > " DIR "/ro/out"));
+	ASSERT_EQ(0, asb_write_file(DIR "/ro/try.sh",
+		"exec 3>&1; cat " LIBM " >&3; /usr/bin/python3 " DIR "/ro/code.py "
+		"/proc/self/fd/3 /proc/self/fd/0 fd:0 > " DIR "/rw/probe 2>&1; "
+		"echo stdin $(wc -c) >> " DIR "/rw/probe\n"));
+	snprintf(line, sizeof(line), "%s/asbctl --socket " SOCK " run --sandbox "
+		 "%s -- %s /bin/sh " DIR "/ro/try.sh > " DIR "/ro/out < " DIR
+		 "/ro/m.so", bindir, variant->sb, variant->as);
+	ASSERT_EQ(0, asb_sh(line, out, sizeof(out))) TH_LOG("%s", out);
+	asb_slurp(DIR "/rw/probe", probe, sizeof(probe));
+	EXPECT_NE(NULL, strstr(probe, "not a file /proc/self/fd/3\n"
+			       "not a file /proc/self/fd/0\nunmapped fd:0 "))
+		TH_LOG("%s", probe);
+	snprintf(line, sizeof(line), "stdin %lld\n", (long long)lib.st_size);
+	EXPECT_NE(NULL, strstr(probe, line)) TH_LOG("%s", probe);
+	EXPECT_EQ(0, system("cmp -s " LIBM " " DIR "/ro/out"));
+}
+
+/*
+ * A library directory is code for the loader, not a grant to write code:
+ * fs.write inside one stays noexec (it once became writable and exec).
+ */
+TEST_F(one, library_dir_makes_nothing_writable_exec)
+{
+	char out[8192];
+
+	ASSERT_EQ(0, system("mkdir -p /usr/local/lib/asb-esc"));
+	EXPECT_EQ(0, run_as("libw", "", "cp " LIBM " /usr/local/lib/asb-esc/m.so"
+			    " && /usr/bin/python3 " DIR "/ro/code.py "
+			    "/usr/local/lib/asb-esc/m.so", out, sizeof(out)));
+	asb_sh("rm -rf /usr/local/lib/asb-esc", NULL, 0);
+	EXPECT_NE(NULL, strstr(out, "refused /usr/local/lib/asb-esc/m.so\n"
+			       "unmapped /usr/local/lib/asb-esc/m.so 1\n"))
+		TH_LOG("%s", out);
+}
+
+/*
+ * The host's own read-only and noexec mounts stay so under the paths the
+ * view makes writable or code: a read-only bind inside fs.write once
+ * became writable, a noexec mount inside an exec rule's path exec.
+ */
+TEST_F(one, host_mount_flags_kept_under_rules)
+{
+	char out[8192];
+	int ret;
+
+	ASSERT_EQ(0, asb_sh("mkdir -p " DIR "/rw/robind " DIR "/bin/nx && "
+			    "mount --bind " DIR "/ro " DIR "/rw/robind && "
+			    "mount -o remount,bind,ro " DIR "/rw/robind && "
+			    "mount -t tmpfs -o noexec tmpfs " DIR "/bin/nx && "
+			    "cp " LIBM " " DIR "/bin/nx/m.so && cp " LIBM " "
+			    DIR "/bin/m.so", out, sizeof(out))) TH_LOG("%s", out);
+	ret = run_as("esc", "", "touch " DIR "/rw/robind/x && echo wrote; "
+		     "touch " DIR "/rw/x && echo control-wrote; "
+		     "/usr/bin/python3 " DIR "/ro/code.py " DIR "/bin/nx/m.so "
+		     DIR "/bin/m.so", out, sizeof(out));
+	asb_sh("umount " DIR "/rw/robind; umount " DIR "/bin/nx", NULL, 0);
+	ASSERT_EQ(0, ret) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "\nwrote")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "control-wrote")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "refused " DIR "/bin/nx/m.so\nunmapped "
+			       DIR "/bin/nx/m.so 1\n")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "loaded " DIR "/bin/m.so\nmapped " DIR
+			       "/bin/m.so\n")) TH_LOG("%s", out);
 }
 
 /* Is agentd running the portable backend (asbctl status' first line)? */
@@ -585,7 +696,8 @@ TEST_F(esc, listen_without_bind_gets_no_connection)
 			out[fread(out, 1, sizeof(out) - 1, f)] = 0;
 			fclose(f);
 		}
-		if (strstr(out, "unbound"))
+		if (strstr(out, "unbound none\n") ||
+		    strstr(out, "unbound accepted\n"))
 			break;
 		usleep(100000);
 	}
@@ -885,6 +997,57 @@ TEST_F(one, env_secret_with_exactly_the_grants)
 	ASSERT_EQ(0, run_as("exact", "", "/usr/bin/printenv API_TOKEN", out,
 			    sizeof(out))) TH_LOG("%s", out);
 	ASSERT_STREQ(TOKEN "\n", out);
+}
+
+/*
+ * The agent's environment is not the secret holder's: only inert names
+ * pass (PATH, HOME, TERM, plain locale names...), as sudo's env_reset.
+ */
+TEST_F(one, env_program_gets_a_reset_environment)
+{
+	char out[8192], line[PATH_MAX + 512];
+
+	snprintf(line, sizeof(line), "PYTHONPATH=/x GCONV_PATH=/x LANG=/x "
+		 "LANGUAGE=../../x LC_ALL=C.UTF-8 FOO=agent ASB_BROKER_SOCKET=" DIR
+		 "/broker.sock %s/asbctl --socket "
+		 SOCK " run --sandbox exact -- /usr/bin/printenv", bindir);
+	ASSERT_EQ(0, asb_sh(line, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "API_TOKEN=" TOKEN "\n")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\nPATH=")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "LC_ALL=C.UTF-8\n")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "PYTHONPATH")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "GCONV_PATH")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "LANG")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "FOO")) TH_LOG("%s", out);
+}
+
+/*
+ * Data, not code, read the secret out: a message catalog the agent wrote,
+ * found by the program with the secret through LANGUAGE=../../..,
+ * translated its error message into a format string that printed its
+ * environment. The catalog here only says "read".
+ */
+TEST_F(esc, env_program_reads_no_catalog_of_the_agent)
+{
+	char out[8192];
+
+	ASSERT_EQ(0, run_in("esc", "mkdir -p " DIR "/rw/loc/LC_MESSAGES && "
+			    "/usr/bin/python3 -c '\n"
+			    "import struct\n"
+			    "m = [(b\"\", b\"Content-Type: text/plain; charset=UTF-8\\n\"),\n"
+			    "     (b\"invalid time interval %s\", b\"CATALOG-OF-THE-AGENT %s\")]\n"
+			    "o, t = 28, 28 + 8 * len(m)\n"
+			    "at, tab, data = t + 8 * len(m), [], b\"\"\n"
+			    "for s in [k for k, v in m] + [v for k, v in m]:\n"
+			    "    tab.append(struct.pack(\"<II\", len(s), at + len(data)))\n"
+			    "    data += s + bytes(1)\n"
+			    "hdr = struct.pack(\"<7I\", 0x950412de, 0, len(m), o, t, 0, at)\n"
+			    "open(\"" DIR "/rw/loc/LC_MESSAGES/coreutils.mo\", \"wb\").write(hdr + b\"\".join(tab) + data)\n"
+			    "' && LC_ALL=C.UTF-8 LANGUAGE=../../../.." DIR "/rw/loc "
+			    "/usr/bin/sleep x 2>&1; true", out, sizeof(out)))
+		TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "CATALOG-OF-THE-AGENT")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "invalid time interval")) TH_LOG("%s", out);
 }
 
 /* ---- approvals inside a writable subtree ---- */
