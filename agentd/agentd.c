@@ -414,7 +414,7 @@ static void on_landlock(void)
 
 static void status(FILE *out)
 {
-	__u64 drops = 0;
+	__u64 drops = 0, kills = 0;
 
 	asb_sockfilter_drops(d.sbs.sf, &drops);
 	fprintf(out, "backend: %s\n", asb_backend_name(d.probe.backend));
@@ -435,8 +435,12 @@ static void status(FILE *out)
 		d.audit_log, (unsigned long long)drops,
 		(unsigned long long)asb_audit_errors());
 	asb_broker_status(&d.broker, out);
-	fprintf(out, "approvals: %u pending, %u listeners, exec guard %s\n",
-		d.ap.n, d.nt.n, d.eg ? "loaded" : "NOT loaded (approve.exec refused)");
+	fprintf(out, "approvals: %u pending, %u listeners\n", d.ap.n, d.nt.n);
+	if (d.eg && !asb_execguard_kills(d.eg, &kills))
+		fprintf(out, "exec guard: loaded, %llu processes killed before their first instruction\n",
+			(unsigned long long)kills);
+	else
+		fprintf(out, "exec guard: NOT loaded (approve.exec refused)\n");
 	if (d.kg) {
 		struct asb_kgate_status st;
 

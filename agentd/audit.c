@@ -54,13 +54,6 @@ int asb_audit_open(const char *path)
 	return 0;
 }
 
-void asb_audit_close(void)
-{
-	if (audit_fd >= 0)
-		close(audit_fd);
-	audit_fd = -1;
-}
-
 uint64_t asb_audit_errors(void)
 {
 	return audit_errors;

@@ -25,7 +25,6 @@ struct asb_audit_rec {
 int asb_audit_open(const char *path);
 void asb_audit_write(const struct asb_audit_rec *r);
 uint64_t asb_audit_errors(void);
-void asb_audit_close(void);
 /* CLOCK_BOOTTIME ns (BPF's clock) -> CLOCK_REALTIME ns */
 uint64_t asb_audit_boot_to_real(uint64_t boot_ns);
 

@@ -119,14 +119,6 @@ int asb_execguard_open(struct asb_execguard **out, int member_fd,
 	return 0;
 }
 
-void asb_execguard_close(struct asb_execguard *eg)
-{
-	if (!eg)
-		return;
-	exec_bpf__destroy(eg->skel);
-	free(eg);
-}
-
 int asb_execguard_expect(struct asb_execguard *eg, pid_t tid,
 			 const struct asb_exec_val *v)
 {

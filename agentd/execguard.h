@@ -34,11 +34,11 @@ struct asb_execguard;
  * @pin_dir/exec: the guard outlives agentd. */
 int asb_execguard_open(struct asb_execguard **eg, int member_fd,
 		       int levels_fd, int events_fd, const char *pin_dir);
-void asb_execguard_close(struct asb_execguard *eg);
 /* Expect @v for the next exec of thread @tid (v->ino 0: nothing). */
 int asb_execguard_expect(struct asb_execguard *eg, pid_t tid,
 			 const struct asb_exec_val *v);
-/* Processes killed so far for running another file than the checked one. */
+/* Processes killed so far (since agentd started): another file than the
+ * checked one, or an ELF interpreter run as a program. */
 int asb_execguard_kills(struct asb_execguard *eg, __u64 *n);
 
 /* Add the ELF interpreters of @img (ASB_RULE_F_INTERP rules) to the set

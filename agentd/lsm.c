@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 /* Loader of bpf/lsm.bpf.c, the BPF-LSM backend. See lsm.h, docs/bpf-lsm.md. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -573,27 +572,6 @@ void asb_lsm_close(struct asb_lsm *lsm)
 	lsm_bpf__destroy(lsm->skel);
 	free(lsm->askers);
 	free(lsm);
-}
-
-int asb_lsm_unpin(const char *pin_dir)
-{
-	char dir[PATH_MAX], path[PATH_MAX * 2];
-	struct dirent *de;
-	DIR *d;
-
-	if (pin_path(dir, sizeof(dir), pin_dir, "lsm"))
-		return -ENAMETOOLONG;
-	d = opendir(dir);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.') {
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			unlink(path);
-		}
-	closedir(d);
-	rmdir(dir);
-	return 0;
 }
 
 int asb_lsm_resolve(const char *path, __u32 *dev, __u64 *ino, int *is_dir)

@@ -61,8 +61,6 @@ int asb_lsm_resolve(const char *path, __u32 *dev, __u64 *ino, int *is_dir);
  */
 bool asb_lsm_kernel_ask(const struct asb_lsm *lsm);
 
-/* Remove the pins of @pin_dir/lsm: the programs detach. */
-int asb_lsm_unpin(const char *pin_dir);
 
 /* Close; pinned links stay attached. */
 void asb_lsm_close(struct asb_lsm *lsm);

@@ -4,6 +4,7 @@ Prints one row per attempt: what it tried, on what, and what happened.
 """
 import ctypes
 import errno
+import mmap
 import os
 import signal
 import socket
@@ -87,6 +88,13 @@ def fork_bomb():
             os.waitpid(pid, 0)
 
 
+def map_code(path):
+    """What a hand-made loader does: map the file's bytes executable."""
+    with open(path, "rb") as f:
+        mmap.mmap(f.fileno(), 4096, flags=mmap.MAP_PRIVATE,
+                  prot=mmap.PROT_READ | mmap.PROT_EXEC)
+
+
 def raw_socket():
     socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP).close()
 
@@ -101,6 +109,8 @@ attempt("exec", "/usr/bin/id", lambda: run(["/usr/bin/id"]))
 attempt("exec", WS + "/downloaded-tool", lambda: run([WS + "/downloaded-tool"]))
 attempt("exec", "ld.so " + WS + "/downloaded-tool",
         lambda: run(["/lib64/ld-linux-x86-64.so.2", WS + "/downloaded-tool"]))
+attempt("mmap", "PROT_EXEC " + WS + "/plugin.so",
+        lambda: map_code(WS + "/plugin.so"))
 attempt("connect", "127.0.0.1:8000", lambda: connect("127.0.0.1", 8000))
 attempt("connect", "127.0.0.1:9000", lambda: connect("127.0.0.1", 9000))
 attempt("connect", "/run/asb-demo.sock", lambda: connect_unix("/run/asb-demo.sock"))
