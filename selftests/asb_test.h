@@ -48,6 +48,19 @@ static inline char *asb_slurp(const char *path, char *buf, size_t len)
 	return buf;
 }
 
+/* Make @pid the next pid fork() tries (root): 0 or -1. */
+static inline int asb_next_pid(pid_t pid)
+{
+	char buf[32];
+	int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+	int n = snprintf(buf, sizeof(buf), "%d", pid - 1);
+	int ret = fd >= 0 && write(fd, buf, n) == n ? 0 : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
 /* @text as the whole of @path: 0 or -1. */
 static inline int asb_write_file(const char *path, const char *text)
 {

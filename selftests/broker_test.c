@@ -467,7 +467,7 @@ TEST_F(broker, pid_reuse_refused)
 	const struct asb_image_secret *sec;
 	char cg[256], buf[32];
 	pid_t a, c = -1;
-	int pidfd, fd, tries;
+	int pidfd, tries;
 
 	ASSERT_EQ(0, asb_policy_compile_mem("t", pol, sizeof(pol) - 1, &s.img,
 					    stderr, NULL));
@@ -497,11 +497,7 @@ TEST_F(broker, pid_reuse_refused)
 			kill(c, SIGKILL);
 			waitpid(c, NULL, 0);
 		}
-		fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY);
-		ASSERT_LE(0, fd);
-		snprintf(buf, sizeof(buf), "%d", a - 1);
-		ASSERT_LT(0, write(fd, buf, strlen(buf)));
-		close(fd);
+		ASSERT_EQ(0, asb_next_pid(a));
 		c = fork();
 		if (c == 0) {
 			char procs[300];
