@@ -458,6 +458,7 @@ static int recv_request(int fd, struct request *r)
 		.msg_control = cm.buf, .msg_controllen = sizeof(cm.buf),
 	};
 	struct cmsghdr *c;
+	bool extra = false;
 	ssize_t n;
 	int ret = ASB_BR_MALFORMED;
 
@@ -476,15 +477,26 @@ static int recv_request(int fd, struct request *r)
 			memcpy(&uc, CMSG_DATA(c), sizeof(uc));
 			r->sender = uc.pid;
 		} else if (c->cmsg_type == SCM_RIGHTS) {
+			/* every fd the kernel installed is ours to close:
+			 * the space for three has room for a fourth */
 			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			int fds[3];
 
-			memcpy(fds, CMSG_DATA(c), (k > 3 ? 3 : k) * sizeof(int));
-			for (size_t i = 0; i < k && i < 3; i++)
-				r->fds[r->nfds++] = fds[i];
+			for (size_t i = 0; i < k; i++) {
+				int got;
+
+				memcpy(&got, CMSG_DATA(c) + i * sizeof(int),
+				       sizeof(got));
+				if (r->nfds < 3)
+					r->fds[r->nfds++] = got;
+				else {
+					close(got);
+					extra = true;
+				}
+			}
 		}
 	}
-	if (n < (ssize_t)sizeof(r->req) || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+	if (n < (ssize_t)sizeof(r->req) || extra ||
+	    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
 		goto out;
 	memcpy(&r->req, buf, sizeof(r->req));
 	if (r->req.magic != ASB_BROKER_MAGIC ||
@@ -493,7 +505,8 @@ static int recv_request(int fd, struct request *r)
 	    !memchr(r->req.name, 0, sizeof(r->req.name)))
 		goto out;
 	if (r->req.op == ASB_BROKER_GET) {
-		if (r->req.len || r->req.flags || !asb_vault_name_ok(r->req.name))
+		if (r->req.len || r->req.flags || r->nfds ||
+		    !asb_vault_name_ok(r->req.name))
 			goto out;
 	} else if (r->req.op == ASB_BROKER_EXEC) {
 		if (!r->req.len || r->req.argc < 1 || r->nfds != 3 ||
@@ -880,8 +893,13 @@ static void job_input(struct asb_broker *b, struct broker_job *job,
 		return;
 	}
 	if (n == 0 || (n < 0 && errno != EAGAIN) || (events & EPOLLHUP)) {
-		/* the client is gone: so is the program */
-		syscall(SYS_pidfd_send_signal, job->pidfd, SIGTERM, NULL, 0);
+		/*
+		 * The client is gone: so is the program, at once. It holds
+		 * the caller's streams and terminal; a program that waited
+		 * out a SIGTERM outlived the run and read what was typed
+		 * after it. The spawner's death takes its launch with it.
+		 */
+		syscall(SYS_pidfd_send_signal, job->pidfd, SIGKILL, NULL, 0);
 		epoll_ctl(b->epfd, EPOLL_CTL_DEL, job->conn, NULL);
 	}
 }

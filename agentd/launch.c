@@ -607,6 +607,9 @@ static void relay_start(struct relay *r)
 		if (r->pid[i] == 0) {
 			int end = fcntl(r->outer[i], F_DUPFD, 5);
 
+			/* a launcher killed takes its copies with it */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+
 			if (end < 0 || dup2(i, 3) < 0 || dup2(end, 4) < 0 ||
 			    syscall(__NR_close_range, 5U, ~0U, 0U) < 0)
 				_exit(1);

@@ -219,9 +219,8 @@ static void build_deny(struct prog *p, uint32_t sb_flags,
 
 	for (i = 0; i < ARRAY_SIZE(deny_always); i++)
 		emit_nr(p, deny_always[i], RET_ERRNO(EPERM));
-	if (!(sb_flags & ASB_SB_ALLOW_IO_URING))
-		for (i = 0; i < ARRAY_SIZE(deny_io_uring); i++)
-			emit_nr(p, deny_io_uring[i], RET_ERRNO(EPERM));
+	for (i = 0; i < ARRAY_SIZE(deny_io_uring); i++)
+		emit_nr(p, deny_io_uring[i], RET_ERRNO(EPERM));
 	if (!(sb_flags & ASB_SB_ALLOW_PTRACE))
 		for (i = 0; i < ARRAY_SIZE(deny_ptrace); i++)
 			emit_nr(p, deny_ptrace[i], RET_ERRNO(EPERM));

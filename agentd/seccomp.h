@@ -8,8 +8,8 @@
  *     the process on a non-x86_64 arch or an x32 syscall; EPERM for module,
  *     kexec, bpf, mount API, swap, reboot, clock, acct, quota, keyring,
  *     perf, userfaultfd, file handles, setns, chroot, host/domain name,
- *     iopl/ioperm, syslog, vhangup, fanotify_init, io_uring (unless
- *     ASB_SB_ALLOW_IO_URING), clone/unshare with any CLONE_NEW* (unless
+ *     iopl/ioperm, syslog, vhangup, fanotify_init, io_uring (its socket
+ *     and open operations are no system calls), clone/unshare with any CLONE_NEW* (unless
  *     ASB_SB_ALLOW_USERNS), ptrace, process_vm_*, kcmp, pidfd_getfd,
  *     process_madvise (unless ASB_SB_ALLOW_PTRACE), personality other than
  *     the harmless ones, ioctl TIOCSTI/TIOCLINUX (terminal injection),

@@ -81,7 +81,6 @@ struct sbx {
 	int timeout;			/* -1: unset */
 	long long limit[3];		/* limits.*: -1 unset, 0 none */
 	__u32 audit_line;
-	__u32 io_uring_line;		/* where sys.allow names io_uring */
 	int state;			/* flatten: 0 new, 1 visiting, 2 done */
 	bool bad;
 };
@@ -731,7 +730,6 @@ static const struct {
 	const char *name;
 	__u32 flag;
 } sys_allow[] = {
-	{ "io_uring", ASB_SB_ALLOW_IO_URING },
 	{ "userns", ASB_SB_ALLOW_USERNS },
 	{ "ptrace", ASB_SB_ALLOW_PTRACE },
 };
@@ -843,14 +841,13 @@ static void sandbox_key(struct ctx *c, struct sbx *s, const char *key,
 			for (i = 0; i < sizeof(sys_allow) / sizeof(sys_allow[0]); i++)
 				if (!strcmp(sys_allow[i].name, tok))
 					break;
-			if (i == sizeof(sys_allow) / sizeof(sys_allow[0]))
-				error(c, line, "sys.allow: unknown item '%s' (expected io_uring, userns, ptrace)",
+			if (!strcmp(tok, "io_uring"))
+				error(c, line, "sys.allow: io_uring is never allowed: its operations (socket, setsockopt, open, connect) are no system calls, so the filter and the approvals never see them");
+			else if (i == sizeof(sys_allow) / sizeof(sys_allow[0]))
+				error(c, line, "sys.allow: unknown item '%s' (expected userns, ptrace)",
 				      tok);
 			else
 				set_flag(s, sys_allow[i].flag, true);
-			if (i < sizeof(sys_allow) / sizeof(sys_allow[0]) &&
-			    sys_allow[i].flag == ASB_SB_ALLOW_IO_URING)
-				s->io_uring_line = line;
 		}
 		return;
 	}
@@ -1075,8 +1072,6 @@ static void flatten(struct ctx *c, struct sbx *s, struct sbx **stack,
 			s->limit[i] = b->limit[i];
 	if (!s->audit_line)
 		s->audit_line = b->audit_line;
-	if (!s->io_uring_line)
-		s->io_uring_line = b->io_uring_line;
 done:
 	s->state = 2;
 }
@@ -1450,28 +1445,6 @@ static void check_exec_rules(struct ctx *c, struct sbx *s)
 	}
 }
 
-/*
- * approve.write and approve.connect are held at the system call on the
- * portable backend: an io_uring open or connect is no system call of the
- * sandbox's and would never be asked.
- */
-static void check_io_uring(struct ctx *c, struct sbx *s)
-{
-	if (!(s->flags & ASB_SB_ALLOW_IO_URING))
-		return;
-	for (size_t i = 0; i < s->nrules; i++) {
-		const struct crule *r = &s->rules[i];
-
-		if (r->r.kind != ASB_RULE_ASK_WRITE &&
-		    r->r.kind != ASB_RULE_ASK_CONNECT)
-			continue;
-		error(c, s->io_uring_line, "sys.allow: io_uring with %s (line %u): an io_uring open or connect is never asked",
-		      kind_names[r->r.kind], r->r.line);
-		s->bad = true;
-		return;
-	}
-}
-
 static void warn_shadowing(struct ctx *c, struct sbx *s)
 {
 	__u8 (*present)[2][129] = calloc(ASB_RULE_KIND_MAX + 1,
@@ -1759,7 +1732,6 @@ int asb_policy_compile_mem(const char *name, const char *buf, size_t len,
 		if (!s->bad)
 			check_unix_rules(&c, s);
 		if (!s->bad)
-			check_io_uring(&c, s);
 		if (!s->bad)
 			check_exec_rules(&c, s);
 		if (!s->bad)

@@ -522,12 +522,10 @@ void asb_image_print(const struct asb_image *img, FILE *out, bool json)
 						asb_cap_name(c));
 			fprintf(out, "]");
 			fprintf(out, ",\"sys_allow\":[%s%s%s]",
-				sb->flags & ASB_SB_ALLOW_IO_URING ? "\"io_uring\"" : "",
-				sb->flags & ASB_SB_ALLOW_USERNS ?
-					(sb->flags & ASB_SB_ALLOW_IO_URING ? ",\"userns\"" : "\"userns\"") : "",
-				sb->flags & ASB_SB_ALLOW_PTRACE ?
-					(sb->flags & (ASB_SB_ALLOW_IO_URING | ASB_SB_ALLOW_USERNS) ?
-					 ",\"ptrace\"" : "\"ptrace\"") : "");
+				sb->flags & ASB_SB_ALLOW_USERNS ? "\"userns\"" : "",
+				(sb->flags & ASB_SB_ALLOW_USERNS) &&
+				(sb->flags & ASB_SB_ALLOW_PTRACE) ? "," : "",
+				sb->flags & ASB_SB_ALLOW_PTRACE ? "\"ptrace\"" : "");
 			fprintf(out, ",\"limits\":{\"pids\":%u,\"memory\":%llu,"
 				"\"cpu\":%u},\"rules\":[", sb->pids_max,
 				(unsigned long long)sb->mem_max, sb->cpu_pct);
@@ -547,10 +545,8 @@ void asb_image_print(const struct asb_image *img, FILE *out, bool json)
 						fprintf(out, " %s", asb_cap_name(c));
 				fputc('\n', out);
 			}
-			if (sb->flags & (ASB_SB_ALLOW_IO_URING | ASB_SB_ALLOW_USERNS |
-					 ASB_SB_ALLOW_PTRACE))
-				fprintf(out, "  sys.allow =%s%s%s\n",
-					sb->flags & ASB_SB_ALLOW_IO_URING ? " io_uring" : "",
+			if (sb->flags & (ASB_SB_ALLOW_USERNS | ASB_SB_ALLOW_PTRACE))
+				fprintf(out, "  sys.allow =%s%s\n",
 					sb->flags & ASB_SB_ALLOW_USERNS ? " userns" : "",
 					sb->flags & ASB_SB_ALLOW_PTRACE ? " ptrace" : "");
 			print_limits(sb, out);

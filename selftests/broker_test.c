@@ -353,6 +353,81 @@ TEST_F(broker, silent_clients_do_not_stall)
 		close(fds[i]);
 }
 
+static int count_fds(pid_t pid)
+{
+	char cmd[64], out[32];
+
+	snprintf(cmd, sizeof(cmd), "ls /proc/%d/fd | wc -l", pid);
+	return asb_sh(cmd, out, sizeof(out)) ? -1 : atoi(out);
+}
+
+/*
+ * Every fd a request passes is closed, however many: the control space
+ * for three has room for a fourth, which agentd once kept for good (one
+ * fd per request: the caller's stdout parked in agentd, or agentd out of
+ * fds after a few hundred requests).
+ */
+TEST_F(broker, passed_fds_never_kept)
+{
+	struct asb_broker_req req = {
+		.magic = ASB_BROKER_MAGIC, .version = ASB_BROKER_VERSION,
+		.op = ASB_BROKER_EXEC, .argc = 1, .len = 2,
+	};
+	char buf[sizeof(req) + 2], cbuf[CMSG_SPACE(4 * sizeof(int))];
+	int before, after, fds[4];
+
+	memcpy(buf, &req, sizeof(req));
+	memcpy(buf + sizeof(req), "x", 2);
+	for (int i = 0; i < 4; i++)
+		fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	before = count_fds(self->agentd);
+	ASSERT_LT(0, before);
+	for (int round = 0; round < 40; round++) {
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+				      .msg_control = cbuf,
+				      .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		int fd = dial_broker();
+		char rbuf[64];
+
+		ASSERT_LE(0, fd);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN((round % 2 ? 4 : 3) * sizeof(int));
+		msg.msg_controllen = CMSG_SPACE((round % 2 ? 4 : 3) * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, 4 * sizeof(int));
+		ASSERT_EQ((ssize_t)sizeof(buf), sendmsg(fd, &msg, 0));
+		recv(fd, rbuf, sizeof(rbuf), 0);	/* answered, closed */
+		close(fd);
+	}
+	after = count_fds(self->agentd);
+	EXPECT_GT(before + 5, after) TH_LOG("agentd fds %d -> %d", before, after);
+	for (int i = 0; i < 4; i++)
+		close(fds[i]);
+}
+
+/*
+ * A program started with a secret dies with the process that asked for
+ * it: one that ignores SIGTERM does not outlive the run, holding the
+ * caller's streams and terminal.
+ */
+TEST_F(broker, exec_program_dies_with_the_run)
+{
+	char out[4096];
+
+	ASSERT_EQ(0, run_in("sec", "/bin/bash",
+			    "(" BIN "/injected -c \"trap \\\"\\\" TERM HUP; "
+			    "while :; do sleep 0.2; done\" asb-lingering-prog &); "
+			    "sleep 1; echo started", out, sizeof(out)));
+	ASSERT_STREQ("started\n", out);
+	for (int i = 0; i < 50 && asb_sh("pgrep -f 'asb-[l]ingering-prog'", NULL, 0) == 0; i++)
+		usleep(100000);
+	EXPECT_NE(0, asb_sh("pgrep -f 'asb-[l]ingering-prog'", out, sizeof(out)))
+		TH_LOG("still running: %s", out);
+	asb_sh("pkill -KILL -f 'asb-[l]ingering-prog'", NULL, 0);
+}
+
 TEST_F(broker, exec_injects_only_into_the_program)
 {
 	char out[8192];

@@ -55,7 +55,7 @@ enum asb_net_family {
 /* Sandbox flags. */
 #define ASB_SB_AUDIT_ALL	(1u << 0)	/* audit = all (else deny only) */
 #define ASB_SB_ASK_ALLOW	(1u << 1)	/* approve.default = allow */
-#define ASB_SB_ALLOW_IO_URING	(1u << 2)	/* sys.allow = io_uring */
+/* (1u << 2): was sys.allow = io_uring, refused since */
 #define ASB_SB_ALLOW_USERNS	(1u << 3)	/* sys.allow = userns */
 #define ASB_SB_ALLOW_PTRACE	(1u << 4)	/* sys.allow = ptrace (inside) */
 #define ASB_SB_DENY_RAW		(1u << 5)	/* net.deny_families = raw */
