@@ -144,18 +144,16 @@ static int simple_call(int cmd, const char *sandbox, unsigned int pid)
  * connect only unless asb.ko asks for them in the kernel (@kernel_ask);
  * open for writing always, since the sandbox's own view of approve.write
  * is read-only and agentd opens what was approved (docs/approval.md); and
- * execve when a secret of it is injected at exec (env:): agentd diverts
- * those (notify.h).
+ * execve when the sandbox has secrets: agentd diverts the execs of their
+ * programs (notify.h).
  */
 static uint32_t ask_mask(const struct asb_image *img,
 			 const struct asb_image_sandbox *sb, bool kernel_ask)
 {
-	const struct asb_image_secret *secs = asb_image_secrets(img);
 	uint32_t m = 0;
 
-	for (uint32_t i = 0; i < sb->n_secrets; i++)
-		if (secs[sb->first_secret + i].env[0])
-			m |= ASB_ASK_EXEC;
+	if (sb->n_secrets)
+		m |= ASB_ASK_EXEC;
 	for (uint32_t i = 0; i < sb->n_rules; i++) {
 		switch (asb_image_rules(img)[sb->first_rule + i].kind) {
 		case ASB_RULE_ASK_EXEC:

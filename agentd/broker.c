@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +61,9 @@ struct pidfd_info {
 struct broker_job {
 	int conn;
 	int pidfd;
-	pid_t pid;
+	pid_t pid;			/* the spawner */
+	uint32_t sbid;			/* the sandbox it runs in */
+	char *exe;			/* the program, as the policy names it */
 	struct broker_job *next;
 };
 
@@ -88,7 +91,7 @@ const char *asb_broker_reason_str(int reason)
 	case ASB_BR_VAULT_ERROR: return "vault unreadable";
 	case ASB_BR_PRELOAD: return "requester runs with LD_PRELOAD or similar";
 	case ASB_BR_INTERNAL: return "internal error";
-	case ASB_BR_NO_ENV: return "no env: secret for that program";
+	case ASB_BR_NOT_STARTED: return "the program was not started by agentd";
 	default: return "?";
 	}
 }
@@ -542,6 +545,64 @@ static int who(struct asb_broker *b, int conn, const struct request *r,
 	return asb_peer_check(b, p, flags);
 }
 
+static pid_t proc_ppid(pid_t pid)
+{
+	char buf[4096];
+	const char *p;
+
+	if (read_proc(pid, "status", buf, sizeof(buf)) < 0)
+		return 0;
+	p = strstr(buf, "\nPPid:");
+	return p ? (pid_t)strtol(p + 6, NULL, 10) : 0;
+}
+
+static bool same_pidns(pid_t a, const struct stat *b)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", a);
+	return stat(path, &st) == 0 && st.st_dev == b->st_dev &&
+	       st.st_ino == b->st_ino;
+}
+
+/*
+ * Does @p run in the launch a job started for @exe? That launch is a PID
+ * namespace of its own, whose init is the spawner's child: the agent's
+ * processes, in the run's namespace, are never in it, and a process that
+ * is (the program, what it runs) cannot leave it. A secret served over
+ * the broker thus reaches only a program agentd started, which the agent
+ * can neither see nor trace, never one the agent ran itself (its memory
+ * was read through /proc/PID/mem, or it was ptrace'd into asking).
+ *
+ * The walk up @p's parents only finds the candidate; what decides is
+ * read after: the candidate's namespace is @p's, and it is still the
+ * spawner's child (the spawner forks nothing after its launch, so the
+ * pid named the init all along).
+ */
+static bool in_job(const struct asb_broker *b, const struct asb_peer *p,
+		   const char *exe)
+{
+	char path[64];
+	struct stat ns, own;
+	pid_t cur = p->pid;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", p->pid);
+	if (stat(path, &ns) || stat("/proc/self/ns/pid", &own) ||
+	    (ns.st_dev == own.st_dev && ns.st_ino == own.st_ino))
+		return false;
+	for (int depth = 0; depth < 256 && cur > 1; depth++) {
+		pid_t up = proc_ppid(cur);
+
+		for (const struct broker_job *j = b->jobs; j; j = j->next)
+			if (j->pid == up)
+				return j->sbid == p->s->id && !strcmp(j->exe, exe) &&
+				       same_pidns(cur, &ns) && proc_ppid(cur) == up;
+		cur = up;
+	}
+	return false;
+}
+
 static void handle_get(struct asb_broker *b, int conn, struct request *r)
 {
 	const struct asb_image_secret *sec = NULL;
@@ -552,6 +613,10 @@ static void handle_get(struct asb_broker *b, int conn, struct request *r)
 	ret = who(b, conn, r, &p, ASB_PEER_ENV | ASB_PEER_CALLER);
 	if (!ret)
 		ret = asb_broker_decide(&p, r->req.name, &sec);
+	if (!ret && !in_job(b, &p, asb_image_str(&p.s->img, sec->exe)))
+		ret = ASB_BR_NOT_STARTED;
+	if (!ret && !pidfd_alive(p.pidfd))
+		ret = ASB_BR_PEER_GONE;
 	if (!ret)
 		ret = asb_vault_cache_refresh(&b->vault);
 	if (!ret) {
@@ -578,12 +643,16 @@ static void handle_get(struct asb_broker *b, int conn, struct request *r)
  * wrote, found through LANGUAGE=../../.., once turned the program's error
  * message into a format string that printed its environment, the secret
  * included. Only inert names pass; locale and time-zone names only when
- * they name no file.
+ * they name no file. PATH and HOME are agentd's, as sudo's secure_path: a
+ * program that runs a helper by name (gh runs git, docker its credential
+ * helpers) ran the agent's file of that name, with the secret.
  */
 static const char *const env_keep[] = {
-	"PATH", "HOME", "PWD", "USER", "LOGNAME", "TERM", "COLORTERM",
-	"NO_COLOR", "COLUMNS", "LINES",
+	"PWD", "USER", "LOGNAME", "TERM", "COLORTERM", "NO_COLOR", "COLUMNS",
+	"LINES",
 };
+
+#define ASB_SECURE_PATH	"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static const char *const env_keep_name[] = {
 	"LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_NUMERIC", "LC_TIME",
@@ -620,6 +689,8 @@ struct exec_plan {
 	gid_t groups[64];
 	int ngroups;
 	int cwd;
+	char sock_env[sizeof("ASB_BROKER_SOCKET=") + 108];
+	char home_env[sizeof("HOME=") + PATH_MAX];
 };
 
 static void plan_free(struct exec_plan *x)
@@ -678,11 +749,12 @@ static int make_plan(struct asb_broker *b, const struct asb_peer *p,
 	struct asb_peer target = *p;
 	unsigned int n = 0, ne = 0, ninj = 0;
 	const char *s = r->payload, *end = r->payload + r->req.len, *exe = NULL;
+	struct passwd *pw;
 	int ret;
 
 	x->cwd = -1;
 	x->argv = calloc(r->req.argc + 1, sizeof(char *));
-	x->envp = calloc(r->req.envc + 65, sizeof(char *));
+	x->envp = calloc(r->req.envc + 68, sizeof(char *));
 	if (!x->argv || !x->envp)
 		return ASB_BR_INTERNAL;
 	for (; s < end && n < r->req.argc; s += strlen(s) + 1)
@@ -703,15 +775,14 @@ static int make_plan(struct asb_broker *b, const struct asb_peer *p,
 			continue;
 		if (!*first)
 			*first = sec;
-		if (!sec->env[0] || ninj == 64)
-			continue;
 		exe = sexe;
-		inj[ninj++] = sec;
 		snprintf(names + strlen(names), nlen - strlen(names), "%s%s",
 			 strlen(names) ? "," : "", sec->name);
+		if (sec->env[0] && ninj < 64)
+			inj[ninj++] = sec;
 	}
-	if (!ninj)
-		return *first ? ASB_BR_NO_ENV : ASB_BR_NO_GRANT;
+	if (!exe)
+		return ASB_BR_NO_GRANT;
 	x->argv[0] = (char *)exe;	/* run the policy's path, not the client's */
 	for (; s < end && ne < r->req.envc; s += strlen(s) + 1, ne++) {
 		bool mine = env_blocked(s);
@@ -723,6 +794,15 @@ static int make_plan(struct asb_broker *b, const struct asb_peer *p,
 	}
 	if (ne != r->req.envc)
 		return ASB_BR_MALFORMED;
+	/* the program's own asb-secret asks this broker; its helpers are
+	 * found where the system keeps them; its home is its user's */
+	snprintf(x->sock_env, sizeof(x->sock_env), "ASB_BROKER_SOCKET=%s", b->path);
+	x->envp[x->first_inject++] = x->sock_env;
+	x->envp[x->first_inject++] = "PATH=" ASB_SECURE_PATH;
+	pw = getpwuid(x->uid);
+	snprintf(x->home_env, sizeof(x->home_env), "HOME=%s",
+		 pw && pw->pw_dir[0] == '/' ? pw->pw_dir : "/");
+	x->envp[x->first_inject++] = x->home_env;
 	ret = asb_vault_cache_refresh(&b->vault);
 	if (ret)
 		return ret;
@@ -794,6 +874,7 @@ static void handle_exec(struct asb_broker *b, int conn, struct request *r)
 	struct asb_peer p;
 	char names[512] = "", cwd[64];
 	const char *prog = NULL;
+	uint32_t sbid = 0;
 	pid_t pid = -1;
 	int ret, pidfd = -1;
 
@@ -808,16 +889,23 @@ static void handle_exec(struct asb_broker *b, int conn, struct request *r)
 		else if (!(prog = asb_sandbox_divert_take(p.s, p.pid)))
 			ret = ASB_BR_NO_GRANT;
 	}
+	if (!ret && proc_ids(p.pid, &x) < 0)
+		ret = ASB_BR_PEER_GONE;
 	if (!ret)
 		ret = make_plan(b, &p, r, prog, &x, names, sizeof(names), &first);
 	if (!ret) {
+		sbid = p.s->id;
 		snprintf(cwd, sizeof(cwd), "/proc/%d/cwd", p.pid);
 		x.cwd = open(cwd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (proc_ids(p.pid, &x) < 0 || !pidfd_alive(p.pidfd))
+		if (!pidfd_alive(p.pidfd))
 			ret = ASB_BR_PEER_GONE;
 	}
 	if (!ret) {
 		job = calloc(1, sizeof(*job));
+		if (job && !(job->exe = strdup(x.argv[0]))) {
+			free(job);
+			job = NULL;
+		}
 		pid = job ? fork() : -1;
 		if (pid == 0)
 			spawner(b, &p, r, &x);
@@ -838,10 +926,13 @@ static void handle_exec(struct asb_broker *b, int conn, struct request *r)
 	asb_peer_release(&p);
 	if (ret) {
 		reply(conn, ret, NULL, 0);
+		if (job)
+			free(job->exe);
 		free(job);
 		close(conn);
 		return;
 	}
+	job->sbid = sbid;
 	job->conn = conn;
 	job->pidfd = pidfd;
 	job->pid = pid;
@@ -874,6 +965,7 @@ static void job_end(struct asb_broker *b, struct broker_job *job)
 			break;
 		}
 	}
+	free(job->exe);
 	free(job);
 }
 

@@ -634,14 +634,16 @@ static void relay_end(struct relay *r)
 }
 
 /*
- * The host's own read-only and noexec mounts (mountinfo's per-mount
- * options), taken before the view changes anything: lifting RDONLY or
- * NOEXEC for a rule's subtree must not lift the host's on a mount nested
- * in it (a read-only bind under /tmp, a noexec tmpfs under /usr/lib).
+ * The host's mounts and their read-only and noexec flags (mountinfo's
+ * per-mount options), taken before the view changes anything: lifting
+ * RDONLY or NOEXEC for a rule's subtree must not lift the host's, on a
+ * mount nested in it (a read-only bind under /tmp, a noexec tmpfs under
+ * /usr/lib) nor on the mount the rule's path lies in (fs.write inside a
+ * read-only bind).
  */
 struct host_mount {
 	char *path;
-	uint64_t attr;		/* MOUNT_ATTR_RDONLY, _NOEXEC */
+	uint64_t attr;		/* MOUNT_ATTR_RDONLY, _NOEXEC, or 0 */
 };
 
 struct host_mounts {
@@ -696,8 +698,6 @@ static int host_mounts_read(struct host_mounts *h)
 			else if (!strcmp(opt, "noexec"))
 				attr |= MOUNT_ATTR_NOEXEC;
 		}
-		if (!attr)
-			continue;
 		if (h->n == room) {
 			struct host_mount *m;
 
@@ -722,27 +722,48 @@ static int host_mounts_read(struct host_mounts *h)
 	return ret;
 }
 
+static int set_attr(const char *path, uint64_t attr)
+{
+	struct mount_attr a = { .attr_set = attr };
+
+	if (syscall(__NR_mount_setattr, AT_FDCWD, path,
+		    AT_NO_AUTOMOUNT | AT_SYMLINK_NOFOLLOW, &a, sizeof(a)) < 0 &&
+	    errno != ENOENT && errno != EINVAL)
+		return -1;
+	return 0;
+}
+
 /*
- * Put back the host's flags on its mounts at or below the view's code
- * and fs.write paths, where the view lifted them. A mount no longer seen
- * at its path (covered by another) is out of reach: nothing to restore.
+ * Put back the host's flags where the view lifted them: on the view's
+ * code and fs.write paths, those of the host mount each lies in (the
+ * deepest at or above it; of two at one path, the later covers), and on
+ * the host's mounts below them. A mount no longer seen at its path
+ * (covered by another) is out of reach: nothing to restore.
  */
 static int host_mounts_restore(const struct host_mounts *h,
 			       const struct view *v)
 {
+	for (size_t j = 0; j < v->n; j++) {
+		const struct host_mount *in = NULL;
+
+		if (v->m[j].skip)
+			continue;
+		for (size_t i = 0; i < h->n; i++)
+			if (below(v->m[j].path, h->m[i].path) &&
+			    (!in || strlen(h->m[i].path) >= strlen(in->path)))
+				in = &h->m[i];
+		if (in && in->attr && set_attr(v->m[j].path, in->attr) < 0)
+			return -1;
+	}
 	for (size_t i = 0; i < h->n; i++) {
-		struct mount_attr a = { .attr_set = h->m[i].attr };
 		bool lifted = false;
 
+		if (!h->m[i].attr)
+			continue;
 		for (size_t j = 0; j < v->n && !lifted; j++)
 			lifted = !v->m[j].skip && below(h->m[i].path,
 							v->m[j].path);
-		if (!lifted)
-			continue;
-		if (syscall(__NR_mount_setattr, AT_FDCWD, h->m[i].path,
-			    AT_NO_AUTOMOUNT | AT_SYMLINK_NOFOLLOW, &a,
-			    sizeof(a)) < 0 && errno != ENOENT &&
-		    errno != EINVAL)
+		if (lifted && set_attr(h->m[i].path, h->m[i].attr) < 0)
 			return -1;
 	}
 	return 0;

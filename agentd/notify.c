@@ -66,7 +66,7 @@ struct held {
 	pid_t tid;
 	int kind;
 	struct asb_exec_val ev;		/* exec */
-	const char *divert;		/* exec: env: program (sandbox img) */
+	const char *divert;		/* exec: a secret's program (sandbox img) */
 	__u64 path_addr;		/* exec: the path string, in the */
 	size_t path_len;		/* target's memory, and its length */
 	char *argv;			/* exec: its argv (argv_buf, valid in */
@@ -595,7 +595,7 @@ static void exec_go(const struct held *h)
 		return;
 	}
 	/*
-	 * Held only for env: programs (approve.exec is not asked here): what
+	 * Held only for secrets' programs (approve.exec is not asked here): what
 	 * runs instead of the checked file gets no secret, nothing to guard.
 	 */
 	s = asb_sandbox_by_id(h->nt->sbs, h->ch->sbid);
@@ -934,9 +934,9 @@ static const struct asb_image_rule *chain_rule(const struct asb_sandbox *s,
 	return m;
 }
 
-/* The exe: path of an env: secret of @s granted to file @st, or NULL. */
-static const char *env_program(const struct asb_sandbox *s,
-			       const struct stat *st)
+/* The exe: path of a secret of @s granted to file @st, or NULL. */
+static const char *secret_program(const struct asb_sandbox *s,
+				  const struct stat *st)
 {
 	const struct asb_image_secret *secs = asb_image_secrets(&s->img);
 
@@ -945,7 +945,7 @@ static const char *env_program(const struct asb_sandbox *s,
 		const char *exe = asb_image_str(&s->img, sec->exe);
 		struct stat est;
 
-		if (sec->env[0] && !stat(exe, &est) &&
+		if (!stat(exe, &est) &&
 		    est.st_dev == st->st_dev && est.st_ino == st->st_ino)
 			return exe;
 	}
@@ -1093,7 +1093,7 @@ static void on_exec(struct asb_notifier *nt, struct asb_sandbox *s,
 			if (!rule)
 				via[0] = 0;
 		}
-		h->divert = env_program(s, &st);
+		h->divert = secret_program(s, &st);
 	}
 	if (fd >= 0)
 		close(fd);

@@ -25,15 +25,16 @@
  *    which kills a process that executes anything else.
  * Deny: EACCES for exec and write, EPERM for connect.
  *
- * Secrets injected at exec (docs/secrets.md): in a sandbox with env:
- * secrets the filter also holds every execve. When the program is one an
- * env: secret is granted to, agentd diverts the exec to asb-secret: it
+ * Secrets (docs/secrets.md): in a sandbox with secrets the filter also
+ * holds every execve. When the program is one a secret is granted to,
+ * agentd diverts the exec to asb-secret: it
  * adds an fd of the asb-secret binary to the process (ADDFD, close-on-
  * exec), rewrites the path string in the process's memory to /dev/fd/N,
  * points the exec guard at asb-secret, records the diversion for the
  * broker and lets the syscall go on. asb-secret then asks the broker to
- * start the recorded program with the secrets, as `asb-secret exec`
- * does. A thread that rewrites the path back makes the exec guard kill
+ * start the recorded program with its env: secrets, as `asb-secret exec`
+ * does, in a launch of its own: only there does `asb-secret get` serve
+ * the program. A thread that rewrites the path back makes the exec guard kill
  * the process; the agent's memory never holds a value.
  */
 #ifndef ASB_NOTIFY_H

@@ -235,7 +235,9 @@ TEST_F(broker, refuse_child_forked_before_the_exec)
 
 /*
  * A preloaded library that hides its LD_PRELOAD from the environment
- * (renamed in memory): the kernel saw it at exec, the broker refuses.
+ * (renamed in memory): the kernel saw it at exec, the broker refuses. The
+ * agent's exec of the program is diverted and its environment reset, so
+ * the preload is tried from inside the program's own launch.
  */
 TEST_F(broker, refuse_preload_that_hides_itself)
 {
@@ -244,7 +246,7 @@ TEST_F(broker, refuse_preload_that_hides_itself)
 	snprintf(out, sizeof(out), "cp %s/../selftests/preload_hide.so "
 		 BIN "/hide.so", bindir);
 	ASSERT_EQ(0, system(out));
-	ASSERT_EQ(ASB_BR_PRELOAD, run_in("sec", "/bin/bash",
+	ASSERT_EQ(ASB_BR_PRELOAD, run_in("sec", BIN "/granted",
 			    "LD_PRELOAD=" BIN "/hide.so " BIN "/granted -c \""
 			    "tr \\\"\\\\0\\\" \\\"\\\\n\\\" < /proc/\\$\\$/environ | "
 			    "grep -c ^LD_PRELOAD= >&2; "
@@ -259,11 +261,18 @@ TEST_F(broker, refuse_preload_and_unknown)
 {
 	char out[4096];
 
-	ASSERT_EQ(ASB_BR_PRELOAD, run_in("sec", "/bin/bash",
+	ASSERT_EQ(ASB_BR_PRELOAD, run_in("sec", BIN "/granted",
 			    "LD_LIBRARY_PATH=/nonexistent " BIN "/granted -c \""
 			    BIN "/asb-secret get TOKEN; exit \\$?\"", out,
 			    sizeof(out)));
 	ASSERT_EQ(NULL, strstr(out, TOKEN));
+	/* the agent's LD_* never reach the program agentd starts */
+	ASSERT_EQ(0, run_in("sec", "/bin/bash",
+			    "LD_LIBRARY_PATH=/nonexistent " BIN "/granted -c \""
+			    "echo llp=\\$LD_LIBRARY_PATH; "
+			    BIN "/asb-secret get TOKEN; exit \\$?\"", out,
+			    sizeof(out)));
+	ASSERT_STREQ("llp=\n" TOKEN, out);
 	ASSERT_EQ(ASB_BR_NO_GRANT, run_in("sec", BIN "/granted",
 			    BIN "/asb-secret get NO_SUCH; exit $?", out,
 			    sizeof(out)));
@@ -444,10 +453,11 @@ TEST_F(broker, exec_injects_only_into_the_program)
 	ASSERT_EQ(7, run_in("sec", "/bin/bash",
 			    BIN "/asb-secret exec -- " BIN "/injected -c \"exit 7\"",
 			    out, sizeof(out)));
-	/* a program without env: secrets is refused */
-	ASSERT_EQ(ASB_BR_NO_ENV, run_in("sec", "/bin/bash",
-			    BIN "/asb-secret exec -- " BIN "/other -c true",
+	/* a program with broker-only secrets runs too, with none injected */
+	ASSERT_EQ(0, run_in("sec", "/bin/bash",
+			    BIN "/asb-secret exec -- " BIN "/other -c \"echo other=\\$API_KEY\"",
 			    out, sizeof(out)));
+	ASSERT_STREQ("other=\n", out);
 	ASSERT_EQ(ASB_BR_NO_GRANT, run_in("sec", "/bin/bash",
 			    BIN "/asb-secret exec -- /bin/true", out,
 			    sizeof(out)));
@@ -496,11 +506,39 @@ TEST_F(broker, direct_exec_gets_its_env_secret)
 			    "exec 3<" BIN "/asb-secret; /dev/fd/3 " BIN "/injected "
 			    "-c \"echo prog=\\$API_KEY\"", out, sizeof(out)));
 	ASSERT_EQ(NULL, strstr(out, APIKEY)) TH_LOG("%s", out);
-	/* a program without env: secrets runs as asked, undiverted */
+	/* a program without secrets runs as asked, undiverted */
 	ASSERT_EQ(0, run_in("sec", "/bin/bash",
-			    BIN "/granted -c \"echo ppid-is-agent=\\$((PPID == $$))\"; true",
+			    "/bin/bash -c \"echo ppid-is-agent=\\$((PPID == $$))\"; true",
 			    out, sizeof(out)));
 	ASSERT_NE(NULL, strstr(out, "ppid-is-agent=1")) TH_LOG("%s", out);
+}
+
+/*
+ * A secret served over the broker goes only to a program agentd started:
+ * run by the agent itself (by a relative path, which is not diverted) it
+ * is the agent's child, whose memory the agent reads through
+ * /proc/PID/mem and which it can ptrace into asking. Started by agentd,
+ * the agent does not even see it.
+ */
+TEST_F(broker, get_only_in_the_launch_agentd_started)
+{
+	char out[4096];
+
+	ASSERT_EQ(ASB_BR_NOT_STARTED, run_in("sec", "/bin/bash",
+			    "cd " BIN " && exec python3 -c \"import os; "
+			    "os.execv(\\\"granted\\\", [\\\"g\\\", \\\"-c\\\", "
+			    "\\\"" BIN "/asb-secret get TOKEN\\\"])\"",
+			    out, sizeof(out))) TH_LOG("%s", out);
+	ASSERT_EQ(NULL, strstr(out, TOKEN));
+	ASSERT_TRUE(ASB_AUDIT_HAS(DIR "/audit.jsonl",
+			     "\"object\":\"TOKEN\",\"verdict\":\"refuse: the program was not started by agentd\""));
+	/* by its path: served, and the program is out of the agent's sight */
+	ASSERT_EQ(0, run_in("sec", "/bin/bash",
+			    "(" BIN "/granted -c \"v=\\$(" BIN "/asb-secret get TOKEN); "
+			    "echo got=\\${#v}; sleep 2\" &); sleep 1; "
+			    "grep -l granted /proc/[0-9]*/comm | wc -l; wait",
+			    out, sizeof(out)));
+	ASSERT_STREQ("got=25\n0\n", out);
 }
 
 TEST_F(broker, hundred_concurrent_fetches)

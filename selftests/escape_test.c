@@ -316,18 +316,37 @@ TEST_F(one, host_mount_flags_kept_under_rules)
 			    "mount -t tmpfs -o noexec tmpfs " DIR "/bin/nx && "
 			    "cp " LIBM " " DIR "/bin/nx/m.so && cp " LIBM " "
 			    DIR "/bin/m.so", out, sizeof(out))) TH_LOG("%s", out);
-	ret = run_as("esc", "", "touch " DIR "/rw/robind/x && echo wrote; "
+	ret = run_as("esc", "", "touch " DIR "/rw/robind/x && echo ro-wrote; "
 		     "touch " DIR "/rw/x && echo control-wrote; "
 		     "/usr/bin/python3 " DIR "/ro/code.py " DIR "/bin/nx/m.so "
 		     DIR "/bin/m.so", out, sizeof(out));
 	asb_sh("umount " DIR "/rw/robind; umount " DIR "/bin/nx", NULL, 0);
 	ASSERT_EQ(0, ret) TH_LOG("%s", out);
-	EXPECT_EQ(NULL, strstr(out, "\nwrote")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "ro-wrote")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "control-wrote")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "refused " DIR "/bin/nx/m.so\nunmapped "
 			       DIR "/bin/nx/m.so 1\n")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "loaded " DIR "/bin/m.so\nmapped " DIR
 			       "/bin/m.so\n")) TH_LOG("%s", out);
+}
+
+/* Nor does it lift the flags of the host mount a rule's path lies in. */
+TEST_F(one, host_mount_above_a_rule_stays_read_only)
+{
+	char out[8192];
+	int ret;
+
+	ASSERT_EQ(0, asb_sh("mkdir -p " DIR "/robind/inner && "
+			    "mount --bind " DIR "/robind " DIR "/robind && "
+			    "mount -o remount,bind,ro " DIR "/robind", out,
+			    sizeof(out))) TH_LOG("%s", out);
+	ret = run_as("roabove", "", "touch " DIR "/robind/inner/x && echo ro-wrote; "
+		     "touch " DIR "/rw/x && echo control-wrote", out, sizeof(out));
+	asb_sh("umount " DIR "/robind", NULL, 0);
+	ASSERT_EQ(0, ret) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "ro-wrote")) TH_LOG("%s", out);
+	EXPECT_EQ(0, access(DIR "/robind/inner/x", F_OK) == 0);
+	EXPECT_NE(NULL, strstr(out, "control-wrote")) TH_LOG("%s", out);
 }
 
 /* Is agentd running the portable backend (asbctl status' first line)? */
@@ -996,19 +1015,24 @@ TEST_F(one, env_secret_with_exactly_the_grants)
 
 /*
  * The agent's environment is not the secret holder's: only inert names
- * pass (PATH, HOME, TERM, plain locale names...), as sudo's env_reset.
+ * pass (TERM, plain locale names...), as sudo's env_reset; PATH and HOME
+ * are agentd's, so a helper run by name is the system's, not the agent's.
  */
 TEST_F(one, env_program_gets_a_reset_environment)
 {
 	char out[8192], line[PATH_MAX + 512];
 
 	snprintf(line, sizeof(line), "PYTHONPATH=/x GCONV_PATH=/x LANG=/x "
-		 "LANGUAGE=../../x LC_ALL=C.UTF-8 FOO=agent ASB_BROKER_SOCKET=" DIR
+		 "LANGUAGE=../../x LC_ALL=C.UTF-8 FOO=agent PATH=" DIR "/rw:/usr/bin:/bin "
+		 "HOME=" DIR "/rw ASB_BROKER_SOCKET=" DIR
 		 "/broker.sock %s/asbctl --socket "
 		 SOCK " run --sandbox exact -- /usr/bin/printenv", bindir);
 	ASSERT_EQ(0, asb_sh(line, out, sizeof(out))) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "API_TOKEN=" TOKEN "\n")) TH_LOG("%s", out);
-	EXPECT_NE(NULL, strstr(out, "\nPATH=")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\nPATH=/usr/local/sbin:/usr/local/bin:"
+				    "/usr/sbin:/usr/bin:/sbin:/bin\n")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "\nHOME=/root\n")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, DIR "/rw")) TH_LOG("%s", out);
 	EXPECT_NE(NULL, strstr(out, "LC_ALL=C.UTF-8\n")) TH_LOG("%s", out);
 	EXPECT_EQ(NULL, strstr(out, "PYTHONPATH")) TH_LOG("%s", out);
 	EXPECT_EQ(NULL, strstr(out, "GCONV_PATH")) TH_LOG("%s", out);

@@ -58,7 +58,8 @@ enum asb_broker_reason {
 	ASB_BR_VAULT_ERROR,	/* vault unreadable: tampered, wrong key */
 	ASB_BR_PRELOAD,		/* peer started with LD_PRELOAD & co */
 	ASB_BR_INTERNAL,	/* agentd could not complete the request */
-	ASB_BR_NO_ENV,		/* exec: no env: secret for that program */
+	ASB_BR_NOT_STARTED,	/* get: not in a launch agentd started for
+				 * the program (an exec by its path) */
 	ASB_BR_EXITED = 100,	/* exec: the program ended; len = exit code */
 	ASB_BR_REASON_MAX = ASB_BR_EXITED,
 };
