@@ -64,6 +64,9 @@ struct broker_job {
 	pid_t pid;			/* the spawner */
 	uint32_t sbid;			/* the sandbox it runs in */
 	char *exe;			/* the program, as the policy names it */
+	int init_pidfd;			/* its launch's init, once known */
+	dev_t ns_dev;			/* and that init's PID namespace */
+	ino_t ns_ino;
 	struct broker_job *next;
 };
 
@@ -575,30 +578,53 @@ static bool same_pidns(pid_t a, const struct stat *b)
  * can neither see nor trace, never one the agent ran itself (its memory
  * was read through /proc/PID/mem, or it was ptrace'd into asking).
  *
- * The walk up @p's parents only finds the candidate; what decides is
- * read after: the candidate's namespace is @p's, and it is still the
- * spawner's child (the spawner forks nothing after its launch, so the
- * pid named the init all along).
+ * The first time, a walk up @p's parents finds the candidate; what
+ * decides is read after: the candidate has @p's namespace, and once a
+ * pidfd holds it, it is still the spawner's child (the spawner forks
+ * nothing after its launch, so the pid named the init). That pidfd keeps
+ * the answer for later requests: while the init lives, so does its
+ * namespace, and its inode number is no other's.
  */
-static bool in_job(const struct asb_broker *b, const struct asb_peer *p,
+static bool in_job(struct asb_broker *b, const struct asb_peer *p,
 		   const char *exe)
 {
+	struct broker_job *j;
 	char path[64];
-	struct stat ns, own;
+	struct stat ns;
 	pid_t cur = p->pid;
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", p->pid);
-	if (stat(path, &ns) || stat("/proc/self/ns/pid", &own) ||
-	    (ns.st_dev == own.st_dev && ns.st_ino == own.st_ino))
+	if (stat(path, &ns) || (ns.st_dev == b->own_ns.st_dev &&
+				ns.st_ino == b->own_ns.st_ino))
 		return false;
+	for (j = b->jobs; j; j = j->next)
+		if (j->init_pidfd >= 0 && j->ns_dev == ns.st_dev &&
+		    j->ns_ino == ns.st_ino)
+			return j->sbid == p->s->id && !strcmp(j->exe, exe) &&
+			       pidfd_alive(j->init_pidfd);
 	for (int depth = 0; depth < 256 && cur > 1; depth++) {
 		pid_t up = proc_ppid(cur);
+		int fd;
 
-		for (const struct broker_job *j = b->jobs; j; j = j->next)
-			if (j->pid == up)
-				return j->sbid == p->s->id && !strcmp(j->exe, exe) &&
-				       same_pidns(cur, &ns) && proc_ppid(cur) == up;
-		cur = up;
+		for (j = b->jobs; j && j->pid != up; j = j->next)
+			;
+		if (!j) {
+			cur = up;
+			continue;
+		}
+		if (j->sbid != p->s->id || strcmp(j->exe, exe) ||
+		    j->init_pidfd >= 0 || !same_pidns(cur, &ns))
+			return false;
+		fd = sys_pidfd_open(cur);
+		if (fd < 0 || proc_ppid(cur) != up) {
+			if (fd >= 0)
+				close(fd);
+			return false;
+		}
+		j->init_pidfd = fd;
+		j->ns_dev = ns.st_dev;
+		j->ns_ino = ns.st_ino;
+		return true;
 	}
 	return false;
 }
@@ -933,6 +959,7 @@ static void handle_exec(struct asb_broker *b, int conn, struct request *r)
 		return;
 	}
 	job->sbid = sbid;
+	job->init_pidfd = -1;
 	job->conn = conn;
 	job->pidfd = pidfd;
 	job->pid = pid;
@@ -965,6 +992,8 @@ static void job_end(struct asb_broker *b, struct broker_job *job)
 			break;
 		}
 	}
+	if (job->init_pidfd >= 0)
+		close(job->init_pidfd);
 	free(job->exe);
 	free(job);
 }
@@ -1112,6 +1141,8 @@ int asb_broker_open(struct asb_broker *b, const char *path,
 	err = asb_vault_cache_init(&b->vault, vault_path);
 	if (err)
 		return err;
+	if (stat("/proc/self/ns/pid", &b->own_ns) < 0)
+		return -errno;
 	if (client_path && stat(client_path, &b->client_st) == 0)
 		b->have_client = true;
 	snprintf(dir, sizeof(dir), "%s", path);

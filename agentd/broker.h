@@ -41,6 +41,7 @@ struct asb_broker {
 	char path[108];
 	char cgroup_mount[160];		/* cgroup v2 mount root */
 	struct stat client_st;		/* the asb-secret binary, if found */
+	struct stat own_ns;		/* agentd's PID namespace */
 	bool have_client;
 	struct asb_sandboxes *sbs;
 	const char *ctl_socket;		/* agentd's: hidden from programs */

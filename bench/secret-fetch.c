@@ -206,7 +206,9 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < 100 && access(DIR "/broker.sock", F_OK); i++)
 		usleep(50000);
-	snprintf(cmd, sizeof(cmd), "%s/asbctl --socket " DIR "/agentd.sock run "
+	/* the granted program is started by agentd (diverted), as in use */
+	snprintf(cmd, sizeof(cmd), "ASB_BROKER_SOCKET=" DIR "/broker.sock "
+		 "%s/asbctl --socket " DIR "/agentd.sock run "
 		 "--sandbox bench -- %s --child %d", bin, self, n);
 	st = system(cmd);
 	kill(agentd, SIGTERM);

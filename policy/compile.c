@@ -1239,9 +1239,9 @@ static void imply(struct ctx *c, struct sbx *s)
 			add_implied_real(s, c->interps[d->first + j],
 					 s->rules[i].r.line, ASB_RULE_F_INTERP);
 	}
+	/* every secret's program is diverted to asb-secret (agentd/notify.h) */
 	for (size_t i = 0; imply_helper && i < s->nsecrets; i++)
-		if (s->secrets[i].s.env[0])
-			add_implied(c, s, imply_helper, s->secrets[i].s.line, 0);
+		add_implied(c, s, imply_helper, s->secrets[i].s.line, 0);
 }
 
 /* ---- ordering, lookups and warnings ---- */
