@@ -833,6 +833,7 @@ static int setup_mounts(const struct asb_launch_opts *o)
 						       MOUNT_ATTR_NOEXEC };
 	struct host_mounts h;
 	struct view v;
+	char *cwd = getcwd(NULL, 0);
 	size_t i;
 
 	/* private: a mount made on the host later never shows up here with
@@ -874,6 +875,12 @@ static int setup_mounts(const struct asb_launch_opts *o)
 	}
 	if (host_mounts_restore(&h, &v) < 0)
 		return -1;
+	/* the working directory again, by its path: the one inherited is
+	 * on the mount the view covered, read-only and noexec (a path gone
+	 * meanwhile keeps it) */
+	if (cwd && chdir(cwd) < 0)
+		cwd[0] = 0;
+	free(cwd);
 	return reopen_devs();
 }
 

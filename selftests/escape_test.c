@@ -349,6 +349,25 @@ TEST_F(one, host_mount_above_a_rule_stays_read_only)
 	EXPECT_NE(NULL, strstr(out, "control-wrote")) TH_LOG("%s", out);
 }
 
+/*
+ * The working directory is the view's: a program started in a writable
+ * subtree writes there by relative paths (the inherited directory was on
+ * the covered mount, read-only), and one started elsewhere still cannot.
+ */
+TEST_F(one, working_directory_is_the_views)
+{
+	char out[8192], line[PATH_MAX + 512];
+
+	snprintf(line, sizeof(line), "cd " DIR "/rw && %s/asbctl --socket " SOCK
+		 " run --sandbox esc -- /bin/sh -c 'touch rel-x && echo rel-wrote; "
+		 "pwd; cd " DIR "/ro && touch rel-y && echo ro-wrote; true'",
+		 bindir);
+	ASSERT_EQ(0, asb_sh(line, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "rel-wrote\n" DIR "/rw\n")) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "ro-wrote")) TH_LOG("%s", out);
+	EXPECT_EQ(0, access(DIR "/rw/rel-x", F_OK));
+}
+
 /* Is agentd running the portable backend (asbctl status' first line)? */
 static bool portable(void)
 {
