@@ -57,6 +57,7 @@ static const char *reason(int r)
 		[ASB_BR_PRELOAD] = "the caller runs with LD_PRELOAD, LD_LIBRARY_PATH or LD_AUDIT",
 		[ASB_BR_INTERNAL] = "agentd could not complete the request",
 		[ASB_BR_NOT_STARTED] = "the program was not started by agentd: run it by its absolute path",
+		[ASB_BR_BUSY] = "too many programs with secrets running in this sandbox",
 	};
 
 	return r > 0 && r < (int)(sizeof(s) / sizeof(s[0])) && s[r] ? s[r] :

@@ -140,61 +140,19 @@ static int simple_call(int cmd, const char *sandbox, unsigned int pid)
 }
 
 /*
- * The syscalls agentd holds for @sb: those of its approve.* rules, exec and
- * connect only unless asb.ko asks for them in the kernel (@kernel_ask);
- * open for writing always, since the sandbox's own view of approve.write
- * is read-only and agentd opens what was approved (docs/approval.md); and
- * execve when the sandbox has secrets: agentd diverts the execs of their
- * programs (notify.h).
- */
-static uint32_t ask_mask(const struct asb_image *img,
-			 const struct asb_image_sandbox *sb, bool kernel_ask)
-{
-	uint32_t m = 0;
-
-	if (sb->n_secrets)
-		m |= ASB_ASK_EXEC;
-	for (uint32_t i = 0; i < sb->n_rules; i++) {
-		switch (asb_image_rules(img)[sb->first_rule + i].kind) {
-		case ASB_RULE_ASK_EXEC:
-			m |= kernel_ask ? 0 : ASB_ASK_EXEC;
-			break;
-		case ASB_RULE_ASK_CONNECT:
-			m |= kernel_ask ? 0 : ASB_ASK_CONNECT;
-			break;
-		case ASB_RULE_ASK_WRITE:
-			m |= ASB_ASK_WRITE;
-			break;
-		}
-	}
-	return m;
-}
-
-/*
  * notify_cb: the listener goes to agentd, which answers every held
  * syscall; our copy is closed, so if agentd dies the listener is gone and
  * the held syscalls fail (ENOSYS): fail closed.
  */
 static int pass_listener(int fd, pid_t child, void *arg)
 {
-	struct asb_ctl_req req;
-	char *out;
-	size_t len;
-	int ret;
+	char err[256];
 
-	asb_ctl_req_init(&req, ASB_CTL_NOTIFY);
-	req.id = *(uint32_t *)arg;
-	req.pid = (uint32_t)child;
-	ret = asb_ctl_call_fd(ctl_socket, &req, fd, &out, &len);
-	close(fd);
-	if (ret < 0) {
-		fprintf(stderr, "asbctl: approvals: %s\n",
-			out && len ? out : strerror(-ret));
-		free(out);
-		errno = -ret;
+	if (asb_ctl_pass_listener(ctl_socket, *(uint32_t *)arg, child, fd,
+				  err, sizeof(err)) < 0) {
+		fprintf(stderr, "asbctl: approvals: %s\n", err);
 		return -1;
 	}
-	free(out);
 	return 0;
 }
 
@@ -272,7 +230,7 @@ static int cmd_run(int argc, char **argv)
 	lo.img = &img;
 	lo.sb = asb_image_find_sandbox(&img, sandbox);
 	lo.sb_flags = lo.sb ? lo.sb->flags : 0;
-	if (lo.sb && (lo.ask = ask_mask(&img, lo.sb,
+	if (lo.sb && (lo.ask = asb_seccomp_ask_mask(&img, lo.sb,
 					run->flags & ASB_CTL_RUN_KERNEL_ASK))) {
 		sbid = run->sbid;
 		lo.notify_cb = pass_listener;

@@ -37,8 +37,11 @@
 
 #include "audit.h"
 #include "broker.h"
+#include "ctl.h"
 #include "execguard.h"
 #include "launch.h"
+#include "lsm.h"
+#include "seccomp.h"
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD	77
@@ -62,6 +65,7 @@ struct broker_job {
 	int conn;
 	int pidfd;
 	pid_t pid;			/* the spawner */
+	int req_pidfd;			/* the process that asked, or -1 */
 	uint32_t sbid;			/* the sandbox it runs in */
 	char *exe;			/* the program, as the policy names it */
 	int init_pidfd;			/* its launch's init, once known */
@@ -95,6 +99,7 @@ const char *asb_broker_reason_str(int reason)
 	case ASB_BR_PRELOAD: return "requester runs with LD_PRELOAD or similar";
 	case ASB_BR_INTERNAL: return "internal error";
 	case ASB_BR_NOT_STARTED: return "the program was not started by agentd";
+	case ASB_BR_BUSY: return "too many programs with secrets running";
 	default: return "?";
 	}
 }
@@ -498,6 +503,10 @@ static int recv_request(int fd, struct request *r)
 					close(got);
 					extra = true;
 				}
+				/* an O_PATH fd grants no access: never
+				 * a stream (the launcher reopened it) */
+				if (fcntl(got, F_GETFL) & O_PATH)
+					extra = true;
 			}
 		}
 	}
@@ -852,13 +861,33 @@ static int make_plan(struct asb_broker *b, const struct asb_peer *p,
 	return ASB_BR_OK;
 }
 
-/* In the spawner (a child of agentd): become the requester, launch, wait. */
+struct listener_to {
+	const char *ctl_socket;
+	uint32_t sbid;
+};
+
+/* The launch's ask filter is agentd's, as for asbctl run's. */
+static int pass_listener(int fd, pid_t child, void *arg)
+{
+	const struct listener_to *t = arg;
+	char err[256];
+
+	return asb_ctl_pass_listener(t->ctl_socket, t->sbid, child, fd, err,
+				     sizeof(err));
+}
+
+/*
+ * In the spawner (a child of agentd): become the requester, launch, wait.
+ * The launch is the sandbox's, asks included: what the program runs is
+ * held for approval and diverted as in the agent's own launch.
+ */
 static __attribute__((noreturn)) void spawner(struct asb_broker *b,
 					      const struct asb_peer *p,
 					      struct request *r,
 					      struct exec_plan *x)
 {
 	const char *hide[2] = { b->ctl_socket, NULL };
+	struct listener_to to = { b->ctl_socket, p->s->id };
 	struct asb_launch_opts lo = { .cgroup_fd = p->s->cg_fd,
 				      .cgroup_path = p->s->cgroup,
 				      .hide = hide };
@@ -886,9 +915,24 @@ static __attribute__((noreturn)) void spawner(struct asb_broker *b,
 	lo.img = &p->s->img;
 	lo.sb = p->s->sb;
 	lo.sb_flags = p->s->sb->flags;
+	lo.ask = asb_seccomp_ask_mask(&p->s->img, p->s->sb,
+				      asb_lsm_kernel_ask(b->sbs->lsm));
+	if (lo.ask) {
+		lo.notify_cb = pass_listener;
+		lo.notify_arg = &to;
+	}
 	if (asb_launch(&lo, &status) < 0 && status == 0)
 		status = ASB_LAUNCH_EXIT_SETUP;
 	_exit(status);
+}
+
+static unsigned int jobs_of(const struct asb_broker *b, uint32_t sbid)
+{
+	unsigned int n = 0;
+
+	for (const struct broker_job *j = b->jobs; j; j = j->next)
+		n += j->sbid == sbid;
+	return n;
 }
 
 static void handle_exec(struct asb_broker *b, int conn, struct request *r)
@@ -902,7 +946,7 @@ static void handle_exec(struct asb_broker *b, int conn, struct request *r)
 	const char *prog = NULL;
 	uint32_t sbid = 0;
 	pid_t pid = -1;
-	int ret, pidfd = -1;
+	int ret, pidfd = -1, req_pidfd = -1;
 
 	/* any process of the sandbox may start the program: it is the
 	 * program, run by agentd, that gets the secrets */
@@ -915,6 +959,8 @@ static void handle_exec(struct asb_broker *b, int conn, struct request *r)
 		else if (!(prog = asb_sandbox_divert_take(p.s, p.pid)))
 			ret = ASB_BR_NO_GRANT;
 	}
+	if (!ret && jobs_of(b, p.s->id) >= ASB_BROKER_JOBS_MAX)
+		ret = ASB_BR_BUSY;
 	if (!ret && proc_ids(p.pid, &x) < 0)
 		ret = ASB_BR_PEER_GONE;
 	if (!ret)
@@ -949,6 +995,10 @@ static void handle_exec(struct asb_broker *b, int conn, struct request *r)
 		snprintf(names, sizeof(names), "%s", "-");
 	audit(b, &p, "secret-exec", names, first, ret);
 	plan_free(&x);
+	if (!ret) {
+		req_pidfd = p.pidfd;	/* the job lives no longer than it */
+		p.pidfd = -1;
+	}
 	asb_peer_release(&p);
 	if (ret) {
 		reply(conn, ret, NULL, 0);
@@ -960,6 +1010,7 @@ static void handle_exec(struct asb_broker *b, int conn, struct request *r)
 	}
 	job->sbid = sbid;
 	job->init_pidfd = -1;
+	job->req_pidfd = req_pidfd;
 	job->conn = conn;
 	job->pidfd = pidfd;
 	job->pid = pid;
@@ -970,6 +1021,8 @@ static void handle_exec(struct asb_broker *b, int conn, struct request *r)
 	epoll_ctl(b->epfd, EPOLL_CTL_ADD, pidfd, &ev);
 	ev.data.fd = conn;
 	epoll_ctl(b->epfd, EPOLL_CTL_ADD, conn, &ev);
+	ev.data.fd = req_pidfd;
+	epoll_ctl(b->epfd, EPOLL_CTL_ADD, req_pidfd, &ev);
 }
 
 static void job_end(struct asb_broker *b, struct broker_job *job)
@@ -983,6 +1036,10 @@ static void job_end(struct asb_broker *b, struct broker_job *job)
 		       128 + (unsigned int)si.si_status;
 	epoll_ctl(b->epfd, EPOLL_CTL_DEL, job->pidfd, NULL);
 	epoll_ctl(b->epfd, EPOLL_CTL_DEL, job->conn, NULL);
+	if (job->req_pidfd >= 0) {
+		epoll_ctl(b->epfd, EPOLL_CTL_DEL, job->req_pidfd, NULL);
+		close(job->req_pidfd);
+	}
 	reply(job->conn, ASB_BR_EXITED, NULL, code);
 	close(job->conn);
 	close(job->pidfd);
@@ -996,6 +1053,23 @@ static void job_end(struct asb_broker *b, struct broker_job *job)
 		close(job->init_pidfd);
 	free(job->exe);
 	free(job);
+}
+
+/*
+ * The client is gone, or the process that asked: so is the program, at
+ * once. It holds the caller's streams and terminal; a program that waited
+ * out a SIGTERM outlived the run and read what was typed after it, and
+ * one given the request's own connection as a stream kept that open.
+ * The spawner's death takes its launch with it.
+ */
+static void job_kill(struct asb_broker *b, struct broker_job *job)
+{
+	syscall(SYS_pidfd_send_signal, job->pidfd, SIGKILL, NULL, 0);
+	if (job->req_pidfd >= 0) {
+		epoll_ctl(b->epfd, EPOLL_CTL_DEL, job->req_pidfd, NULL);
+		close(job->req_pidfd);
+		job->req_pidfd = -1;
+	}
 }
 
 static void job_input(struct asb_broker *b, struct broker_job *job,
@@ -1014,13 +1088,7 @@ static void job_input(struct asb_broker *b, struct broker_job *job,
 		return;
 	}
 	if (n == 0 || (n < 0 && errno != EAGAIN) || (events & EPOLLHUP)) {
-		/*
-		 * The client is gone: so is the program, at once. It holds
-		 * the caller's streams and terminal; a program that waited
-		 * out a SIGTERM outlived the run and read what was typed
-		 * after it. The spawner's death takes its launch with it.
-		 */
-		syscall(SYS_pidfd_send_signal, job->pidfd, SIGKILL, NULL, 0);
+		job_kill(b, job);
 		epoll_ctl(b->epfd, EPOLL_CTL_DEL, job->conn, NULL);
 	}
 }
@@ -1110,6 +1178,10 @@ bool asb_broker_handle(struct asb_broker *b, int fd, uint32_t events)
 		}
 		if (fd == j->conn) {
 			job_input(b, j, events);
+			return true;
+		}
+		if (fd == j->req_pidfd) {
+			job_kill(b, j);
 			return true;
 		}
 	}

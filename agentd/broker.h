@@ -28,6 +28,9 @@ struct broker_job;
  * ASB_BROKER_WAIT_MS; when all slots are taken the oldest is dropped.
  */
 #define ASB_BROKER_WAITING	64
+/* Programs with secrets running at once, per sandbox: each holds agentd
+ * fds and a spawner outside the sandbox's limits. */
+#define ASB_BROKER_JOBS_MAX	32
 #define ASB_BROKER_WAIT_MS	2000
 
 struct asb_broker_wait {

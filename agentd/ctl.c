@@ -138,6 +138,28 @@ int asb_ctl_call_fd(const char *path, const struct asb_ctl_req *req, int pass,
 	return err;
 }
 
+int asb_ctl_pass_listener(const char *path, uint32_t sbid, pid_t child,
+			  int fd, char *err, size_t errlen)
+{
+	struct asb_ctl_req req;
+	char *out = NULL;
+	size_t len = 0;
+	int ret;
+
+	asb_ctl_req_init(&req, ASB_CTL_NOTIFY);
+	req.id = sbid;
+	req.pid = (uint32_t)child;
+	ret = asb_ctl_call_fd(path, &req, fd, &out, &len);
+	close(fd);
+	snprintf(err, errlen, "%s", out && len ? out : ret < 0 ? strerror(-ret) : "");
+	free(out);
+	if (ret < 0) {
+		errno = -ret;
+		return -1;
+	}
+	return 0;
+}
+
 int asb_ctl_listen(const char *path)
 {
 	struct sockaddr_un sun;

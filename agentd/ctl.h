@@ -4,6 +4,8 @@
 #define ASB_AGENTD_CTL_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 #include <asb/ctl.h>
 
 #define ASB_CTL_SOCKET_DEFAULT "/run/asb/agentd.sock"
@@ -18,6 +20,13 @@ int asb_ctl_call_fd(const char *path, const struct asb_ctl_req *req, int fd,
 		    char **payload, size_t *len);
 /* Connect and send @req; the connected socket, or -errno (watch). */
 int asb_ctl_open(const char *path, const struct asb_ctl_req *req);
+/*
+ * Hand agentd the ask filter's listener @fd of sandbox @sbid's launch
+ * (child @child), for asb_launch_opts.notify_cb; @fd is closed. 0, or
+ * -1 with errno and agentd's reason in @err.
+ */
+int asb_ctl_pass_listener(const char *path, uint32_t sbid, pid_t child,
+			  int fd, char *err, size_t errlen);
 
 /*
  * asb-secret beside this program (agentd, asbctl): the broker's client and

@@ -786,8 +786,11 @@ static int reopen_devs(void)
 		link[sizeof(link) - 2] = (char)('0' + fd);
 		n = readlink(link, path, sizeof(path) - 1);
 		fl = fcntl(fd, F_GETFL);
-		if (n <= 0 || path[0] != '/' || fl < 0)
+		/* an O_PATH fd was opened with no access to reopen with */
+		if (n <= 0 || path[0] != '/' || fl < 0 || (fl & O_PATH)) {
+			errno = EBADF;
 			return -1;
+		}
 		path[n] = 0;
 		nfd = open(path, (fl & (O_ACCMODE | O_APPEND | O_NONBLOCK)) |
 			  O_NOCTTY | O_CLOEXEC);

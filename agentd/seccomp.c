@@ -41,6 +41,7 @@
 
 #include <asb/image.h>
 
+#include "policy.h"
 #include "seccomp.h"
 
 #ifndef __X32_SYSCALL_BIT
@@ -376,4 +377,35 @@ int asb_seccomp_install_ask(uint32_t sb_flags, uint64_t deny_families,
 		return -1;
 	*notify_fd = fd;
 	return 0;
+}
+
+/*
+ * The syscalls agentd holds for @sb: those of its approve.* rules, exec and
+ * connect only unless asb.ko asks for them in the kernel (@kernel_ask);
+ * open for writing always, since the sandbox's own view of approve.write
+ * is read-only and agentd opens what was approved (docs/approval.md); and
+ * execve when the sandbox has secrets: agentd diverts the execs of their
+ * programs (notify.h).
+ */
+uint32_t asb_seccomp_ask_mask(const struct asb_image *img,
+			      const struct asb_image_sandbox *sb, bool kernel_ask)
+{
+	uint32_t m = 0;
+
+	if (sb->n_secrets)
+		m |= ASB_ASK_EXEC;
+	for (uint32_t i = 0; i < sb->n_rules; i++) {
+		switch (asb_image_rules(img)[sb->first_rule + i].kind) {
+		case ASB_RULE_ASK_EXEC:
+			m |= kernel_ask ? 0 : ASB_ASK_EXEC;
+			break;
+		case ASB_RULE_ASK_CONNECT:
+			m |= kernel_ask ? 0 : ASB_ASK_CONNECT;
+			break;
+		case ASB_RULE_ASK_WRITE:
+			m |= ASB_ASK_WRITE;
+			break;
+		}
+	}
+	return m;
 }

@@ -31,6 +31,7 @@
 #define ASB_SECCOMP_H
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 int asb_seccomp_install(uint32_t sb_flags, uint64_t deny_families,
@@ -52,5 +53,17 @@ int asb_seccomp_install(uint32_t sb_flags, uint64_t deny_families,
 
 int asb_seccomp_install_ask(uint32_t sb_flags, uint64_t deny_families,
 			    uint32_t ask, int *notify_fd);
+
+struct asb_image;
+struct asb_image_sandbox;
+
+/*
+ * What the ask filter holds for @sb, in every launch of it (asbctl run's
+ * and the broker's): its approve.* rules, exec and connect only unless
+ * asb.ko asks in the kernel (@kernel_ask); execve when it has secrets.
+ */
+uint32_t asb_seccomp_ask_mask(const struct asb_image *img,
+			      const struct asb_image_sandbox *sb,
+			      bool kernel_ask);
 
 #endif /* ASB_SECCOMP_H */

@@ -119,6 +119,7 @@ FIXTURE_SETUP(broker)
 		 "cp %s/agentd %s/asbctl %s/asb-secret " BIN "/ && "
 		 "cp /bin/bash " BIN "/granted && cp /bin/bash " BIN "/other && "
 		 "cp /bin/bash " BIN "/injected && "
+		 "cp selftests/broker_probe.py " BIN "/probe.py && "
 		 "cp " POLICY " " DIR "/secrets.ini", bindir, bindir, bindir);
 	ASSERT_EQ(0, system(cmd));
 	ASSERT_EQ(0, put("TOKEN", TOKEN));
@@ -414,6 +415,61 @@ TEST_F(broker, passed_fds_never_kept)
 	EXPECT_GT(before + 5, after) TH_LOG("agentd fds %d -> %d", before, after);
 	for (int i = 0; i < 4; i++)
 		close(fds[i]);
+}
+
+/*
+ * Not even when the request passed its own connection as the program's
+ * stdin, so that the broker never sees the client hang up: the program
+ * lives no longer than the process that asked.
+ */
+TEST_F(broker, exec_program_dies_with_its_requester)
+{
+	char out[4096];
+
+	ASSERT_EQ(0, run_in("sec", "/bin/bash",
+			    "/usr/bin/python3 " BIN "/probe.py self " BIN "/injected "
+			    "-c \"trap \\\"\\\" TERM HUP; while :; do sleep 0.2; done\" "
+			    "asb-lingering-two", out, sizeof(out)));
+	ASSERT_STREQ("status 0\n", out);
+	for (int i = 0; i < 50 && asb_sh("pgrep -f 'asb-[l]ingering-two'", NULL, 0) == 0; i++)
+		usleep(100000);
+	EXPECT_NE(0, asb_sh("pgrep -f 'asb-[l]ingering-two'", out, sizeof(out)))
+		TH_LOG("still running: %s", out);
+	asb_sh("pkill -KILL -f 'asb-[l]ingering-two'", NULL, 0);
+}
+
+/*
+ * An O_PATH fd grants no access, and the launcher reopened stdio devices
+ * as root before Landlock: passed as a stream, it gave the program a
+ * device the agent could not open (another user's terminal, /dev/kmsg).
+ */
+TEST_F(broker, exec_refuses_an_o_path_stream)
+{
+	char out[4096];
+
+	ASSERT_EQ(0, run_in("sec", "/bin/bash",
+			    "/usr/bin/python3 " BIN "/probe.py opath:/dev/zero " BIN "/injected "
+			    "-c \"head -c 4 | od -An -tx1; echo read-the-device\"; sleep 1",
+			    out, sizeof(out)));
+	EXPECT_STREQ("status 1\n", out);
+	EXPECT_EQ(NULL, strstr(out, "read-the-device"));
+}
+
+/*
+ * The program's launch is the sandbox's, asks included: an approve.exec
+ * program it runs is held as in the agent's own launch (here nobody
+ * answers and the default denies).
+ */
+TEST_F(broker, exec_program_is_asked_like_the_agent)
+{
+	char out[4096];
+
+	ASSERT_EQ(0, run_in("secask", "/bin/bash",
+			    BIN "/injected -c \"/usr/bin/id -u; echo rc=\\$?\"; true",
+			    out, sizeof(out)));
+	EXPECT_EQ(NULL, strstr(out, "\n0\n")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "rc=126")) TH_LOG("%s", out);
+	ASSERT_TRUE(ASB_AUDIT_HAS(DIR "/audit.jsonl", "/usr/bin/id"));
 }
 
 /*

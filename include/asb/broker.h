@@ -60,6 +60,8 @@ enum asb_broker_reason {
 	ASB_BR_INTERNAL,	/* agentd could not complete the request */
 	ASB_BR_NOT_STARTED,	/* get: not in a launch agentd started for
 				 * the program (an exec by its path) */
+	ASB_BR_BUSY,		/* exec: too many programs of the sandbox
+				 * running */
 	ASB_BR_EXITED = 100,	/* exec: the program ended; len = exit code */
 	ASB_BR_REASON_MAX = ASB_BR_EXITED,
 };
