@@ -578,8 +578,9 @@ static void handle_notify(int fd, const struct asb_ctl_req *req, int nfd)
 		asb_ctl_reply(fd, -EINVAL, "no listener passed", 18);
 		return;
 	}
-	ret = asb_notify_add(&d.nt, nfd, req->id, (pid_t)req->pid, msg,
-			     sizeof(msg));
+	ret = asb_notify_add(&d.nt, nfd, req->id, (pid_t)req->pid,
+			     asb_broker_launch_exe(&d.broker, (pid_t)req->pid),
+			     msg, sizeof(msg));
 	if (ret < 0)
 		close(nfd);
 	logmsg("%s", msg);

@@ -1278,3 +1278,13 @@ void asb_broker_close(struct asb_broker *b)
 	b->lfd = -1;
 	asb_vault_cache_free(&b->vault);
 }
+
+const char *asb_broker_launch_exe(const struct asb_broker *b, pid_t child)
+{
+	pid_t up = proc_ppid(child);
+
+	for (const struct broker_job *j = b->jobs; j; j = j->next)
+		if (j->pid == up)
+			return j->exe;
+	return NULL;
+}

@@ -83,6 +83,9 @@ int asb_broker_open(struct asb_broker *b, const char *path,
 bool asb_broker_handle(struct asb_broker *b, int fd, uint32_t events);
 void asb_broker_status(struct asb_broker *b, FILE *out);
 void asb_broker_close(struct asb_broker *b);
+/* The program a running launch was started for, by the launch's first
+ * process (a child of the broker's spawner); NULL: not the broker's. */
+const char *asb_broker_launch_exe(const struct asb_broker *b, pid_t child);
 
 /*
  * Peer verification, in steps (exposed for the tests):

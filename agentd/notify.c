@@ -54,6 +54,9 @@ struct asb_notify {
 	int fd;
 	uint32_t sbid;
 	pid_t pid;
+	bool own;		/* a launch the broker started for a program: */
+	dev_t own_dev;		/* that program, not diverted again inside it */
+	ino_t own_ino;
 	unsigned int refs;	/* the list's, and one per held syscall */
 	struct asb_notify *next;
 };
@@ -144,8 +147,9 @@ void asb_notify_sync_wake(int fd)
 }
 
 int asb_notify_add(struct asb_notifier *nt, int fd, uint32_t sbid, pid_t pid,
-		   char *err, size_t errlen)
+		   const char *own, char *err, size_t errlen)
 {
+	struct stat own_st;
 	struct asb_sandbox *s = asb_sandbox_by_id(nt->sbs, sbid);
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct asb_notify *ch;
@@ -175,6 +179,11 @@ int asb_notify_add(struct asb_notifier *nt, int fd, uint32_t sbid, pid_t pid,
 	ch->refs = 1;
 	ch->sbid = sbid;
 	ch->pid = pid;
+	if (own && stat(own, &own_st) == 0) {
+		ch->own = true;
+		ch->own_dev = own_st.st_dev;
+		ch->own_ino = own_st.st_ino;
+	}
 	ev.data.fd = fd;
 	if (epoll_ctl(nt->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		snprintf(err, errlen, "epoll: %s", strerror(errno));
@@ -1094,6 +1103,9 @@ static void on_exec(struct asb_notifier *nt, struct asb_sandbox *s,
 				via[0] = 0;
 		}
 		h->divert = secret_program(s, &st);
+		if (h->ch->own && st.st_dev == h->ch->own_dev &&
+		    st.st_ino == h->ch->own_ino)
+			h->divert = NULL;
 	}
 	if (fd >= 0)
 		close(fd);

@@ -74,9 +74,13 @@ int asb_notify_init(struct asb_notifier *nt, struct asb_sandboxes *sbs,
 		    int epfd);
 /* The asb-secret binary that execs of env: programs are diverted to. */
 int asb_notify_set_helper(struct asb_notifier *nt, const char *path);
-/* Take listener @fd of sandbox @sbid (child @pid). 0 or -errno + @err. */
+/*
+ * Take listener @fd of sandbox @sbid (child @pid). @own: the launch is one
+ * the broker started for that program (asb_broker_launch_exe), whose own
+ * execs of it are not diverted again. 0 or -errno + @err.
+ */
 int asb_notify_add(struct asb_notifier *nt, int fd, uint32_t sbid, pid_t pid,
-		   char *err, size_t errlen);
+		   const char *own, char *err, size_t errlen);
 /*
  * The target waits while its supervisor works: listener @fd hands over on
  * one CPU, each way (SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, Linux 6.6; an
