@@ -884,7 +884,10 @@ static int setup_mounts(const struct asb_launch_opts *o)
 	if (cwd && chdir(cwd) < 0)
 		cwd[0] = 0;
 	free(cwd);
-	return reopen_devs();
+	/* the broker's launch: its streams are a sandbox's, opened in that
+	 * sandbox's view already; reopened here, as root and before
+	 * Landlock, they would lose the device-ioctl right they lacked */
+	return o->set_ids ? 0 : reopen_devs();
 }
 
 /*

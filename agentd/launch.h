@@ -70,7 +70,9 @@ struct asb_launch_opts {
 	size_t report_len;		/* what failed, one line each */
 	const char *const *hide;	/* NULL-ended: files to cover with
 					 * /dev/null (agentd's control socket) */
-	bool set_ids;			/* run as uid/gid/groups: */
+	bool set_ids;			/* run as uid/gid/groups (the
+					 * broker's launch, whose streams,
+					 * a sandbox's, are not reopened): */
 	uid_t uid;
 	gid_t gid;
 	const gid_t *groups;

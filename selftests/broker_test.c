@@ -562,6 +562,11 @@ TEST_F(broker, direct_exec_gets_its_env_secret)
 			    "exec 3<" BIN "/asb-secret; /dev/fd/3 " BIN "/injected "
 			    "-c \"echo prog=\\$API_KEY\"", out, sizeof(out)));
 	ASSERT_EQ(NULL, strstr(out, APIKEY)) TH_LOG("%s", out);
+	/* run from inside another secret's program, it is diverted too */
+	ASSERT_EQ(0, run_in("sec", "/bin/bash",
+			    BIN "/granted -c \"" BIN "/injected -c \\\"echo nested=\\\\\\$API_KEY\\\"\"",
+			    out, sizeof(out)));
+	ASSERT_STREQ("nested=" APIKEY "\n", out);
 	/* a program without secrets runs as asked, undiverted */
 	ASSERT_EQ(0, run_in("sec", "/bin/bash",
 			    "/bin/bash -c \"echo ppid-is-agent=\\$((PPID == $$))\"; true",
