@@ -1196,7 +1196,6 @@ int asb_broker_open(struct asb_broker *b, const char *path,
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char dir[sizeof(sun.sun_path)];
 	int one = 1, fd, err;
-	mode_t old;
 
 	memset(b, 0, sizeof(*b));
 	b->lfd = -1;
@@ -1209,7 +1208,6 @@ int asb_broker_open(struct asb_broker *b, const char *path,
 		return -ENAMETOOLONG;
 	snprintf(b->path, sizeof(b->path), "%s", path);
 	snprintf(b->cgroup_mount, sizeof(b->cgroup_mount), "%s", cgroup_mount);
-	strcpy(sun.sun_path, path);
 	err = asb_vault_cache_init(&b->vault, vault_path);
 	if (err)
 		return err;
@@ -1226,16 +1224,11 @@ int asb_broker_open(struct asb_broker *b, const char *path,
 	/* every request message then carries its sender, as the kernel saw it
 	 * (accepted connections inherit SO_PASSCRED) */
 	setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
-	unlink(path);
-	old = umask(0);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    chmod(path, 0666) < 0 || listen(fd, 256) < 0) {
-		err = -errno;
-		umask(old);
+	err = asb_ctl_bind(fd, path, 0666, 256);
+	if (err) {
 		close(fd);
 		return err;
 	}
-	umask(old);
 	b->lfd = fd;
 	if (epfd >= 0) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };

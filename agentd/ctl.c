@@ -160,6 +160,25 @@ int asb_ctl_pass_listener(const char *path, uint32_t sbid, pid_t child,
 	return 0;
 }
 
+int asb_ctl_bind(int fd, const char *path, mode_t mode, int backlog)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s~", path);
+	int err;
+
+	if (n < 0 || (size_t)n >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	unlink(sun.sun_path);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    chmod(sun.sun_path, mode) < 0 || listen(fd, backlog) < 0 ||
+	    rename(sun.sun_path, path) < 0) {
+		err = -errno;
+		unlink(sun.sun_path);
+		return err;
+	}
+	return 0;
+}
+
 int asb_ctl_listen(const char *path)
 {
 	struct sockaddr_un sun;
@@ -175,11 +194,9 @@ int asb_ctl_listen(const char *path)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	unlink(path);
 	umask(077);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    chmod(path, 0600) < 0 || listen(fd, 64) < 0) {
-		err = -errno;
+	err = asb_ctl_bind(fd, path, 0600, 64);
+	if (err) {
 		close(fd);
 		return err;
 	}

@@ -35,6 +35,14 @@ int asb_ctl_pass_listener(const char *path, uint32_t sbid, pid_t child,
  */
 void asb_ctl_helper(char *buf, size_t len);
 
+/*
+ * Bind @fd to @path, ready before it is seen: bound under a temporary
+ * name beside it (@path~), its mode set and listening, then renamed into
+ * place. Between bind and listen a connect is refused: a client that
+ * finds the path must find it ready. 0 or -errno.
+ */
+int asb_ctl_bind(int fd, const char *path, mode_t mode, int backlog);
+
 /* agentd: the listening socket, root only (directory 0700, socket 0600). */
 int asb_ctl_listen(const char *path);
 /* Accept one client; refuses (closes) peers that are not uid 0 or are in
