@@ -1005,7 +1005,6 @@ static __attribute__((noreturn)) void child_run(const struct child_args *a)
 		child_fail(a->errfd, ST_PDEATHSIG, errno);
 	if (launcher_gone(a->alive))
 		_exit(ASB_LAUNCH_EXIT_SETUP);
-	close(a->alive);
 	if (a->relay && relay_take(a->relay) < 0)
 		child_fail(a->errfd, ST_FDS, errno);
 	/* before the cgroup: BPF-LSM refuses mounts to a sandbox's tasks */
@@ -1028,6 +1027,17 @@ static __attribute__((noreturn)) void child_run(const struct child_args *a)
 		child_fail(a->errfd, ST_FDS, errno);
 	if (o->sb && drop_caps(o) < 0)
 		child_fail(a->errfd, ST_CAPS, errno);
+	/*
+	 * Taking the caller's ids cleared the parent-death signal (the
+	 * kernel does at every change of uid or gid): set again, or the
+	 * broker's launch for a non-root agent outlived its spawner, and
+	 * with it the run. A launcher that died meanwhile shows on the pipe.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		child_fail(a->errfd, ST_PDEATHSIG, errno);
+	if (launcher_gone(a->alive))
+		_exit(ASB_LAUNCH_EXIT_SETUP);
+	close(a->alive);
 	if (a->ruleset_fd >= 0 && asb_landlock_enforce(a->ruleset_fd) < 0)
 		child_fail(a->errfd, ST_LANDLOCK, errno);
 	if (asb_seccomp_install_ask(o->sb_flags,

@@ -439,6 +439,27 @@ TEST_F(broker, exec_program_dies_with_its_requester)
 }
 
 /*
+ * Nor when the agent is an ordinary user: the launch takes its ids, which
+ * cleared the parent-death signal that ties the launch to its spawner.
+ */
+TEST_F(broker, exec_program_of_a_user_dies_with_the_run)
+{
+	char out[4096];
+
+	ASSERT_EQ(0, run_in("secuser", "/bin/bash",
+			    "setpriv --reuid=65534 --regid=65534 --clear-groups -- "
+			    BIN "/injected -c \"trap \\\"\\\" TERM HUP; "
+			    "while :; do sleep 0.2; done\" asb-lingering-user & "
+			    "sleep 1; echo started", out, sizeof(out)));
+	ASSERT_STREQ("started\n", out);
+	for (int i = 0; i < 50 && asb_sh("pgrep -f 'asb-[l]ingering-user'", NULL, 0) == 0; i++)
+		usleep(100000);
+	EXPECT_NE(0, asb_sh("pgrep -f 'asb-[l]ingering-user'", out, sizeof(out)))
+		TH_LOG("still running: %s", out);
+	asb_sh("pkill -KILL -f 'asb-[l]ingering-user'", NULL, 0);
+}
+
+/*
  * An O_PATH fd grants no access, and the launcher reopened stdio devices
  * as root before Landlock: passed as a stream, it gave the program a
  * device the agent could not open (another user's terminal, /dev/kmsg).
