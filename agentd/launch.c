@@ -27,6 +27,7 @@
 #include <linux/capability.h>
 #include <linux/magic.h>
 #include <linux/mount.h>
+#include <linux/openat2.h>
 
 #include "landlock.h"
 #include "launch.h"
@@ -808,6 +809,30 @@ static int reopen_devs(void)
 }
 
 /*
+ * The working directory again, in the view: the one inherited is on the
+ * mount the view covered, read-only and noexec. Taken by its path, with
+ * no symlink on the way and only if it is the very directory (@was) that
+ * was left: a sandbox that may write along the path could swap a part of
+ * it between the two, and this runs as root.
+ */
+static void view_cwd(const char *cwd, const struct stat *was)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	struct stat now;
+	int fd = (int)syscall(SYS_openat2, AT_FDCWD, cwd, &how, sizeof(how));
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &now) == 0 && now.st_dev == was->st_dev &&
+	    now.st_ino == was->st_ino && fchdir(fd) < 0)
+		now.st_ino = 0;		/* keeps the inherited one */
+	close(fd);
+}
+
+/*
  * The sandbox's view of the file system, in its own mount namespace:
  * everything read-only (so that chmod, chown, xattrs, times and inode
  * flags fail with EROFS, whoever the agent is) and noexec (nothing the
@@ -837,6 +862,7 @@ static int setup_mounts(const struct asb_launch_opts *o)
 	struct host_mounts h;
 	struct view v;
 	char *cwd = getcwd(NULL, 0);
+	struct stat was;
 	size_t i;
 
 	/* private: a mount made on the host later never shows up here with
@@ -878,11 +904,8 @@ static int setup_mounts(const struct asb_launch_opts *o)
 	}
 	if (host_mounts_restore(&h, &v) < 0)
 		return -1;
-	/* the working directory again, by its path: the one inherited is
-	 * on the mount the view covered, read-only and noexec (a path gone
-	 * meanwhile keeps it) */
-	if (cwd && chdir(cwd) < 0)
-		cwd[0] = 0;
+	if (cwd && stat(".", &was) == 0)
+		view_cwd(cwd, &was);
 	free(cwd);
 	/* the broker's launch: its streams are a sandbox's, opened in that
 	 * sandbox's view already; reopened here, as root and before

@@ -368,6 +368,32 @@ TEST_F(one, working_directory_is_the_views)
 	EXPECT_EQ(0, access(DIR "/rw/rel-x", F_OK));
 }
 
+/*
+ * ...and only if it is the directory that was left: a path the agent may
+ * write along, swapped for a symlink between the launcher's two looks
+ * (renameat2 RENAME_EXCHANGE in a loop), once put an ordinary user inside
+ * a root-only directory, whose files it then read by relative paths.
+ */
+TEST_F(one, working_directory_not_swapped_under_the_launch)
+{
+	char out[16384], line[PATH_MAX + 2048];
+
+	snprintf(line, sizeof(line),
+		 "mkdir -p " DIR "/ro/priv/w " DIR "/rw/op/w && chmod 700 " DIR "/ro/priv && "
+		 "echo root-only > " DIR "/ro/priv/w/f && echo own > " DIR "/rw/op/w/f && "
+		 "chmod 644 " DIR "/ro/priv/w/f " DIR "/rw/op/w/f && "
+		 "ln -sfn " DIR "/ro/priv " DIR "/rw/op_l && cd " DIR "/rw/op/w && "
+		 "{ /usr/bin/python3 -c 'import ctypes, sys\n"
+		 "c = ctypes.CDLL(None)\n"
+		 "while True: c.renameat2(-100, b\"" DIR "/rw/op\", -100, b\"" DIR "/rw/op_l\", 2)' & } && "
+		 "S=$! && for i in $(seq 20); do %s/asbctl --socket " SOCK " run --sandbox escuser -- "
+		 "setpriv --reuid=65534 --regid=65534 --clear-groups -- /bin/cat f; done 2>&1; "
+		 "kill $S; wait; true", bindir);
+	ASSERT_EQ(0, asb_sh(line, out, sizeof(out))) TH_LOG("%s", out);
+	EXPECT_EQ(NULL, strstr(out, "root-only")) TH_LOG("%s", out);
+	EXPECT_NE(NULL, strstr(out, "own")) TH_LOG("%s", out);
+}
+
 /* Is agentd running the portable backend (asbctl status' first line)? */
 static bool portable(void)
 {
