@@ -422,7 +422,7 @@ TEST_F(broker, passed_fds_never_kept)
  * stdin, so that the broker never sees the client hang up: the program
  * lives no longer than the process that asked.
  */
-TEST_F(broker, exec_program_dies_with_its_requester)
+TEST_F_TIMEOUT(broker, exec_program_dies_with_its_requester, 90)
 {
 	char out[4096];
 
@@ -442,7 +442,7 @@ TEST_F(broker, exec_program_dies_with_its_requester)
  * Nor when the agent is an ordinary user: the launch takes its ids, which
  * cleared the parent-death signal that ties the launch to its spawner.
  */
-TEST_F(broker, exec_program_of_a_user_dies_with_the_run)
+TEST_F_TIMEOUT(broker, exec_program_of_a_user_dies_with_the_run, 90)
 {
 	char out[4096];
 
@@ -498,7 +498,7 @@ TEST_F(broker, exec_program_is_asked_like_the_agent)
  * it: one that ignores SIGTERM does not outlive the run, holding the
  * caller's streams and terminal.
  */
-TEST_F(broker, exec_program_dies_with_the_run)
+TEST_F_TIMEOUT(broker, exec_program_dies_with_the_run, 90)
 {
 	char out[4096];
 
