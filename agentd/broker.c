@@ -568,6 +568,16 @@ static pid_t proc_ppid(pid_t pid)
 	return p ? (pid_t)strtol(p + 6, NULL, 10) : 0;
 }
 
+static struct broker_job *job_by_spawner(const struct asb_broker *b,
+					 pid_t spawner)
+{
+	struct broker_job *j = b->jobs;
+
+	while (j && j->pid != spawner)
+		j = j->next;
+	return j;
+}
+
 static bool same_pidns(pid_t a, const struct stat *b)
 {
 	char path[64];
@@ -615,8 +625,7 @@ static bool in_job(struct asb_broker *b, const struct asb_peer *p,
 		pid_t up = proc_ppid(cur);
 		int fd;
 
-		for (j = b->jobs; j && j->pid != up; j = j->next)
-			;
+		j = job_by_spawner(b, up);
 		if (!j) {
 			cur = up;
 			continue;
@@ -1025,6 +1034,15 @@ static void handle_exec(struct asb_broker *b, int conn, struct request *r)
 	epoll_ctl(b->epfd, EPOLL_CTL_ADD, req_pidfd, &ev);
 }
 
+static void forget_requester(struct asb_broker *b, struct broker_job *job)
+{
+	if (job->req_pidfd < 0)
+		return;
+	epoll_ctl(b->epfd, EPOLL_CTL_DEL, job->req_pidfd, NULL);
+	close(job->req_pidfd);
+	job->req_pidfd = -1;
+}
+
 static void job_end(struct asb_broker *b, struct broker_job *job)
 {
 	struct broker_job **pp;
@@ -1036,10 +1054,7 @@ static void job_end(struct asb_broker *b, struct broker_job *job)
 		       128 + (unsigned int)si.si_status;
 	epoll_ctl(b->epfd, EPOLL_CTL_DEL, job->pidfd, NULL);
 	epoll_ctl(b->epfd, EPOLL_CTL_DEL, job->conn, NULL);
-	if (job->req_pidfd >= 0) {
-		epoll_ctl(b->epfd, EPOLL_CTL_DEL, job->req_pidfd, NULL);
-		close(job->req_pidfd);
-	}
+	forget_requester(b, job);
 	reply(job->conn, ASB_BR_EXITED, NULL, code);
 	close(job->conn);
 	close(job->pidfd);
@@ -1065,11 +1080,7 @@ static void job_end(struct asb_broker *b, struct broker_job *job)
 static void job_kill(struct asb_broker *b, struct broker_job *job)
 {
 	syscall(SYS_pidfd_send_signal, job->pidfd, SIGKILL, NULL, 0);
-	if (job->req_pidfd >= 0) {
-		epoll_ctl(b->epfd, EPOLL_CTL_DEL, job->req_pidfd, NULL);
-		close(job->req_pidfd);
-		job->req_pidfd = -1;
-	}
+	forget_requester(b, job);
 }
 
 static void job_input(struct asb_broker *b, struct broker_job *job,
@@ -1274,10 +1285,7 @@ void asb_broker_close(struct asb_broker *b)
 
 const char *asb_broker_launch_exe(const struct asb_broker *b, pid_t child)
 {
-	pid_t up = proc_ppid(child);
+	const struct broker_job *j = job_by_spawner(b, proc_ppid(child));
 
-	for (const struct broker_job *j = b->jobs; j; j = j->next)
-		if (j->pid == up)
-			return j->exe;
-	return NULL;
+	return j ? j->exe : NULL;
 }

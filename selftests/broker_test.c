@@ -417,6 +417,27 @@ TEST_F(broker, passed_fds_never_kept)
 		close(fds[i]);
 }
 
+/* A program with a secret that waits out SIGTERM and SIGHUP; @tag in argv. */
+#define LINGERING(tag) BIN "/injected -c \"trap \\\"\\\" TERM HUP; " \
+	"while :; do sleep 0.2; done\" " tag
+
+/* Is a process with @tag ("asb-...") in its argv still there after 5 s?
+ * (@out: what pgrep saw.) It is killed either way. */
+static bool lingers(const char *tag, char *out, size_t len)
+{
+	char pgrep[128], pkill[128];
+	bool alive;
+
+	/* [a]sb-...: the pattern does not match the shell that runs it */
+	snprintf(pgrep, sizeof(pgrep), "pgrep -f '[%c]%s'", tag[0], tag + 1);
+	snprintf(pkill, sizeof(pkill), "pkill -KILL -f '[%c]%s'", tag[0], tag + 1);
+	for (int i = 0; i < 50 && asb_sh(pgrep, NULL, 0) == 0; i++)
+		usleep(100000);
+	alive = asb_sh(pgrep, out, len) == 0;
+	asb_sh(pkill, NULL, 0);
+	return alive;
+}
+
 /*
  * Not even when the request passed its own connection as the program's
  * stdin, so that the broker never sees the client hang up: the program
@@ -427,15 +448,11 @@ TEST_F_TIMEOUT(broker, exec_program_dies_with_its_requester, 90)
 	char out[4096];
 
 	ASSERT_EQ(0, run_in("sec", "/bin/bash",
-			    "/usr/bin/python3 " BIN "/probe.py self " BIN "/injected "
-			    "-c \"trap \\\"\\\" TERM HUP; while :; do sleep 0.2; done\" "
-			    "asb-lingering-two", out, sizeof(out)));
+			    "/usr/bin/python3 " BIN "/probe.py self "
+			    LINGERING("asb-lingering-two"), out, sizeof(out)));
 	ASSERT_STREQ("status 0\n", out);
-	for (int i = 0; i < 50 && asb_sh("pgrep -f 'asb-[l]ingering-two'", NULL, 0) == 0; i++)
-		usleep(100000);
-	EXPECT_NE(0, asb_sh("pgrep -f 'asb-[l]ingering-two'", out, sizeof(out)))
+	EXPECT_FALSE(lingers("asb-lingering-two", out, sizeof(out)))
 		TH_LOG("still running: %s", out);
-	asb_sh("pkill -KILL -f 'asb-[l]ingering-two'", NULL, 0);
 }
 
 /*
@@ -448,15 +465,11 @@ TEST_F_TIMEOUT(broker, exec_program_of_a_user_dies_with_the_run, 90)
 
 	ASSERT_EQ(0, run_in("secuser", "/bin/bash",
 			    "setpriv --reuid=65534 --regid=65534 --clear-groups -- "
-			    BIN "/injected -c \"trap \\\"\\\" TERM HUP; "
-			    "while :; do sleep 0.2; done\" asb-lingering-user & "
+			    LINGERING("asb-lingering-user") " & "
 			    "sleep 1; echo started", out, sizeof(out)));
 	ASSERT_STREQ("started\n", out);
-	for (int i = 0; i < 50 && asb_sh("pgrep -f 'asb-[l]ingering-user'", NULL, 0) == 0; i++)
-		usleep(100000);
-	EXPECT_NE(0, asb_sh("pgrep -f 'asb-[l]ingering-user'", out, sizeof(out)))
+	EXPECT_FALSE(lingers("asb-lingering-user", out, sizeof(out)))
 		TH_LOG("still running: %s", out);
-	asb_sh("pkill -KILL -f 'asb-[l]ingering-user'", NULL, 0);
 }
 
 /*
@@ -503,15 +516,11 @@ TEST_F_TIMEOUT(broker, exec_program_dies_with_the_run, 90)
 	char out[4096];
 
 	ASSERT_EQ(0, run_in("sec", "/bin/bash",
-			    "(" BIN "/injected -c \"trap \\\"\\\" TERM HUP; "
-			    "while :; do sleep 0.2; done\" asb-lingering-prog &); "
+			    "(" LINGERING("asb-lingering-prog") " &); "
 			    "sleep 1; echo started", out, sizeof(out)));
 	ASSERT_STREQ("started\n", out);
-	for (int i = 0; i < 50 && asb_sh("pgrep -f 'asb-[l]ingering-prog'", NULL, 0) == 0; i++)
-		usleep(100000);
-	EXPECT_NE(0, asb_sh("pgrep -f 'asb-[l]ingering-prog'", out, sizeof(out)))
+	EXPECT_FALSE(lingers("asb-lingering-prog", out, sizeof(out)))
 		TH_LOG("still running: %s", out);
-	asb_sh("pkill -KILL -f 'asb-[l]ingering-prog'", NULL, 0);
 }
 
 TEST_F(broker, exec_injects_only_into_the_program)
