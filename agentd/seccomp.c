@@ -179,9 +179,7 @@ static const int deny_always[] = {
 	__NR_setns, __NR_sethostname, __NR_setdomainname, __NR_iopl,
 	__NR_ioperm, __NR_syslog, __NR_vhangup, __NR_fanotify_init,
 	__NR_lookup_dcookie, __NR_nfsservctl, __NR_uselib,
-};
-
-static const int deny_io_uring[] = {
+	/* io_uring's socket and open operations are no system calls */
 	__NR_io_uring_setup, __NR_io_uring_enter, __NR_io_uring_register,
 };
 
@@ -220,8 +218,6 @@ static void build_deny(struct prog *p, uint32_t sb_flags,
 
 	for (i = 0; i < ARRAY_SIZE(deny_always); i++)
 		emit_nr(p, deny_always[i], RET_ERRNO(EPERM));
-	for (i = 0; i < ARRAY_SIZE(deny_io_uring); i++)
-		emit_nr(p, deny_io_uring[i], RET_ERRNO(EPERM));
 	if (!(sb_flags & ASB_SB_ALLOW_PTRACE))
 		for (i = 0; i < ARRAY_SIZE(deny_ptrace); i++)
 			emit_nr(p, deny_ptrace[i], RET_ERRNO(EPERM));
